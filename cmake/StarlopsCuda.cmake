@@ -1,0 +1,21 @@
+# CUDA detection. GPU code is optional: without a toolkit the library builds CPU-only, and with
+# one StarPU is built with CUDA workers (none appear at run time on a machine without a GPU).
+set(STARLOPS_CUDA "AUTO" CACHE STRING "Use CUDA: AUTO (when nvcc is found), ON or OFF")
+set_property(CACHE STARLOPS_CUDA PROPERTY STRINGS AUTO ON OFF)
+
+set(STARLOPS_HAVE_CUDA OFF)
+set(STARLOPS_CUDA_ROOT "")
+if(NOT STARLOPS_CUDA STREQUAL "OFF")
+  find_program(STARLOPS_NVCC nvcc HINTS /usr/local/cuda/bin ENV CUDA_HOME PATH_SUFFIXES bin)
+  if(STARLOPS_NVCC)
+    get_filename_component(_nvcc_bin "${STARLOPS_NVCC}" DIRECTORY)
+    get_filename_component(STARLOPS_CUDA_ROOT "${_nvcc_bin}" DIRECTORY)
+    if(EXISTS "${STARLOPS_CUDA_ROOT}/include/cuda_runtime.h")
+      set(STARLOPS_HAVE_CUDA ON)
+    endif()
+  endif()
+  if(STARLOPS_CUDA STREQUAL "ON" AND NOT STARLOPS_HAVE_CUDA)
+    message(FATAL_ERROR "STARLOPS_CUDA=ON but no CUDA toolkit (nvcc + cuda_runtime.h) was found")
+  endif()
+endif()
+message(STATUS "starlops: CUDA ${STARLOPS_HAVE_CUDA} ${STARLOPS_CUDA_ROOT}")

@@ -1,0 +1,49 @@
+/* StarPU codelets of starlops (CPU functions now; CUDA variants come with the GPU issue).
+ * Each codelet has a history-based performance model named after it, so the dm* schedulers
+ * can use measured timings once calibrated (STARPU_CALIBRATE=1). */
+#ifndef STARLOPS_CODELETS_H
+#define STARLOPS_CODELETS_H
+
+#include <starpu.h>
+#include "cpu/kernels.h"
+
+/* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
+ * (-1: absent), ialpha the index of a scalar handle that multiplies alpha (-1: none). */
+typedef struct sl_ew_args {
+    sl_ew_op op;
+    sl_dtype dtype;
+    double alpha[2], beta[2];
+    int ia, ib, ialpha;
+} sl_ew_args;
+
+extern struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT];
+
+/* Reduction of tiles into an accumulator (a vector of 2 doubles) in STARPU_REDUX mode:
+ * buffers: acc, a, and b when ib >= 0. */
+typedef struct sl_reduce_args {
+    sl_reduce_kind kind;
+    sl_dtype dtype;
+    double p;
+    int ib;
+} sl_reduce_args;
+
+extern struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT];
+
+/* How an accumulator combines: selects the REDUX init/redux pair and the MPI operation. */
+typedef enum sl_acc_combine { SL_ACC_SUM, SL_ACC_MAX, SL_ACC_MIN } sl_acc_combine;
+
+/* Installs the init/redux codelets of `combine` on an accumulator handle. */
+void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine);
+
+/* acc (W) := value (args: double[2]) */
+extern struct starpu_codelet sl_cl_acc_set;
+
+/* acc (RW) := finish(acc): the last step of a norm. */
+typedef enum sl_acc_finish { SL_FINISH_SQRT, SL_FINISH_ROOT_P } sl_acc_finish;
+typedef struct sl_acc_finish_args {
+    sl_acc_finish how;
+    double p;
+} sl_acc_finish_args;
+extern struct starpu_codelet sl_cl_acc_finish;
+
+#endif

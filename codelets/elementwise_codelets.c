@@ -1,0 +1,47 @@
+/* Elementwise codelets: one codelet (and performance model) per operation, one CPU function. */
+#include "codelets.h"
+
+static void elementwise_cpu(void *buffers[], void *cl_arg)
+{
+    sl_ew_args args;
+    starpu_codelet_unpack_args(cl_arg, &args);
+    void *out = buffers[0];
+    sl_tile_shape s = {STARPU_MATRIX_GET_NX(out), STARPU_MATRIX_GET_NY(out),
+                       STARPU_MATRIX_GET_LD(out)};
+    const void *a = args.ia >= 0 ? (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ia]) : NULL;
+    const void *b = args.ib >= 0 ? (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ib]) : NULL;
+    if (args.ialpha >= 0) {
+        /* alpha = alpha * scalar, the scalar being a future computed by earlier tasks */
+        const double *sc = (const double *)STARPU_VECTOR_GET_PTR(buffers[args.ialpha]);
+        double re = args.alpha[0] * sc[0] - args.alpha[1] * sc[1];
+        double im = args.alpha[0] * sc[1] + args.alpha[1] * sc[0];
+        args.alpha[0] = re;
+        args.alpha[1] = im;
+    }
+    sl_kernel_elementwise(args.op, args.dtype, s, (void *)STARPU_MATRIX_GET_PTR(out), a, b,
+                          args.alpha, args.beta);
+}
+
+#define EW_MODEL(op, sym) \
+    static struct starpu_perfmodel model_##op = {.type = STARPU_HISTORY_BASED, .symbol = sym}
+EW_MODEL(fill, "sl_fill");
+EW_MODEL(copy, "sl_copy");
+EW_MODEL(scale, "sl_scale");
+EW_MODEL(axpby, "sl_axpby");
+EW_MODEL(axpy, "sl_axpy");
+EW_MODEL(add, "sl_add");
+EW_MODEL(sub, "sl_sub");
+EW_MODEL(mul, "sl_multiply");
+EW_MODEL(conj, "sl_conj");
+
+#define EW_CODELET(op_enum, op, nm)                                                  \
+    [op_enum] = {.cpu_funcs = {elementwise_cpu}, .cpu_funcs_name = {"elementwise_cpu"}, \
+                 .nbuffers = STARPU_VARIABLE_NBUFFERS, .model = &model_##op, .name = nm}
+
+struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT] = {
+    EW_CODELET(SL_EW_FILL, fill, "fill"),     EW_CODELET(SL_EW_COPY, copy, "copy"),
+    EW_CODELET(SL_EW_SCALE, scale, "scale"),  EW_CODELET(SL_EW_AXPBY, axpby, "axpby"),
+    EW_CODELET(SL_EW_AXPY, axpy, "axpy"),     EW_CODELET(SL_EW_ADD, add, "add"),
+    EW_CODELET(SL_EW_SUB, sub, "sub"),        EW_CODELET(SL_EW_MUL, mul, "multiply"),
+    EW_CODELET(SL_EW_CONJ, conj, "conj"),
+};

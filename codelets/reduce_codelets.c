@@ -1,0 +1,116 @@
+/* Reduction codelets: tile partials in STARPU_REDUX mode into a per-rank accumulator (a vector
+ * of two doubles: re, im), the accumulator's init/redux pairs, and the finishing step. */
+#include <math.h>
+
+#include "codelets.h"
+
+static double *acc_ptr(void *buffer)
+{
+    return (double *)STARPU_VECTOR_GET_PTR(buffer);
+}
+
+static void reduce_cpu(void *buffers[], void *cl_arg)
+{
+    sl_reduce_args args;
+    starpu_codelet_unpack_args(cl_arg, &args);
+    void *a = buffers[1];
+    sl_tile_shape s = {STARPU_MATRIX_GET_NX(a), STARPU_MATRIX_GET_NY(a), STARPU_MATRIX_GET_LD(a)};
+    const void *b = args.ib >= 0 ? (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ib]) : NULL;
+    sl_kernel_reduce(args.kind, args.dtype, s, (const void *)STARPU_MATRIX_GET_PTR(a), b, args.p,
+                     acc_ptr(buffers[0]));
+}
+
+#define RED_MODEL(k, sym) \
+    static struct starpu_perfmodel model_##k = {.type = STARPU_HISTORY_BASED, .symbol = sym}
+RED_MODEL(dot, "sl_dot");
+RED_MODEL(vdot, "sl_vdot");
+RED_MODEL(abs2, "sl_sum_abs2");
+RED_MODEL(abs, "sl_sum_abs");
+RED_MODEL(absp, "sl_sum_absp");
+RED_MODEL(nz, "sl_count_nz");
+RED_MODEL(max, "sl_max_abs");
+RED_MODEL(min, "sl_min_abs");
+
+#define RED_CODELET(kind_enum, k, nm)                                                  \
+    [kind_enum] = {.cpu_funcs = {reduce_cpu}, .cpu_funcs_name = {"reduce_cpu"},         \
+                   .nbuffers = STARPU_VARIABLE_NBUFFERS, .model = &model_##k, .name = nm}
+
+struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT] = {
+    RED_CODELET(SL_RED_DOT, dot, "dot"),          RED_CODELET(SL_RED_VDOT, vdot, "vdot"),
+    RED_CODELET(SL_RED_SUM_ABS2, abs2, "norm2"),  RED_CODELET(SL_RED_SUM_ABS, abs, "norm1"),
+    RED_CODELET(SL_RED_SUM_ABSP, absp, "normp"),  RED_CODELET(SL_RED_COUNT_NZ, nz, "norm0"),
+    RED_CODELET(SL_RED_MAX_ABS, max, "norm_inf"), RED_CODELET(SL_RED_MIN_ABS, min, "norm_minf"),
+};
+
+/* Identity elements and combination rules of the three accumulator kinds. */
+static void init_sum_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    acc_ptr(buffers[0])[0] = acc_ptr(buffers[0])[1] = 0.0;
+}
+static void init_max_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    acc_ptr(buffers[0])[0] = -INFINITY;
+    acc_ptr(buffers[0])[1] = 0.0;
+}
+static void init_min_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    acc_ptr(buffers[0])[0] = INFINITY;
+    acc_ptr(buffers[0])[1] = 0.0;
+}
+static void redux_sum_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    double *dst = acc_ptr(buffers[0]), *src = acc_ptr(buffers[1]);
+    dst[0] += src[0];
+    dst[1] += src[1];
+}
+static void redux_max_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    acc_ptr(buffers[0])[0] = fmax(acc_ptr(buffers[0])[0], acc_ptr(buffers[1])[0]);
+}
+static void redux_min_cpu(void *buffers[], void *arg)
+{
+    (void)arg;
+    acc_ptr(buffers[0])[0] = fmin(acc_ptr(buffers[0])[0], acc_ptr(buffers[1])[0]);
+}
+
+/* StarPU 1.3.10 requires the redux codelet's first mode to be exactly STARPU_RW. */
+#define INIT_CL(fn, nm) {.cpu_funcs = {fn}, .nbuffers = 1, .modes = {STARPU_W}, .name = nm}
+#define REDUX_CL(fn, nm) \
+    {.cpu_funcs = {fn}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R}, .name = nm}
+static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum_cpu, "acc_init_sum"),
+                                           INIT_CL(init_max_cpu, "acc_init_max"),
+                                           INIT_CL(init_min_cpu, "acc_init_min")};
+static struct starpu_codelet redux_cl[3] = {REDUX_CL(redux_sum_cpu, "acc_redux_sum"),
+                                            REDUX_CL(redux_max_cpu, "acc_redux_max"),
+                                            REDUX_CL(redux_min_cpu, "acc_redux_min")};
+
+void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine)
+{
+    starpu_data_set_reduction_methods(acc, &redux_cl[combine], &init_cl[combine]);
+}
+
+static void acc_set_cpu(void *buffers[], void *cl_arg)
+{
+    double v[2];
+    starpu_codelet_unpack_args(cl_arg, &v);
+    acc_ptr(buffers[0])[0] = v[0];
+    acc_ptr(buffers[0])[1] = v[1];
+}
+struct starpu_codelet sl_cl_acc_set = {
+    .cpu_funcs = {acc_set_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "scalar_set"};
+
+static void acc_finish_cpu(void *buffers[], void *cl_arg)
+{
+    sl_acc_finish_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    double *v = acc_ptr(buffers[0]);
+    v[0] = a.how == SL_FINISH_SQRT ? sqrt(v[0]) : pow(v[0], 1.0 / a.p);
+    v[1] = 0.0;
+}
+struct starpu_codelet sl_cl_acc_finish = {
+    .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .name = "norm_finish"};

@@ -1,0 +1,11 @@
+/* starlops: task-based distributed linear operators on StarPU. Umbrella header. */
+#ifndef STARLOPS_H
+#define STARLOPS_H
+
+#include <starlops/status.h>
+#include <starlops/dtype.h>
+#include <starlops/context.h>
+#include <starlops/scalar.h>
+#include <starlops/darray.h>
+
+#endif

@@ -1,0 +1,65 @@
+/* Runtime context: MPI + StarPU + StarPU-MPI, the process grid and the configuration read from
+ * the environment. One context per process at a time (StarPU is a process-wide runtime).
+ *
+ * Environment variables read by sl_init / sl_init_comm (all ranks must agree; a rank whose value
+ * is invalid makes sl_init fail on every rank):
+ *   STARLOPS_TILE   elements per tile of a distributed array (positive integer, default 1048576)
+ *   STARLOPS_GRID   process grid "PxQ" with P*Q == number of ranks (default: near-square)
+ *   STARLOPS_COMM   communication backend: mpi (default). rma and nccl are reserved names that
+ *                   this build reports as unsupported.
+ *   STARLOPS_TRACE  directory: turns FxT tracing on, one prof_file_* per rank in that directory.
+ *                   Unset: tracing off (STARPU_FXT_TRACE=0 unless the user set it).
+ * Every STARPU_* variable keeps its StarPU meaning (STARPU_SCHED, STARPU_NCPU, ...). */
+#ifndef STARLOPS_CONTEXT_H
+#define STARLOPS_CONTEXT_H
+
+#include <mpi.h>
+#include <starlops/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_context sl_context;
+
+typedef enum sl_comm_kind {
+    SL_COMM_MPI = 0, /* two-sided MPI + non-blocking collectives posted from tasks */
+    SL_COMM_RMA = 1, /* reserved: MPI one-sided */
+    SL_COMM_NCCL = 2 /* reserved: NCCL collectives on GPUs */
+} sl_comm_kind;
+
+/* Initialise MPI (MPI_THREAD_MULTIPLE) if needed, then StarPU and StarPU-MPI on MPI_COMM_WORLD.
+ * If this call initialised MPI, sl_finalize finalises it. argc/argv may be NULL. */
+sl_status sl_init(int *argc, char ***argv, sl_context **ctx);
+
+/* Same, on a communicator of an application that already initialised MPI with
+ * MPI_THREAD_MULTIPLE. The communicator is duplicated for the library's own calls.
+ * Note: StarPU-MPI 1.3 synchronises MPI_COMM_WORLD at shutdown, so every rank of
+ * MPI_COMM_WORLD must call sl_finalize. */
+sl_status sl_init_comm(MPI_Comm comm, sl_context **ctx);
+
+/* Waits for every submitted task, shuts StarPU down, frees the context (NULL is accepted). */
+sl_status sl_finalize(sl_context *ctx);
+
+/* Blocks until every task submitted so far on this rank has completed. */
+sl_status sl_wait(sl_context *ctx);
+
+/* The sentence describing the last error raised on this context ("" if none). Never NULL. */
+const char *sl_last_error(const sl_context *ctx);
+
+/* The sentence describing the last sl_init / sl_init_comm failure of this process, for callers
+ * that have no context yet. */
+const char *sl_init_error(void);
+
+sl_status sl_context_rank(const sl_context *ctx, int *rank);
+sl_status sl_context_size(const sl_context *ctx, int *size);
+sl_status sl_context_grid(const sl_context *ctx, int *p, int *q);
+sl_status sl_context_tile(const sl_context *ctx, size_t *tile_elements);
+sl_status sl_context_comm_kind(const sl_context *ctx, sl_comm_kind *kind);
+/* The library's duplicate of the user communicator (for host-side user code, never for tasks). */
+sl_status sl_context_comm(const sl_context *ctx, MPI_Comm *comm);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

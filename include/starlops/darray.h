@@ -1,0 +1,109 @@
+/* Distributed arrays (PyLops-MPI's DistributedArray), cut into StarPU tiles.
+ *
+ * A global N-d array (C order) is split along `axis` into one contiguous block per rank
+ * (balanced by default: ranks r < n % P get n / P + 1 rows, the others n / P), or replicated on
+ * every rank (SL_BROADCAST, SL_UNSAFE_BROADCAST). Each rank's block is cut into tiles along the
+ * axis, one StarPU handle per tile. Every operation below only *submits* tasks and returns at
+ * once, except where it says "blocking". Creation is collective: ranks that disagree on any
+ * argument all get SL_ERR_RANK_MISMATCH. */
+#ifndef STARLOPS_DARRAY_H
+#define STARLOPS_DARRAY_H
+
+#include <complex.h>
+#include <stddef.h>
+#include <starlops/context.h>
+#include <starlops/dtype.h>
+#include <starlops/scalar.h>
+#include <starlops/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SL_MAX_NDIM 8
+/* root argument of sl_darray_gather meaning "every rank receives the array" */
+#define SL_ALL_RANKS (-1)
+
+typedef enum sl_partition {
+    SL_SCATTER = 0,          /* one block per rank along the axis */
+    SL_BROADCAST = 1,        /* full copy on every rank, filled from rank 0's data */
+    SL_UNSAFE_BROADCAST = 2  /* full copy on every rank, each rank's data taken as given */
+} sl_partition;
+
+typedef struct sl_darray sl_darray;
+
+/* Collective. shape[ndim]; axis in [0, ndim) (negative counts from the end); local_sizes: NULL
+ * for the balanced split, else one length along the axis per rank (sum == shape[axis]; for the
+ * broadcast partitions every entry must equal shape[axis]); mask: NULL, else one colour per rank:
+ * reductions (dot, norm) combine only ranks of the same colour. The content starts at zero. */
+sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *shape,
+                           sl_partition partition, int axis, const size_t *local_sizes,
+                           const int *mask, sl_darray **out);
+/* Collective: a new zero array with x's layout (shape, axis, local sizes, partition, mask). */
+sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out);
+/* Waits for the tasks using x, then frees it (NULL accepted). */
+sl_status sl_darray_destroy(sl_darray *x);
+
+/* Layout queries (local, never block). shape arrays must hold ndim entries. */
+sl_status sl_darray_ndim(const sl_darray *x, int *ndim);
+sl_status sl_darray_shape(const sl_darray *x, size_t *shape);
+sl_status sl_darray_local_shape(const sl_darray *x, size_t *local_shape);
+sl_status sl_darray_local_offset(const sl_darray *x, size_t *offset_along_axis);
+sl_status sl_darray_axis(const sl_darray *x, int *axis);
+sl_status sl_darray_dtype(const sl_darray *x, sl_dtype *dtype);
+sl_status sl_darray_partition(const sl_darray *x, sl_partition *partition);
+sl_status sl_darray_ntiles(const sl_darray *x, size_t *ntiles);
+/* Number of elements of this rank's block. */
+sl_status sl_darray_local_size(const sl_darray *x, size_t *count);
+
+/* Blocking data movement to/from host memory (C order, x's dtype). */
+/* Every rank passes the full global array; each keeps its own block (to_dist in PyLops-MPI).
+ * SL_BROADCAST arrays take rank 0's copy. */
+sl_status sl_darray_from_global(sl_darray *x, const void *global);
+/* Every rank passes its own block (local shape). SL_BROADCAST arrays take rank 0's copy. */
+sl_status sl_darray_from_local(sl_darray *x, const void *local);
+/* Copies this rank's block out. */
+sl_status sl_darray_to_local(const sl_darray *x, void *local);
+/* Collective: the global array into `global` on `root`, or on every rank with SL_ALL_RANKS
+ * (other ranks may pass NULL). */
+sl_status sl_darray_gather(const sl_darray *x, int root, void *global);
+/* Collective: this rank's block extended along the axis by `front` rows of the previous rank's
+ * block and `back` rows of the next rank's block (PyLops-MPI add_ghost_cells). `out` holds
+ * local_shape with the axis length + front + back. The first rank gets no front rows and the
+ * last no back rows (their axis length is shorter accordingly). Ranks must agree on front/back;
+ * a neighbour block thinner than the request is an error on every rank. */
+sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t back, void *out,
+                                    size_t out_capacity_elements);
+
+/* Asynchronous math. Binary operations need the same layout (shape, axis, local sizes,
+ * partition, dtype); outputs may alias inputs. */
+sl_status sl_darray_fill(sl_darray *x, double _Complex value);
+sl_status sl_darray_zeros(sl_darray *x);
+sl_status sl_darray_copy(const sl_darray *src, sl_darray *dst);
+sl_status sl_darray_scale(sl_darray *x, double _Complex alpha);
+/* y = alpha * x + y */
+sl_status sl_darray_axpy(double _Complex alpha, const sl_darray *x, sl_darray *y);
+/* y = alpha * x + beta * y */
+sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Complex beta,
+                          sl_darray *y);
+/* y = sign * alpha * x + y, alpha read from a scalar future by the task (no host sync). */
+sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
+                                sl_darray *y);
+/* z = x + y, x - y, x * y (elementwise), conj(x) */
+sl_status sl_darray_add(const sl_darray *x, const sl_darray *y, sl_darray *z);
+sl_status sl_darray_sub(const sl_darray *x, const sl_darray *y, sl_darray *z);
+sl_status sl_darray_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z);
+sl_status sl_darray_conj(const sl_darray *x, sl_darray *z);
+
+/* Reductions over the flattened array (within the mask colour group). The result is a future.
+ * dot = sum x*y (no conjugation, as numpy.dot), vdot = sum conj(x)*y.
+ * norm: ord = 2, 1, 0 (count of non-zeros), INFINITY (max |x|), -INFINITY (min |x|), or any
+ * other p > 0: (sum |x|^p)^(1/p). Replicated (broadcast) arrays reduce their local copy. */
+sl_status sl_darray_dot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
+sl_status sl_darray_vdot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
+sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

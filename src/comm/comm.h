@@ -1,0 +1,75 @@
+/* Communication layer: collectives and neighbour exchanges submitted as StarPU tasks.
+ *
+ * Every operation takes per-rank ("per-node") StarPU vector handles and submits one task that
+ * every rank of the group submits in the same order. The task also takes the backend's token
+ * handle in RW mode, so collectives start in submission order on every rank (MPI and NCCL
+ * require the same order of collectives everywhere). The task never blocks its worker: it posts
+ * a non-blocking operation and defers its own completion until a progression hook sees it done
+ * (DESIGN.md section 4.5). Backends: mpi (here); rma and nccl will implement the same table. */
+#ifndef STARLOPS_COMM_H
+#define STARLOPS_COMM_H
+
+#include <mpi.h>
+#include <starpu.h>
+#include <starlops/status.h>
+
+typedef enum sl_comm_elem { SL_COMM_DOUBLE, SL_COMM_FLOAT, SL_COMM_BYTE } sl_comm_elem;
+typedef enum sl_comm_op { SL_COMM_SUM, SL_COMM_MAX, SL_COMM_MIN } sl_comm_op;
+
+typedef struct sl_comm sl_comm;
+
+/* A group of ranks a collective runs over. For the MPI backend: a communicator. */
+typedef struct sl_comm_group {
+    MPI_Comm mpi;
+} sl_comm_group;
+
+/* Neighbour exchange along a line of ranks. Handles may be NULL where there is no neighbour.
+ * send_prev goes to rank-1 and arrives there in recv_next; send_next goes to rank+1 and arrives
+ * there in recv_prev. Each handle is a vector; the element type is given by elem. */
+typedef struct sl_comm_neighbours {
+    int prev, next; /* ranks in the group, or -1 */
+    starpu_data_handle_t send_prev, send_next, recv_prev, recv_next;
+} sl_comm_neighbours;
+
+typedef struct sl_comm_ops {
+    const char *name;
+    /* In-place allreduce of the whole vector `buf`. */
+    sl_status (*allreduce)(sl_comm *comm, sl_comm_group group, starpu_data_handle_t buf,
+                           sl_comm_elem elem, sl_comm_op op);
+    /* Broadcast of the vector `buf` from `root` (rank in the group). */
+    sl_status (*broadcast)(sl_comm *comm, sl_comm_group group, starpu_data_handle_t buf,
+                           sl_comm_elem elem, int root);
+    sl_status (*neighbour_exchange)(sl_comm *comm, sl_comm_group group,
+                                    const sl_comm_neighbours *nb, sl_comm_elem elem);
+    void (*destroy)(sl_comm *comm);
+} sl_comm_ops;
+
+struct sl_comm {
+    const sl_comm_ops *ops;
+    void *backend; /* backend state */
+};
+
+/* The MPI backend: non-blocking MPI collectives posted from tasks. */
+sl_status sl_comm_mpi_create(sl_comm **out);
+
+static inline sl_status sl_comm_allreduce(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
+                                          sl_comm_elem e, sl_comm_op op)
+{
+    return c->ops->allreduce(c, g, buf, e, op);
+}
+static inline sl_status sl_comm_broadcast(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
+                                          sl_comm_elem e, int root)
+{
+    return c->ops->broadcast(c, g, buf, e, root);
+}
+static inline sl_status sl_comm_neighbour_exchange(sl_comm *c, sl_comm_group g,
+                                                   const sl_comm_neighbours *nb, sl_comm_elem e)
+{
+    return c->ops->neighbour_exchange(c, g, nb, e);
+}
+static inline void sl_comm_destroy(sl_comm *c)
+{
+    if (c) c->ops->destroy(c);
+}
+
+#endif

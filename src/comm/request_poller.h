@@ -1,0 +1,28 @@
+/* Deferred task completion for non-blocking communication (DESIGN.md 4.5).
+ * A communication task posts MPI requests, hands them to the poller with itself, and returns;
+ * StarPU keeps the task (and its data) alive through an end dependency until a progression
+ * hook, run by idle workers, sees every request complete and releases it. Workers never block
+ * inside MPI, so a rank's worker is free to run the task its neighbour is waiting for. */
+#ifndef STARLOPS_REQUEST_POLLER_H
+#define STARLOPS_REQUEST_POLLER_H
+
+#include <mpi.h>
+#include <starpu.h>
+#include <starlops/status.h>
+
+#define SL_POLLER_MAX_REQS 4
+
+typedef struct sl_request_poller sl_request_poller;
+
+sl_status sl_request_poller_create(sl_request_poller **out);
+/* Waits until no request is pending, then deregisters the hook and frees. */
+void sl_request_poller_destroy(sl_request_poller *poller);
+/* Called from inside the running task `task`: adds one end dependency to it and watches the
+ * requests (copied). nreq <= SL_POLLER_MAX_REQS. If a request fails, the task still completes
+ * and the failure is counted (sl_request_poller_failures). */
+sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task *task,
+                                  const MPI_Request *reqs, int nreq);
+/* Number of completed requests that reported an MPI error so far. */
+unsigned long sl_request_poller_failures(const sl_request_poller *poller);
+
+#endif

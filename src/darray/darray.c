@@ -1,0 +1,339 @@
+/* Creation, validation, tiling and destruction of distributed arrays. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "darray/darray_internal.h"
+
+/* 64-bit FNV-1a: ranks compare fingerprints of per-rank tables instead of whole tables. */
+static int64_t fingerprint(const void *data, size_t bytes)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < bytes; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return (int64_t)(h >> 1);
+}
+
+typedef struct create_args {
+    sl_dtype dtype;
+    int ndim;
+    const size_t *shape;
+    sl_partition partition;
+    int axis;
+    const size_t *local_sizes;
+    const int *mask;
+} create_args;
+
+/* StarPU 1.3's matrix interface stores nx, ny and ld as 32-bit integers. The check uses the
+ * largest block of any rank, so every rank reaches the same verdict. */
+static int fits_starpu_matrix(const sl_context *ctx, const create_args *a)
+{
+    size_t n = a->shape[a->axis], rows = n, outer = 1, inner = 1;
+    if (a->partition == SL_SCATTER) {
+        rows = (n + (size_t)ctx->size - 1) / (size_t)ctx->size;
+        for (int r = 0; a->local_sizes && r < ctx->size; r++)
+            rows = r == 0 || a->local_sizes[r] > rows ? a->local_sizes[r] : rows;
+    }
+    for (int d = 0; d < a->axis; d++)
+        outer *= a->shape[d];
+    for (int d = a->axis + 1; d < a->ndim; d++)
+        inner *= a->shape[d];
+    return outer <= UINT32_MAX && rows * inner <= UINT32_MAX;
+}
+
+/* Local checks, each with a sentence naming the offending value. */
+static sl_status validate_locally(sl_context *ctx, create_args *a, void *out)
+{
+    if (!out || !a->shape)
+        return sl_fail(ctx, SL_ERR_NULL, "sl_darray_create: %s is NULL", out ? "shape" : "out");
+    if (sl_dtype_size(a->dtype) == 0)
+        return sl_fail(ctx, SL_ERR_DTYPE, "sl_darray_create: dtype %d is not a valid sl_dtype",
+                       (int)a->dtype);
+    if (a->ndim < 1 || a->ndim > SL_MAX_NDIM)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: ndim=%d is outside [1, %d]",
+                       a->ndim, SL_MAX_NDIM);
+    size_t total = 1;
+    for (int d = 0; d < a->ndim; d++) {
+        if (a->shape[d] == 0)
+            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: shape[%d] is 0", d);
+        if (total > SIZE_MAX / 16 / a->shape[d])
+            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: shape too large to address");
+        total *= a->shape[d];
+    }
+    if (a->axis < -a->ndim || a->axis >= a->ndim)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: axis=%d is invalid for ndim=%d",
+                       a->axis, a->ndim);
+    if (a->axis < 0)
+        a->axis += a->ndim;
+    if (a->partition < SL_SCATTER || a->partition > SL_UNSAFE_BROADCAST)
+        return sl_fail(ctx, SL_ERR_PARTITION, "sl_darray_create: partition %d is invalid",
+                       (int)a->partition);
+    if (a->local_sizes) {
+        size_t sum = 0, n = a->shape[a->axis];
+        for (int r = 0; r < ctx->size; r++) {
+            sum += a->local_sizes[r];
+            if (a->partition != SL_SCATTER && a->local_sizes[r] != n)
+                return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: broadcast array needs "
+                               "local_sizes[%d]=%zu equal to shape[%d]=%zu", r,
+                               a->local_sizes[r], a->axis, n);
+        }
+        if (a->partition == SL_SCATTER && sum != n)
+            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: local_sizes sum to %zu but "
+                           "shape[%d]=%zu", sum, a->axis, n);
+    }
+    if (!fits_starpu_matrix(ctx, a))
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: a rank's block would need a tile "
+                       "row stride or row count above 2^32-1 elements, StarPU 1.3's limit; "
+                       "distribute along another axis or use more ranks");
+    if (a->mask)
+        for (int r = 0; r < ctx->size; r++)
+            if (a->mask[r] < 0)
+                return sl_fail(ctx, SL_ERR_MASK, "sl_darray_create: mask[%d]=%d is negative",
+                               r, a->mask[r]);
+    return SL_OK;
+}
+
+static sl_status agree_across_ranks(sl_context *ctx, const create_args *a, int local_ok)
+{
+    int64_t v[8 + SL_MAX_NDIM];
+    int n = 0;
+    v[n++] = a->dtype;
+    v[n++] = a->ndim;
+    v[n++] = a->partition;
+    v[n++] = a->axis;
+    v[n++] = local_ok && a->local_sizes
+                 ? fingerprint(a->local_sizes, (size_t)ctx->size * sizeof(size_t)) : 0;
+    v[n++] = local_ok && a->mask ? fingerprint(a->mask, (size_t)ctx->size * sizeof(int)) : 0;
+    for (int d = 0; d < SL_MAX_NDIM; d++)
+        v[n++] = local_ok && d < a->ndim ? (int64_t)a->shape[d] : 0;
+    return sl_agree(ctx, v, n, local_ok, "sl_darray_create");
+}
+
+static sl_status fill_layout(sl_darray *x, const create_args *a)
+{
+    sl_context *ctx = x->ctx;
+    x->dtype = a->dtype;
+    x->elem_size = sl_dtype_size(a->dtype);
+    x->ndim = a->ndim;
+    memcpy(x->shape, a->shape, (size_t)a->ndim * sizeof(size_t));
+    x->axis = a->axis;
+    x->partition = a->partition;
+    x->local_rows_of = calloc((size_t)ctx->size, sizeof(size_t));
+    x->row_offset_of = calloc((size_t)ctx->size, sizeof(size_t));
+    if (!x->local_rows_of || !x->row_offset_of)
+        return SL_ERR_NOMEM;
+    size_t n = a->shape[a->axis];
+    if (a->partition != SL_SCATTER)
+        for (int r = 0; r < ctx->size; r++)
+            x->local_rows_of[r] = n;
+    else if (a->local_sizes)
+        memcpy(x->local_rows_of, a->local_sizes, (size_t)ctx->size * sizeof(size_t));
+    else
+        sl_split_balanced(n, ctx->size, x->local_rows_of);
+    for (int r = 1; r < ctx->size && a->partition == SL_SCATTER; r++)
+        x->row_offset_of[r] = x->row_offset_of[r - 1] + x->local_rows_of[r - 1];
+    x->outer = x->inner = 1;
+    for (int d = 0; d < a->axis; d++)
+        x->outer *= a->shape[d];
+    for (int d = a->axis + 1; d < a->ndim; d++)
+        x->inner *= a->shape[d];
+    x->local_rows = x->local_rows_of[ctx->rank];
+    if (a->mask) {
+        x->mask = malloc((size_t)ctx->size * sizeof(int));
+        if (!x->mask)
+            return SL_ERR_NOMEM;
+        memcpy(x->mask, a->mask, (size_t)ctx->size * sizeof(int));
+    }
+    return sl_mask_comm(ctx, a->mask, &x->reduce_comm);
+}
+
+/* Allocates the block, cuts it into tiles and registers each tile with StarPU (and, for
+ * scattered arrays, with StarPU-MPI under a tag booked identically on every rank). */
+static sl_status register_tiles(sl_darray *x)
+{
+    sl_context *ctx = x->ctx;
+    size_t row_elems = x->outer * x->inner, tile = ctx->config.tile_elements;
+    size_t bytes = x->local_rows * row_elems * x->elem_size;
+    if (bytes > 0) {
+        if (posix_memalign(&x->data, 64, bytes) != 0)
+            return sl_fail(ctx, SL_ERR_NOMEM, "sl_darray_create: cannot allocate %zu bytes",
+                           bytes);
+        memset(x->data, 0, bytes);
+    }
+    int64_t first_tile = 0, total_tiles = 0;
+    for (int r = 0; r < ctx->size; r++) {
+        size_t nt = sl_tile_count(x->local_rows_of[r], row_elems, tile);
+        if (r < ctx->rank)
+            first_tile += (int64_t)nt;
+        total_tiles += (int64_t)nt;
+    }
+    int64_t tag0 = x->partition == SL_SCATTER ? sl_tags_book(ctx, total_tiles) : -1;
+    x->ntiles = sl_tile_count(x->local_rows, row_elems, tile);
+    x->tiles = x->ntiles ? calloc(x->ntiles, sizeof *x->tiles) : NULL;
+    if (x->ntiles && !x->tiles)
+        return SL_ERR_NOMEM;
+    size_t ld = x->local_rows * x->inner;
+    for (size_t t = 0; t < x->ntiles; t++) {
+        sl_tile *tl = &x->tiles[t];
+        sl_tile_range(x->local_rows, x->ntiles, t, &tl->row0, &tl->nrows);
+        char *ptr = (char *)x->data + tl->row0 * x->inner * x->elem_size;
+        starpu_matrix_data_register(&tl->handle, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)ld,
+                                    (uint32_t)(tl->nrows * x->inner), (uint32_t)x->outer,
+                                    x->elem_size);
+        starpu_data_set_coordinates(tl->handle, 2, ctx->rank, (int)t);
+        if (tag0 >= 0)
+            starpu_mpi_data_register(tl->handle, tag0 + first_tile + (int64_t)t, ctx->rank);
+    }
+    return SL_OK;
+}
+
+static void free_darray(sl_darray *x)
+{
+    for (size_t t = 0; t < x->ntiles; t++)
+        if (x->tiles[t].handle)
+            starpu_data_unregister(x->tiles[t].handle);
+    free(x->tiles);
+    free(x->data);
+    free(x->local_rows_of);
+    free(x->row_offset_of);
+    free(x->mask);
+    free(x);
+}
+
+sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *shape,
+                           sl_partition partition, int axis, const size_t *local_sizes,
+                           const int *mask, sl_darray **out)
+{
+    if (!ctx)
+        return SL_ERR_NULL;
+    if (out)
+        *out = NULL;
+    create_args a = {dtype, ndim, shape, partition, axis, local_sizes, mask};
+    sl_status local = validate_locally(ctx, &a, out);
+    sl_status agreed = agree_across_ranks(ctx, &a, local == SL_OK);
+    if (local != SL_OK)
+        return local;
+    if (agreed != SL_OK)
+        return agreed;
+    sl_status st;
+    sl_darray *x = calloc(1, sizeof *x);
+    if (!x)
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_darray_create: out of memory");
+    x->ctx = ctx;
+    st = fill_layout(x, &a);
+    if (st == SL_OK)
+        st = register_tiles(x);
+    if (st != SL_OK) {
+        free_darray(x);
+        return st == SL_ERR_NOMEM ? sl_fail(ctx, st, "sl_darray_create: out of memory") : st;
+    }
+    *out = x;
+    return SL_OK;
+}
+
+sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
+{
+    if (!x || !out)
+        return SL_ERR_NULL;
+    const size_t *sizes = x->partition == SL_SCATTER ? x->local_rows_of : NULL;
+    return sl_darray_create(x->ctx, x->dtype, x->ndim, x->shape, x->partition, x->axis, sizes,
+                            x->mask, out);
+}
+
+sl_status sl_darray_destroy(sl_darray *x)
+{
+    if (x)
+        free_darray(x);
+    return SL_OK;
+}
+
+sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, const char *what)
+{
+    sl_context *ctx = x->ctx;
+    if (x->ctx != y->ctx)
+        return sl_fail(ctx, SL_ERR_ARG, "%s: arrays belong to different contexts", what);
+    if (x->dtype != y->dtype)
+        return sl_fail(ctx, SL_ERR_DTYPE, "%s: dtypes differ (%s vs %s)", what,
+                       sl_dtype_name(x->dtype), sl_dtype_name(y->dtype));
+    if (x->ndim != y->ndim || memcmp(x->shape, y->shape, (size_t)x->ndim * sizeof(size_t)))
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: global shapes differ", what);
+    if (x->axis != y->axis)
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: distributed axes differ (%d vs %d)", what,
+                       x->axis, y->axis);
+    if (x->partition != y->partition)
+        return sl_fail(ctx, SL_ERR_PARTITION, "%s: partitions differ (%d vs %d)", what,
+                       (int)x->partition, (int)y->partition);
+    if (memcmp(x->local_rows_of, y->local_rows_of, (size_t)ctx->size * sizeof(size_t)))
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: local shapes differ (rank %d holds %zu vs %zu "
+                       "rows)", what, ctx->rank, x->local_rows, y->local_rows);
+    if ((x->mask == NULL) != (y->mask == NULL) ||
+        (x->mask && memcmp(x->mask, y->mask, (size_t)ctx->size * sizeof(int))))
+        return sl_fail(ctx, SL_ERR_MASK, "%s: masks differ", what);
+    return SL_OK;
+}
+
+/* Getters: plain reads of the layout. */
+sl_status sl_darray_ndim(const sl_darray *x, int *ndim)
+{
+    if (!x || !ndim) return SL_ERR_NULL;
+    *ndim = x->ndim;
+    return SL_OK;
+}
+
+sl_status sl_darray_shape(const sl_darray *x, size_t *shape)
+{
+    if (!x || !shape) return SL_ERR_NULL;
+    memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
+    return SL_OK;
+}
+
+sl_status sl_darray_local_shape(const sl_darray *x, size_t *shape)
+{
+    if (!x || !shape) return SL_ERR_NULL;
+    memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
+    shape[x->axis] = x->local_rows;
+    return SL_OK;
+}
+
+sl_status sl_darray_local_offset(const sl_darray *x, size_t *offset)
+{
+    if (!x || !offset) return SL_ERR_NULL;
+    *offset = x->row_offset_of[x->ctx->rank];
+    return SL_OK;
+}
+
+sl_status sl_darray_axis(const sl_darray *x, int *axis)
+{
+    if (!x || !axis) return SL_ERR_NULL;
+    *axis = x->axis;
+    return SL_OK;
+}
+
+sl_status sl_darray_dtype(const sl_darray *x, sl_dtype *dtype)
+{
+    if (!x || !dtype) return SL_ERR_NULL;
+    *dtype = x->dtype;
+    return SL_OK;
+}
+
+sl_status sl_darray_partition(const sl_darray *x, sl_partition *partition)
+{
+    if (!x || !partition) return SL_ERR_NULL;
+    *partition = x->partition;
+    return SL_OK;
+}
+
+sl_status sl_darray_ntiles(const sl_darray *x, size_t *ntiles)
+{
+    if (!x || !ntiles) return SL_ERR_NULL;
+    *ntiles = x->ntiles;
+    return SL_OK;
+}
+
+sl_status sl_darray_local_size(const sl_darray *x, size_t *count)
+{
+    if (!x || !count) return SL_ERR_NULL;
+    *count = x->outer * x->local_rows * x->inner;
+    return SL_OK;
+}

@@ -1,0 +1,126 @@
+/* Ghost cells along the distributed axis (PyLops-MPI add_ghost_cells): boundary rows travel
+ * through the communication layer's neighbour-exchange task; the host packs and unpacks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "darray/darray_internal.h"
+
+typedef struct ghost_buffers {
+    void *mem[4]; /* send_prev, send_next, recv_prev, recv_next */
+    starpu_data_handle_t h[4];
+} ghost_buffers;
+
+static sl_status check_widths(const sl_darray *x, size_t front, size_t back, size_t need,
+                              void *out, size_t capacity)
+{
+    sl_context *ctx = x->ctx;
+    if (x->partition != SL_SCATTER)
+        return sl_fail(ctx, SL_ERR_PARTITION, "sl_darray_add_ghost_cells: the array is "
+                       "replicated (broadcast); ghost cells need a scattered array");
+    /* Every rank checks every sender, so all ranks reach the same verdict. */
+    for (int r = 0; r < ctx->size; r++) {
+        if (r + 1 < ctx->size && front > x->local_rows_of[r])
+            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_add_ghost_cells: front=%zu rows but "
+                           "rank %d holds only %zu", front, r, x->local_rows_of[r]);
+        if (r > 0 && back > x->local_rows_of[r])
+            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_add_ghost_cells: back=%zu rows but "
+                           "rank %d holds only %zu", back, r, x->local_rows_of[r]);
+    }
+    if (need > 0 && !out)
+        return sl_fail(ctx, SL_ERR_NULL, "sl_darray_add_ghost_cells: out is NULL");
+    if (capacity < need)
+        return sl_fail(ctx, SL_ERR_ARG, "sl_darray_add_ghost_cells: out holds %zu elements, "
+                       "%zu needed on rank %d", capacity, need, ctx->rank);
+    return SL_OK;
+}
+
+static void pack(const sl_darray *x, void *dst, size_t row0, size_t rows)
+{
+    size_t run = rows * x->inner * x->elem_size;
+    for (size_t o = 0; o < x->outer && run > 0; o++)
+        memcpy((char *)dst + o * run,
+               (const char *)x->data + ((o * x->local_rows + row0) * x->inner) * x->elem_size,
+               run);
+}
+
+static void unpack(const sl_darray *x, void *out, size_t out_rows, size_t row0,
+                   const void *src, size_t rows)
+{
+    size_t run = rows * x->inner * x->elem_size;
+    for (size_t o = 0; o < x->outer && run > 0; o++)
+        memcpy((char *)out + ((o * out_rows + row0) * x->inner) * x->elem_size,
+               (const char *)src + o * run, run);
+}
+
+static sl_status exchange(const sl_darray *x, size_t front, size_t back, ghost_buffers *g)
+{
+    sl_context *ctx = x->ctx;
+    int has_prev = ctx->rank > 0, has_next = ctx->rank + 1 < ctx->size;
+    /* send_prev carries my first `back` rows (the previous rank's back ghosts), send_next my
+     * last `front` rows (the next rank's front ghosts). */
+    size_t rows[4] = {has_prev ? back : 0, has_next ? front : 0, has_prev ? front : 0,
+                      has_next ? back : 0};
+    size_t row_bytes = x->outer * x->inner * x->elem_size;
+    for (int i = 0; i < 4; i++) {
+        if (rows[i] == 0)
+            continue;
+        g->mem[i] = malloc(rows[i] * row_bytes);
+        if (!g->mem[i])
+            return sl_fail(ctx, SL_ERR_NOMEM, "sl_darray_add_ghost_cells: out of memory");
+        starpu_vector_data_register(&g->h[i], STARPU_MAIN_RAM, (uintptr_t)g->mem[i],
+                                    (uint32_t)(rows[i] * row_bytes), 1);
+    }
+    if (g->mem[0])
+        pack(x, g->mem[0], 0, back);
+    if (g->mem[1])
+        pack(x, g->mem[1], x->local_rows - front, front);
+    sl_comm_neighbours nb = {has_prev ? ctx->rank - 1 : -1, has_next ? ctx->rank + 1 : -1,
+                             g->h[0], g->h[1], g->h[2], g->h[3]};
+    sl_comm_group group = {ctx->task_comm};
+    sl_status st = sl_comm_neighbour_exchange(ctx->comm, group, &nb, SL_COMM_BYTE);
+    for (int i = 2; i < 4 && st == SL_OK; i++)
+        if (g->h[i] && starpu_data_acquire(g->h[i], STARPU_R) == 0)
+            starpu_data_release(g->h[i]);
+    return st;
+}
+
+sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t back, void *out,
+                                    size_t capacity)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    sl_context *ctx = x->ctx;
+    size_t f = ctx->rank > 0 ? front : 0, b = ctx->rank + 1 < ctx->size ? back : 0;
+    size_t out_rows = f + x->local_rows + b;
+    sl_status local = check_widths(x, front, back, x->outer * out_rows * x->inner, out,
+                                   capacity);
+    int64_t widths[2] = {(int64_t)front, (int64_t)back};
+    sl_status agreed = sl_agree(ctx, widths, 2, local == SL_OK, "sl_darray_add_ghost_cells");
+    if (local != SL_OK)
+        return local;
+    if (agreed != SL_OK)
+        return agreed;
+
+    ghost_buffers g;
+    memset(&g, 0, sizeof g);
+    const sl_darray *xs = x;
+    sl_status st = SL_OK;
+    for (size_t t = 0; t < xs->ntiles; t++)
+        starpu_data_acquire(xs->tiles[t].handle, STARPU_R);
+    st = exchange(x, front, back, &g);
+    if (st == SL_OK) {
+        unpack(x, out, out_rows, f, x->data, x->local_rows);
+        if (g.mem[2])
+            unpack(x, out, out_rows, 0, g.mem[2], f);
+        if (g.mem[3])
+            unpack(x, out, out_rows, f + x->local_rows, g.mem[3], b);
+    }
+    for (size_t t = 0; t < xs->ntiles; t++)
+        starpu_data_release(xs->tiles[t].handle);
+    for (int i = 0; i < 4; i++) {
+        if (g.h[i])
+            starpu_data_unregister(g.h[i]);
+        free(g.mem[i]);
+    }
+    return st;
+}

@@ -1,0 +1,210 @@
+/* Blocking movement between host memory and distributed arrays: each function first acquires
+ * the tiles (so it waits only for the tasks that touch this array), then copies. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "darray/darray_internal.h"
+
+static sl_status acquire_tiles(const sl_darray *x, enum starpu_data_access_mode mode)
+{
+    for (size_t t = 0; t < x->ntiles; t++)
+        if (starpu_data_acquire(x->tiles[t].handle, mode) != 0) {
+            while (t-- > 0)
+                starpu_data_release(x->tiles[t].handle);
+            return sl_fail(x->ctx, SL_ERR_STARPU, "starpu_data_acquire failed on a tile");
+        }
+    return SL_OK;
+}
+
+static void release_tiles(const sl_darray *x)
+{
+    for (size_t t = 0; t < x->ntiles; t++)
+        starpu_data_release(x->tiles[t].handle);
+}
+
+static size_t local_bytes(const sl_darray *x)
+{
+    return x->outer * x->local_rows * x->inner * x->elem_size;
+}
+
+/* Copies `rows` rows of a C-order (outer x src_rows x inner) array starting at src_row0 into a
+ * (outer x dst_rows x inner) array at dst_row0. */
+static void copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *src,
+                      size_t src_rows, size_t src_row0, size_t rows, size_t outer, size_t inner,
+                      size_t esize)
+{
+    size_t run = rows * inner * esize;
+    for (size_t o = 0; o < outer && run > 0; o++)
+        memcpy((char *)dst + ((o * dst_rows + dst_row0) * inner) * esize,
+               (const char *)src + ((o * src_rows + src_row0) * inner) * esize, run);
+}
+
+/* MPI counts are ints: move large buffers in chunks. */
+static int bcast_bytes(void *buf, size_t bytes, MPI_Comm comm)
+{
+    const size_t chunk = (size_t)1 << 30;
+    for (size_t off = 0; off < bytes; off += chunk) {
+        size_t n = bytes - off < chunk ? bytes - off : chunk;
+        if (MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, 0, comm) != MPI_SUCCESS)
+            return 0;
+    }
+    return 1;
+}
+
+/* Broadcast arrays are made consistent from rank 0's data: a collective, so every rank first
+ * learns whether all ranks' arguments are usable. */
+static sl_status fill_replicated(sl_darray *x, const void *src, const char *what)
+{
+    sl_context *ctx = x->ctx;
+    int ok = ctx->rank != 0 || src != NULL;
+    if (!ok)
+        sl_fail(ctx, SL_ERR_NULL, "%s: rank 0 passed NULL data for a broadcast array", what);
+    sl_status st = sl_agree(ctx, NULL, 0, ok, what);
+    if (st != SL_OK)
+        return ok ? st : SL_ERR_NULL;
+    if ((st = acquire_tiles(x, STARPU_W)) != SL_OK)
+        return st;
+    if (ctx->rank == 0)
+        memcpy(x->data, src, local_bytes(x));
+    int sent = bcast_bytes(x->data, local_bytes(x), ctx->host_comm);
+    release_tiles(x);
+    return sent ? SL_OK : sl_fail(ctx, SL_ERR_MPI, "%s: MPI_Bcast failed", what);
+}
+
+sl_status sl_darray_from_global(sl_darray *x, const void *global)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    if (x->partition == SL_BROADCAST)
+        return fill_replicated(x, global, "sl_darray_from_global");
+    if (!global)
+        return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_global: global is NULL");
+    sl_status st = acquire_tiles(x, STARPU_W);
+    if (st != SL_OK)
+        return st;
+    copy_rows(x->data, x->local_rows, 0, global, x->shape[x->axis],
+              x->row_offset_of[x->ctx->rank], x->local_rows, x->outer, x->inner, x->elem_size);
+    release_tiles(x);
+    return SL_OK;
+}
+
+sl_status sl_darray_from_local(sl_darray *x, const void *local)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    if (x->partition == SL_BROADCAST)
+        return fill_replicated(x, local, "sl_darray_from_local");
+    if (!local && local_bytes(x) > 0)
+        return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_local: local is NULL");
+    sl_status st = acquire_tiles(x, STARPU_W);
+    if (st != SL_OK)
+        return st;
+    if (local_bytes(x) > 0)
+        memcpy(x->data, local, local_bytes(x));
+    release_tiles(x);
+    return SL_OK;
+}
+
+sl_status sl_darray_to_local(const sl_darray *x, void *local)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    if (!local && local_bytes(x) > 0)
+        return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_to_local: local is NULL");
+    sl_status st = acquire_tiles(x, STARPU_R);
+    if (st != SL_OK)
+        return st;
+    if (local_bytes(x) > 0)
+        memcpy(local, x->data, local_bytes(x));
+    release_tiles(x);
+    return SL_OK;
+}
+
+/* Rank blocks arrive one after another (rank order); the global C order interleaves them when
+ * the axis is not the first one, hence the unpacking. */
+static void unpack_blocks(const sl_darray *x, const char *staging, void *global)
+{
+    size_t offset = 0, n = x->shape[x->axis];
+    for (int r = 0; r < x->ctx->size; r++) {
+        size_t rows = x->local_rows_of[r];
+        copy_rows(global, n, x->row_offset_of[r], staging + offset, rows, 0, rows, x->outer,
+                  x->inner, x->elem_size);
+        offset += x->outer * rows * x->inner * x->elem_size;
+    }
+}
+
+static sl_status gather_scattered(const sl_darray *x, int root, void *global)
+{
+    sl_context *ctx = x->ctx;
+    int *counts = malloc((size_t)ctx->size * sizeof(int));
+    int *displs = malloc((size_t)ctx->size * sizeof(int));
+    int receives = root == SL_ALL_RANKS || root == ctx->rank;
+    size_t total = x->outer * x->shape[x->axis] * x->inner;
+    char *staging = receives && x->outer > 1 ? malloc(total * x->elem_size) : NULL;
+    sl_status st = SL_OK;
+    if (!counts || !displs || (receives && x->outer > 1 && !staging))
+        st = sl_fail(ctx, SL_ERR_NOMEM, "sl_darray_gather: out of memory");
+    MPI_Datatype elem;
+    MPI_Type_contiguous((int)x->elem_size, MPI_BYTE, &elem);
+    MPI_Type_commit(&elem);
+    size_t off = 0;
+    for (int r = 0; st == SL_OK && r < ctx->size; r++) {
+        counts[r] = (int)(x->outer * x->local_rows_of[r] * x->inner);
+        displs[r] = (int)off;
+        off += (size_t)counts[r];
+    }
+    /* Every rank reaches the collective even after a local failure, to keep ranks in step. */
+    sl_status agreed = sl_agree(ctx, NULL, 0, st == SL_OK, "sl_darray_gather");
+    if (st == SL_OK && agreed == SL_OK && (st = acquire_tiles(x, STARPU_R)) == SL_OK) {
+        void *recv = staging ? staging : global;
+        int mine = counts[ctx->rank], rc;
+        if (root == SL_ALL_RANKS)
+            rc = MPI_Allgatherv(x->data, mine, elem, recv, counts, displs, elem, ctx->host_comm);
+        else
+            rc = MPI_Gatherv(x->data, mine, elem, recv, counts, displs, elem, root,
+                             ctx->host_comm);
+        release_tiles(x);
+        if (rc != MPI_SUCCESS)
+            st = sl_fail(ctx, SL_ERR_MPI, "sl_darray_gather: MPI gather failed");
+        else if (staging)
+            unpack_blocks(x, staging, global);
+    }
+    MPI_Type_free(&elem);
+    free(staging);
+    free(counts);
+    free(displs);
+    return st != SL_OK ? st : agreed;
+}
+
+sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    sl_context *ctx = x->ctx;
+    int receives = root == SL_ALL_RANKS || root == ctx->rank;
+    size_t total = x->outer * x->shape[x->axis] * x->inner;
+    sl_status local = SL_OK;
+    if (root < SL_ALL_RANKS || root >= ctx->size)
+        local = sl_fail(ctx, SL_ERR_ARG, "sl_darray_gather: root=%d is not a rank of %d nor "
+                        "SL_ALL_RANKS", root, ctx->size);
+    else if (receives && !global)
+        local = sl_fail(ctx, SL_ERR_NULL, "sl_darray_gather: global is NULL on a receiving "
+                        "rank (%d)", ctx->rank);
+    else if (x->partition == SL_SCATTER && total > INT_MAX)
+        local = sl_fail(ctx, SL_ERR_UNSUPPORTED, "sl_darray_gather: %zu elements exceed MPI's "
+                        "int counts", total);
+    int64_t r64 = root;
+    sl_status st = sl_agree(ctx, &r64, 1, local == SL_OK, "sl_darray_gather");
+    if (local != SL_OK)
+        return local;
+    if (st != SL_OK)
+        return st;
+    if (x->partition != SL_SCATTER) {
+        /* every rank already holds the whole array */
+        if (!receives)
+            return SL_OK;
+        return sl_darray_to_local(x, global);
+    }
+    return gather_scattered(x, root, global);
+}

@@ -1,0 +1,57 @@
+/* Private layout of sl_darray and sl_scalar. */
+#ifndef STARLOPS_DARRAY_INTERNAL_H
+#define STARLOPS_DARRAY_INTERNAL_H
+
+#include <starlops/darray.h>
+#include "runtime/context_internal.h"
+
+/* One tile: rows [row0, row0 + nrows) of this rank's block along the axis, seen as a StarPU
+ * matrix of `outer` rows of nrows*inner contiguous elements, `local_rows*inner` apart. */
+typedef struct sl_tile {
+    starpu_data_handle_t handle;
+    size_t row0, nrows;
+} sl_tile;
+
+struct sl_darray {
+    sl_context *ctx;
+    sl_dtype dtype;
+    size_t elem_size;
+    int ndim;
+    size_t shape[SL_MAX_NDIM];
+    int axis;
+    sl_partition partition;
+    size_t *local_rows_of; /* per rank: rows along the axis */
+    size_t *row_offset_of; /* per rank: first global row along the axis */
+    int *mask;             /* per rank colour, or NULL */
+    MPI_Comm reduce_comm;  /* the colour group reductions combine over */
+    size_t outer, inner;   /* products of the dimensions before / after the axis */
+    size_t local_rows;     /* this rank's rows along the axis */
+    void *data;            /* this rank's block, C order: outer x local_rows x inner */
+    size_t ntiles;
+    sl_tile *tiles;
+};
+
+struct sl_scalar {
+    sl_context *ctx;
+    starpu_data_handle_t handle; /* vector of 2 doubles (re, im), StarPU-allocated */
+};
+
+/* Row split of `n` over `nranks` (PyLops-MPI rule: the first n % P ranks get one more). */
+void sl_split_balanced(size_t n, int nranks, size_t *sizes);
+
+/* Tile rows of a block of `rows` rows whose rows hold `row_elems` elements each. */
+size_t sl_tile_count(size_t rows, size_t row_elems, size_t tile_elems);
+void sl_tile_range(size_t rows, size_t ntiles, size_t t, size_t *row0, size_t *nrows);
+
+/* Layout equality for binary operations (sets the context's error and returns a status). */
+sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, const char *what);
+
+/* Creates a scalar whose accumulator combines with `combine`, initialised to `init`. */
+sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out);
+
+static inline int sl_darray_is_replicated(const sl_darray *x)
+{
+    return x->partition != SL_SCATTER;
+}
+
+#endif

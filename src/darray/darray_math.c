@@ -1,0 +1,185 @@
+/* Elementwise operations: one task per tile, submitted and not waited for. */
+#include <string.h>
+
+#include "codelets.h"
+#include "darray/darray_internal.h"
+
+/* Buffers of one task, with a handle that appears twice (an output aliasing an input) merged
+ * into one buffer whose mode is the union of both accesses. */
+typedef struct task_buffers {
+    struct starpu_data_descr d[4];
+    int n;
+} task_buffers;
+
+static int add_buffer(task_buffers *tb, starpu_data_handle_t h, enum starpu_data_access_mode m)
+{
+    for (int i = 0; i < tb->n; i++)
+        if (tb->d[i].handle == h) {
+            tb->d[i].mode = (enum starpu_data_access_mode)(tb->d[i].mode | m);
+            return i;
+        }
+    tb->d[tb->n].handle = h;
+    tb->d[tb->n].mode = m;
+    return tb->n++;
+}
+
+/* Operands of an elementwise operation; NULL where unused. */
+typedef struct ew_operands {
+    sl_darray *out;
+    const sl_darray *a, *b;
+    const sl_scalar *alpha_scalar;
+    enum starpu_data_access_mode out_mode;
+} ew_operands;
+
+static sl_status submit_elementwise(const ew_operands *o, sl_ew_args args)
+{
+    sl_context *ctx = o->out->ctx;
+    for (size_t t = 0; t < o->out->ntiles; t++) {
+        task_buffers tb = {.n = 0};
+        add_buffer(&tb, o->out->tiles[t].handle, o->out_mode);
+        args.ia = o->a ? add_buffer(&tb, o->a->tiles[t].handle, STARPU_R) : -1;
+        args.ib = o->b ? add_buffer(&tb, o->b->tiles[t].handle, STARPU_R) : -1;
+        args.ialpha = o->alpha_scalar ? add_buffer(&tb, o->alpha_scalar->handle, STARPU_R) : -1;
+        int ret = starpu_task_insert(&sl_cl_elementwise[args.op], STARPU_VALUE, &args,
+                                     sizeof args, STARPU_DATA_MODE_ARRAY, tb.d, tb.n, 0);
+        if (ret != 0)
+            return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed (%d) for %s", ret,
+                           sl_cl_elementwise[args.op].name);
+    }
+    return SL_OK;
+}
+
+static sl_status check_scalar(const sl_darray *x, double _Complex v, const char *what)
+{
+    if (!sl_dtype_is_complex(x->dtype) && cimag(v) != 0.0)
+        return sl_fail(x->ctx, SL_ERR_DTYPE, "%s: complex scalar (%g%+gi) for a %s array", what,
+                       creal(v), cimag(v), sl_dtype_name(x->dtype));
+    return SL_OK;
+}
+
+static sl_ew_args make_args(sl_ew_op op, const sl_darray *x, double _Complex alpha,
+                            double _Complex beta)
+{
+    sl_ew_args a;
+    memset(&a, 0, sizeof a);
+    a.op = op;
+    a.dtype = x->dtype;
+    a.alpha[0] = creal(alpha);
+    a.alpha[1] = cimag(alpha);
+    a.beta[0] = creal(beta);
+    a.beta[1] = cimag(beta);
+    return a;
+}
+
+sl_status sl_darray_fill(sl_darray *x, double _Complex value)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    sl_status st = check_scalar(x, value, "sl_darray_fill");
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = x, .out_mode = STARPU_W};
+    return submit_elementwise(&o, make_args(SL_EW_FILL, x, value, 0));
+}
+
+sl_status sl_darray_zeros(sl_darray *x)
+{
+    return sl_darray_fill(x, 0);
+}
+
+sl_status sl_darray_copy(const sl_darray *src, sl_darray *dst)
+{
+    if (!src || !dst)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(dst, src, "sl_darray_copy");
+    if (st != SL_OK || src == dst)
+        return st;
+    ew_operands o = {.out = dst, .a = src, .out_mode = STARPU_W};
+    return submit_elementwise(&o, make_args(SL_EW_COPY, dst, 0, 0));
+}
+
+sl_status sl_darray_scale(sl_darray *x, double _Complex alpha)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    sl_status st = check_scalar(x, alpha, "sl_darray_scale");
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = x, .a = x, .out_mode = STARPU_RW};
+    return submit_elementwise(&o, make_args(SL_EW_SCALE, x, alpha, 0));
+}
+
+sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Complex beta,
+                          sl_darray *y)
+{
+    if (!x || !y)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby");
+    if (st == SL_OK)
+        st = check_scalar(y, alpha, "sl_darray_axpby (alpha)");
+    if (st == SL_OK)
+        st = check_scalar(y, beta, "sl_darray_axpby (beta)");
+    if (st != SL_OK)
+        return st;
+    /* beta == 0 does not read y (BLAS convention), so y's old content never leaks in. */
+    sl_ew_op op = beta == 0 ? SL_EW_SCALE : beta == 1 ? SL_EW_AXPY : SL_EW_AXPBY;
+    ew_operands o = {.out = y, .a = x, .out_mode = beta == 0 ? STARPU_W : STARPU_RW};
+    return submit_elementwise(&o, make_args(op, y, alpha, beta));
+}
+
+sl_status sl_darray_axpy(double _Complex alpha, const sl_darray *x, sl_darray *y)
+{
+    return sl_darray_axpby(alpha, x, 1.0, y);
+}
+
+sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
+                                sl_darray *y)
+{
+    if (!alpha || !x || !y)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpy_scalar");
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = y, .a = x, .alpha_scalar = alpha, .out_mode = STARPU_RW};
+    return submit_elementwise(&o, make_args(SL_EW_AXPY, y, sign, 0));
+}
+
+static sl_status binary(sl_ew_op op, const sl_darray *x, const sl_darray *y, sl_darray *z,
+                        const char *what)
+{
+    if (!x || !y || !z)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(z, x, what);
+    if (st == SL_OK)
+        st = sl_darray_check_compatible(z, y, what);
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = z, .a = x, .b = y, .out_mode = STARPU_W};
+    return submit_elementwise(&o, make_args(op, z, 0, 0));
+}
+
+sl_status sl_darray_add(const sl_darray *x, const sl_darray *y, sl_darray *z)
+{
+    return binary(SL_EW_ADD, x, y, z, "sl_darray_add");
+}
+
+sl_status sl_darray_sub(const sl_darray *x, const sl_darray *y, sl_darray *z)
+{
+    return binary(SL_EW_SUB, x, y, z, "sl_darray_sub");
+}
+
+sl_status sl_darray_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z)
+{
+    return binary(SL_EW_MUL, x, y, z, "sl_darray_multiply");
+}
+
+sl_status sl_darray_conj(const sl_darray *x, sl_darray *z)
+{
+    if (!x || !z)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(z, x, "sl_darray_conj");
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = z, .a = x, .out_mode = STARPU_W};
+    return submit_elementwise(&o, make_args(SL_EW_CONJ, z, 0, 0));
+}

@@ -1,0 +1,59 @@
+/* Scalar futures: a per-rank StarPU vector of two doubles (re, im) that reduction tasks write
+ * and later tasks read; only sl_scalar_get makes the host wait. */
+#include <stdlib.h>
+
+#include "codelets.h"
+#include "darray/darray_internal.h"
+
+sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out)
+{
+    sl_scalar *s = calloc(1, sizeof *s);
+    if (!s)
+        return sl_fail(ctx, SL_ERR_NOMEM, "cannot allocate a scalar");
+    s->ctx = ctx;
+    /* Home node -1: StarPU owns the storage, so destroy can be asynchronous. */
+    starpu_vector_data_register(&s->handle, -1, 0, 2, sizeof(double));
+    sl_acc_set_reduction(s->handle, (sl_acc_combine)combine);
+    double v[2] = {init[0], init[1]};
+    int ret = starpu_task_insert(&sl_cl_acc_set, STARPU_VALUE, v, sizeof v, STARPU_W, s->handle,
+                                 0);
+    if (ret != 0) {
+        starpu_data_unregister(s->handle);
+        free(s);
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed (%d) for a scalar", ret);
+    }
+    *out = s;
+    return SL_OK;
+}
+
+sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
+{
+    if (!s || !value)
+        return SL_ERR_NULL;
+    if (starpu_data_acquire(s->handle, STARPU_R) != 0)
+        return sl_fail(s->ctx, SL_ERR_STARPU, "sl_scalar_get: starpu_data_acquire failed");
+    const double *v = (const double *)starpu_data_get_local_ptr(s->handle);
+    *value = CMPLX(v[0], v[1]);
+    starpu_data_release(s->handle);
+    return SL_OK;
+}
+
+sl_status sl_scalar_get_real(sl_scalar *s, double *value)
+{
+    if (!value)
+        return SL_ERR_NULL;
+    double _Complex z;
+    sl_status st = sl_scalar_get(s, &z);
+    if (st == SL_OK)
+        *value = creal(z);
+    return st;
+}
+
+sl_status sl_scalar_destroy(sl_scalar *s)
+{
+    if (!s)
+        return SL_OK;
+    starpu_data_unregister_submit(s->handle);
+    free(s);
+    return SL_OK;
+}

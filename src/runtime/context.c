@@ -1,0 +1,237 @@
+/* sl_init / sl_finalize: MPI (thread-multiple), StarPU + StarPU-MPI, the library's
+ * communicators, the process grid and the communication backend. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "runtime/context_internal.h"
+
+/* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
+ * of undefined behaviour inside StarPU. */
+static int context_active;
+
+/* Every rank learns whether any rank failed to parse its environment and whether the ranks
+ * agree on the values, before anything is started: a bad variable on one rank must fail
+ * sl_init everywhere rather than leave the other ranks waiting. */
+static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config *c,
+                                 char *msg, size_t len)
+{
+    int64_t v[5] = {local == SL_OK ? 0 : (int64_t)local, (int64_t)c->tile_elements, c->grid_p,
+                    c->grid_q, c->comm_kind};
+    int64_t both[10], red[10];
+    for (int i = 0; i < 5; i++) {
+        both[i] = v[i];
+        both[5 + i] = -v[i];
+    }
+    if (MPI_Allreduce(both, red, 10, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS) {
+        snprintf(msg, len, "MPI_Allreduce failed while checking the environment");
+        return SL_ERR_MPI;
+    }
+    if (local != SL_OK)
+        return local;
+    if (red[0] != 0) {
+        snprintf(msg, len, "another rank has an invalid STARLOPS_* environment variable");
+        return (sl_status)red[0];
+    }
+    for (int i = 1; i < 5; i++)
+        if (red[i] != -red[5 + i]) {
+            snprintf(msg, len, "ranks disagree on STARLOPS_TILE/GRID/COMM (set them the same on "
+                               "every rank)");
+            return SL_ERR_RANK_MISMATCH;
+        }
+    return SL_OK;
+}
+
+/* FxT is compiled into our StarPU; it must write traces only when the user asks. */
+static sl_status configure_tracing(const sl_config *c, char *msg, size_t len)
+{
+    if (c->trace_dir[0] == '\0') {
+        setenv("STARPU_FXT_TRACE", "0", 0);
+        return SL_OK;
+    }
+    if (mkdir(c->trace_dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(msg, len, "STARLOPS_TRACE='%s': cannot create directory (%s)", c->trace_dir,
+                 strerror(errno));
+        return SL_ERR_ENV;
+    }
+    setenv("STARPU_FXT_PREFIX", c->trace_dir, 1);
+    setenv("STARPU_FXT_TRACE", "1", 1);
+    return SL_OK;
+}
+
+static sl_status check_mpi(MPI_Comm comm)
+{
+    int initialised = 0, finalised = 0, level = 0;
+    MPI_Initialized(&initialised);
+    MPI_Finalized(&finalised);
+    if (!initialised || finalised) {
+        sl_set_init_error("MPI is not initialised (or already finalised)");
+        return SL_ERR_STATE;
+    }
+    MPI_Query_thread(&level);
+    if (level < MPI_THREAD_MULTIPLE) {
+        sl_set_init_error("MPI was initialised with thread level %d; starlops needs "
+                          "MPI_THREAD_MULTIPLE (%d)", level, MPI_THREAD_MULTIPLE);
+        return SL_ERR_MPI;
+    }
+    if (comm == MPI_COMM_NULL) {
+        sl_set_init_error("the communicator is MPI_COMM_NULL");
+        return SL_ERR_ARG;
+    }
+    return SL_OK;
+}
+
+static sl_status start_starpu(sl_context *ctx)
+{
+    struct starpu_conf conf;
+    starpu_conf_init(&conf);
+    int ret = starpu_mpi_init_conf(NULL, NULL, 0, ctx->user_comm, &conf);
+    if (ret != 0) {
+        sl_set_init_error("starpu_mpi_init_conf failed (%d)", ret);
+        return SL_ERR_STARPU;
+    }
+    sl_status st = sl_comm_mpi_create(&ctx->comm);
+    if (st != SL_OK) {
+        sl_set_init_error("cannot create the MPI communication backend: %s", sl_strerror(st));
+        starpu_mpi_shutdown();
+    }
+    return st;
+}
+
+sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
+{
+    if (!out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    if (context_active) {
+        sl_set_init_error("a starlops context is already active in this process");
+        return SL_ERR_STATE;
+    }
+    sl_status st = check_mpi(comm);
+    if (st != SL_OK)
+        return st;
+
+    sl_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return SL_ERR_NOMEM;
+    char msg[SL_ERRMSG_LEN] = "";
+    ctx->user_comm = comm;
+    MPI_Comm_rank(comm, &ctx->rank);
+    MPI_Comm_size(comm, &ctx->size);
+    st = sl_config_from_env(&ctx->config, msg, sizeof msg);
+    st = agree_on_config(comm, st, &ctx->config, msg, sizeof msg);
+    if (st == SL_OK)
+        st = sl_grid_choose(ctx->size, ctx->config.grid_p, ctx->config.grid_q,
+                            &ctx->config.grid_p, &ctx->config.grid_q, msg, sizeof msg);
+    if (st == SL_OK)
+        st = configure_tracing(&ctx->config, msg, sizeof msg);
+    if (st != SL_OK) {
+        sl_set_init_error("%s", msg);
+        free(ctx);
+        return st;
+    }
+    MPI_Comm_dup(comm, &ctx->host_comm);
+    MPI_Comm_dup(comm, &ctx->task_comm);
+    ctx->next_tag = 1000; /* StarPU-MPI keeps small tags for itself */
+    st = start_starpu(ctx);
+    if (st != SL_OK) {
+        MPI_Comm_free(&ctx->host_comm);
+        MPI_Comm_free(&ctx->task_comm);
+        free(ctx);
+        return st;
+    }
+    context_active = 1;
+    *out = ctx;
+    return SL_OK;
+}
+
+sl_status sl_init(int *argc, char ***argv, sl_context **out)
+{
+    if (!out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    int initialised = 0, we_did = 0;
+    MPI_Initialized(&initialised);
+    if (!initialised) {
+        int provided = 0;
+        if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS) {
+            sl_set_init_error("MPI_Init_thread failed");
+            return SL_ERR_MPI;
+        }
+        we_did = 1;
+    }
+    sl_status st = sl_init_comm(MPI_COMM_WORLD, out);
+    if (st != SL_OK) {
+        /* Leave MPI as we found it so the process can exit cleanly. */
+        if (we_did)
+            MPI_Finalize();
+        return st;
+    }
+    (*out)->we_initialised_mpi = we_did;
+    return SL_OK;
+}
+
+static void free_mask_groups(sl_context *ctx)
+{
+    sl_mask_group *g = ctx->mask_groups;
+    while (g) {
+        sl_mask_group *next = g->next;
+        MPI_Comm_free(&g->comm);
+        free(g->colours);
+        free(g);
+        g = next;
+    }
+    ctx->mask_groups = NULL;
+}
+
+sl_status sl_finalize(sl_context *ctx)
+{
+    if (!ctx)
+        return SL_OK;
+    starpu_task_wait_for_all();
+    sl_comm_destroy(ctx->comm);
+    free_mask_groups(ctx);
+    starpu_mpi_shutdown(); /* also shuts StarPU down: starpu_mpi_init_conf started it */
+    MPI_Comm_free(&ctx->host_comm);
+    MPI_Comm_free(&ctx->task_comm);
+    int finalise_mpi = ctx->we_initialised_mpi;
+    free(ctx);
+    context_active = 0;
+    if (finalise_mpi)
+        MPI_Finalize();
+    return SL_OK;
+}
+
+sl_status sl_wait(sl_context *ctx)
+{
+    if (!ctx)
+        return SL_ERR_NULL;
+    if (starpu_task_wait_for_all() != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
+    return SL_OK;
+}
+
+#define GETTER(name, type, expr)                      \
+    sl_status name(const sl_context *ctx, type *out)  \
+    {                                                 \
+        if (!ctx || !out)                             \
+            return SL_ERR_NULL;                       \
+        *out = (expr);                                \
+        return SL_OK;                                 \
+    }
+GETTER(sl_context_rank, int, ctx->rank)
+GETTER(sl_context_size, int, ctx->size)
+GETTER(sl_context_tile, size_t, ctx->config.tile_elements)
+GETTER(sl_context_comm_kind, sl_comm_kind, ctx->config.comm_kind)
+GETTER(sl_context_comm, MPI_Comm, ctx->host_comm)
+
+sl_status sl_context_grid(const sl_context *ctx, int *p, int *q)
+{
+    if (!ctx || !p || !q)
+        return SL_ERR_NULL;
+    *p = ctx->config.grid_p;
+    *q = ctx->config.grid_q;
+    return SL_OK;
+}

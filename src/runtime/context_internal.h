@@ -1,0 +1,65 @@
+/* Private layout of sl_context and helpers shared by the library's layers. */
+#ifndef STARLOPS_CONTEXT_INTERNAL_H
+#define STARLOPS_CONTEXT_INTERNAL_H
+
+#include <starpu.h>
+#include <starpu_mpi.h>
+#include <starlops/context.h>
+#include "comm/comm.h"
+
+#define SL_ERRMSG_LEN 512
+
+/* Configuration read from the environment (env_config.c). */
+typedef struct sl_config {
+    size_t tile_elements;
+    int grid_p, grid_q; /* 0 = choose */
+    sl_comm_kind comm_kind;
+    char trace_dir[256]; /* "" = tracing off */
+} sl_config;
+
+/* Sub-communicators for masks, created once per distinct mask and kept until finalize. */
+typedef struct sl_mask_group {
+    int *colours;  /* one colour per rank */
+    MPI_Comm comm; /* this rank's colour group */
+    struct sl_mask_group *next;
+} sl_mask_group;
+
+struct sl_context {
+    MPI_Comm user_comm;  /* what the user passed (StarPU-MPI point-to-point runs on it) */
+    MPI_Comm host_comm;  /* dup: blocking collectives called by the host thread */
+    MPI_Comm task_comm;  /* dup: collectives posted by tasks, ordered by the comm token */
+    int rank, size;
+    int we_initialised_mpi;
+    sl_config config;
+    int64_t next_tag;    /* StarPU-MPI tag booking: same sequence on every rank */
+    sl_comm *comm;       /* communication backend */
+    sl_mask_group *mask_groups;
+    char last_error[SL_ERRMSG_LEN];
+};
+
+/* Records a formatted message as the context's last error and returns status. */
+sl_status sl_fail(const sl_context *ctx, sl_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Parses STARLOPS_* variables; on error writes a sentence to msg. */
+sl_status sl_config_from_env(sl_config *config, char *msg, size_t msg_len);
+/* Picks the process grid: P x Q == size, from the config or near-square. */
+sl_status sl_grid_choose(int size, int want_p, int want_q, int *p, int *q, char *msg, size_t len);
+
+/* Books `count` consecutive StarPU-MPI tags (collective by convention: every rank calls it in
+ * the same order). Returns the first tag. */
+int64_t sl_tags_book(sl_context *ctx, int64_t count);
+
+/* Collective on host_comm: returns SL_ERR_RANK_MISMATCH on every rank unless all ranks pass the
+ * same `count` int64 values. Also combines a local failure: if any rank passes local_ok = 0,
+ * every rank gets SL_ERR_ARG (the failing rank keeps its own message). */
+sl_status sl_agree(sl_context *ctx, const int64_t *values, int count, int local_ok,
+                   const char *what);
+
+/* The communicator of this rank's colour group for `mask` (NULL mask: task_comm). */
+sl_status sl_mask_comm(sl_context *ctx, const int *mask, MPI_Comm *comm);
+
+/* A per-process error sentence for failures before a context exists. */
+void sl_set_init_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

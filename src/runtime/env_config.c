@@ -1,0 +1,97 @@
+/* Reading STARLOPS_* environment variables into an sl_config. Invalid values are errors (never
+ * silently replaced by defaults): a typo in a tuning variable should not go unnoticed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/context_internal.h"
+
+#define DEFAULT_TILE_ELEMENTS ((size_t)1 << 20)
+
+static int parse_positive(const char *s, long long max, long long *value)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v <= 0 || v > max)
+        return 0;
+    *value = v;
+    return 1;
+}
+
+static sl_status parse_tile(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_TILE");
+    long long v;
+    if (!s)
+        return SL_OK;
+    if (!parse_positive(s, (long long)1 << 40, &v)) {
+        snprintf(msg, len, "STARLOPS_TILE='%s' is not a positive integer number of elements", s);
+        return SL_ERR_ENV;
+    }
+    c->tile_elements = (size_t)v;
+    return SL_OK;
+}
+
+static sl_status parse_grid(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_GRID");
+    if (!s)
+        return SL_OK;
+    char buf[64];
+    const char *x = strchr(s, 'x');
+    long long p, q;
+    if (!x || (size_t)(x - s) >= sizeof buf) {
+        snprintf(msg, len, "STARLOPS_GRID='%s' is not of the form PxQ (e.g. 2x3)", s);
+        return SL_ERR_ENV;
+    }
+    memcpy(buf, s, (size_t)(x - s));
+    buf[x - s] = '\0';
+    if (!parse_positive(buf, 1 << 20, &p) || !parse_positive(x + 1, 1 << 20, &q)) {
+        snprintf(msg, len, "STARLOPS_GRID='%s': P and Q must be positive integers", s);
+        return SL_ERR_ENV;
+    }
+    c->grid_p = (int)p;
+    c->grid_q = (int)q;
+    return SL_OK;
+}
+
+static sl_status parse_comm(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_COMM");
+    if (!s || strcmp(s, "mpi") == 0)
+        return SL_OK;
+    if (strcmp(s, "rma") == 0 || strcmp(s, "nccl") == 0) {
+        snprintf(msg, len, "STARLOPS_COMM='%s': this backend is not implemented yet (use mpi)", s);
+        return SL_ERR_UNSUPPORTED;
+    }
+    snprintf(msg, len, "STARLOPS_COMM='%s' is not one of mpi, rma, nccl", s);
+    return SL_ERR_ENV;
+}
+
+static sl_status parse_trace(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_TRACE");
+    if (!s)
+        return SL_OK;
+    if (*s == '\0' || strlen(s) >= sizeof c->trace_dir) {
+        snprintf(msg, len, "STARLOPS_TRACE must be a directory path of 1 to %zu characters",
+                 sizeof c->trace_dir - 1);
+        return SL_ERR_ENV;
+    }
+    strcpy(c->trace_dir, s);
+    return SL_OK;
+}
+
+sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
+{
+    memset(c, 0, sizeof *c);
+    c->tile_elements = DEFAULT_TILE_ELEMENTS;
+    c->comm_kind = SL_COMM_MPI;
+    sl_status st;
+    if ((st = parse_tile(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_grid(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_comm(c, msg, len)) != SL_OK) return st;
+    return parse_trace(c, msg, len);
+}

@@ -1,0 +1,153 @@
+/* Minimal MPI-aware test harness: checks count failures per rank, the final summary combines
+ * all ranks so every rank exits with the same verdict. Reference data are kept as double
+ * complex; helpers convert to and from each dtype. */
+#ifndef STARLOPS_TEST_HARNESS_H
+#define STARLOPS_TEST_HARNESS_H
+
+#include <complex.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starlops.h>
+
+typedef double _Complex cplx;
+
+static long th_checks, th_failures;
+static int th_rank;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        th_checks++;                                                            \
+        if (!(cond)) {                                                          \
+            th_failures++;                                                      \
+            fprintf(stderr, "[rank %d] %s:%d: CHECK(%s) failed: ", th_rank,     \
+                    __FILE__, __LINE__, #cond);                                 \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fprintf(stderr, "\n");                                              \
+        }                                                                       \
+    } while (0)
+
+#define CHECK_OK(expr, ctx)                                                     \
+    do {                                                                        \
+        sl_status th_st = (expr);                                               \
+        CHECK(th_st == SL_OK, "%s -> %s (%s)", #expr, sl_strerror(th_st),       \
+              sl_last_error(ctx));                                              \
+    } while (0)
+
+#define CHECK_STATUS(expr, want, ctx)                                           \
+    do {                                                                        \
+        sl_status th_st = (expr);                                               \
+        CHECK(th_st == (want), "%s -> %s, expected %s (%s)", #expr,             \
+              sl_strerror(th_st), sl_strerror(want), sl_last_error(ctx));       \
+    } while (0)
+
+/* Combines all ranks' counts; prints "N passed, N failed" on rank 0; returns the exit code. */
+static inline int th_finish(MPI_Comm comm, const char *name)
+{
+    long local[2] = {th_checks - th_failures, th_failures}, total[2];
+    MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, comm);
+    int size = 1;
+    MPI_Comm_size(comm, &size);
+    if (th_rank == 0)
+        printf("%s (%d ranks): %ld passed, %ld failed\n", name, size, total[0], total[1]);
+    return total[1] == 0 ? 0 : 1;
+}
+
+/* Deterministic pseudo-random numbers (same sequence on every rank). */
+static inline double th_rand(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*state >> 11) / (double)(1ULL << 53) * 2.0 - 1.0;
+}
+
+static inline void th_random(cplx *v, size_t n, int complex_values, uint64_t seed)
+{
+    uint64_t s = seed * 2654435761ULL + 12345;
+    for (size_t i = 0; i < n; i++) {
+        double re = th_rand(&s), im = complex_values ? th_rand(&s) : 0.0;
+        v[i] = CMPLX(re, im);
+    }
+}
+
+/* Rounds reference values to what the dtype can hold (so comparisons test the library, not
+ * the conversion). */
+static inline void th_round(sl_dtype dt, cplx *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (dt == SL_F32 || dt == SL_C64)
+            v[i] = CMPLX((float)creal(v[i]), (float)cimag(v[i]));
+        if (!sl_dtype_is_complex(dt))
+            v[i] = creal(v[i]);
+    }
+}
+
+static inline void th_to_dtype(sl_dtype dt, const cplx *src, void *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (dt) {
+        case SL_F32: ((float *)dst)[i] = (float)creal(src[i]); break;
+        case SL_F64: ((double *)dst)[i] = creal(src[i]); break;
+        case SL_C64: ((float _Complex *)dst)[i] = (float _Complex)src[i]; break;
+        case SL_C128: ((double _Complex *)dst)[i] = src[i]; break;
+        }
+    }
+}
+
+static inline void th_from_dtype(sl_dtype dt, const void *src, cplx *dst, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (dt) {
+        case SL_F32: dst[i] = ((const float *)src)[i]; break;
+        case SL_F64: dst[i] = ((const double *)src)[i]; break;
+        case SL_C64: dst[i] = ((const float _Complex *)src)[i]; break;
+        case SL_C128: dst[i] = ((const double _Complex *)src)[i]; break;
+        }
+    }
+}
+
+/* Relative tolerance of elementwise results per dtype. */
+static inline double th_tol(sl_dtype dt)
+{
+    return (dt == SL_F32 || dt == SL_C64) ? 2e-6 : 1e-14;
+}
+
+/* max |a - b| / max(1, max |b|) */
+static inline double th_rel_err(const cplx *a, const cplx *b, size_t n)
+{
+    double err = 0, scale = 1;
+    for (size_t i = 0; i < n; i++) {
+        err = fmax(err, cabs(a[i] - b[i]));
+        scale = fmax(scale, cabs(b[i]));
+    }
+    return err / scale;
+}
+
+/* Rows [row0, row0+rows) along `axis` of a C-order global array of `shape`. */
+static inline void th_block(const cplx *global, int ndim, const size_t *shape, int axis,
+                            size_t row0, size_t rows, cplx *out)
+{
+    size_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++)
+        outer *= shape[d];
+    for (int d = axis + 1; d < ndim; d++)
+        inner *= shape[d];
+    for (size_t o = 0; o < outer; o++)
+        memcpy(out + o * rows * inner, global + (o * shape[axis] + row0) * inner,
+               rows * inner * sizeof(cplx));
+}
+
+static inline size_t th_prod(const size_t *shape, int ndim)
+{
+    size_t n = 1;
+    for (int d = 0; d < ndim; d++)
+        n *= shape[d];
+    return n;
+}
+
+static const sl_dtype th_dtypes[4] = {SL_F32, SL_F64, SL_C64, SL_C128};
+
+#endif
