@@ -1,0 +1,119 @@
+/* sl_init / sl_finalize and the environment: invalid values and ranks that disagree fail on
+ * every rank (no hang), valid values are honoured. MPI is initialised here, as an application
+ * that owns MPI would. */
+#include <stdlib.h>
+
+#include "harness.h"
+
+static int size;
+
+static void expect_init_fails(const char *var, const char *value, sl_status want,
+                              int only_last_rank)
+{
+    if (!only_last_rank || th_rank == size - 1)
+        setenv(var, value, 1);
+    sl_context *ctx = NULL;
+    sl_status st = sl_init_comm(MPI_COMM_WORLD, &ctx);
+    int expect_here = !only_last_rank || th_rank == size - 1;
+    if (expect_here)
+        CHECK(st == want, "%s=%s: got %s (%s), expected %s", var, value, sl_strerror(st),
+              sl_init_error(), sl_strerror(want));
+    else
+        CHECK(st != SL_OK, "%s=%s on another rank: got %s", var, value, sl_strerror(st));
+    CHECK(ctx == NULL, "failed init left a context");
+    CHECK(st == SL_OK || sl_init_error()[0] != '\0', "no message for %s=%s", var, value);
+    if (ctx)
+        sl_finalize(ctx);
+    unsetenv(var);
+}
+
+static void test_env_errors(void)
+{
+    expect_init_fails("STARLOPS_GRID", "0x3", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_GRID", "2x", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_GRID", "banana", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_GRID", "5x7", SL_ERR_ENV, 0); /* 35 ranks wanted */
+    expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_COMM", "nccl", SL_ERR_UNSUPPORTED, 0);
+    expect_init_fails("STARLOPS_TILE", "abc", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_TILE", "-5", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_TILE", "0", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_TRACE", "", SL_ERR_ENV, 0);
+    if (size > 1) {
+        /* one rank's typo fails everyone */
+        expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 1);
+        /* ranks that disagree fail everyone */
+        expect_init_fails("STARLOPS_TILE", "333", SL_ERR_RANK_MISMATCH, 1);
+    }
+}
+
+static void test_valid_context(void)
+{
+    setenv("STARLOPS_TILE", "4096", 1);
+    sl_context *ctx = NULL;
+    CHECK_OK(sl_init_comm(MPI_COMM_WORLD, &ctx), ctx);
+    if (!ctx)
+        return;
+    int p = 0, q = 0, r = -1, n = 0;
+    size_t tile = 0;
+    sl_comm_kind kind;
+    CHECK_OK(sl_context_grid(ctx, &p, &q), ctx);
+    CHECK(p * q == size && p <= q && (size != 4 || p == 2), "grid %dx%d for %d ranks", p, q,
+          size);
+    CHECK_OK(sl_context_rank(ctx, &r), ctx);
+    CHECK_OK(sl_context_size(ctx, &n), ctx);
+    CHECK(r == th_rank && n == size, "rank %d size %d", r, n);
+    CHECK_OK(sl_context_tile(ctx, &tile), ctx);
+    CHECK(tile == 4096, "STARLOPS_TILE not honoured: %zu", tile);
+    CHECK_OK(sl_context_comm_kind(ctx, &kind), ctx);
+    CHECK(kind == SL_COMM_MPI, "default backend %d", (int)kind);
+    CHECK_STATUS(sl_context_grid(ctx, NULL, &q), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_context_rank(NULL, &r), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_wait(NULL), SL_ERR_NULL, ctx);
+    CHECK_OK(sl_wait(ctx), ctx);
+
+    sl_context *second = NULL;
+    CHECK_STATUS(sl_init_comm(MPI_COMM_WORLD, &second), SL_ERR_STATE, ctx);
+    CHECK(second == NULL, "second context returned");
+    CHECK_OK(sl_finalize(ctx), ctx);
+    unsetenv("STARLOPS_TILE");
+
+    /* an explicit grid, and a new context after the first one ended */
+    char grid[32];
+    snprintf(grid, sizeof grid, "%dx1", size);
+    setenv("STARLOPS_GRID", grid, 1);
+    CHECK_OK(sl_init_comm(MPI_COMM_WORLD, &ctx), ctx);
+    if (ctx) {
+        CHECK_OK(sl_context_grid(ctx, &p, &q), ctx);
+        CHECK(p == size && q == 1, "STARLOPS_GRID=%s gave %dx%d", grid, p, q);
+        CHECK_OK(sl_finalize(ctx), ctx);
+    }
+    unsetenv("STARLOPS_GRID");
+}
+
+static void test_status_text(void)
+{
+    for (int s = 0; s < SL_STATUS_COUNT; s++)
+        CHECK(sl_strerror((sl_status)s) && sl_strerror((sl_status)s)[0], "status %d", s);
+    CHECK(sl_strerror((sl_status)-1)[0] != '\0', "negative status");
+    CHECK(sl_strerror((sl_status)999)[0] != '\0', "large status");
+    CHECK(sl_init_comm(MPI_COMM_WORLD, NULL) == SL_ERR_NULL, "NULL out");
+    CHECK(sl_init_comm(MPI_COMM_NULL, &(sl_context *){NULL}) != SL_OK, "MPI_COMM_NULL");
+    CHECK(sl_finalize(NULL) == SL_OK, "finalize(NULL)");
+    CHECK(sl_last_error(NULL)[0] != '\0', "last_error(NULL)");
+}
+
+int main(int argc, char **argv)
+{
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &th_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    unsetenv("STARLOPS_TILE");
+    test_status_text();
+    test_env_errors();
+    test_valid_context();
+    int rc = th_finish(MPI_COMM_WORLD, "test_context");
+    MPI_Finalize();
+    return rc;
+}
