@@ -46,4 +46,14 @@ typedef struct sl_acc_finish_args {
 } sl_acc_finish_args;
 extern struct starpu_codelet sl_cl_acc_finish;
 
+/* out (W, buffer 0) := combination of the scalars in buffers 1..n: a (complex) sum, max, min,
+ * or (sum in_i^p)^(1/p) (stacked norms). */
+typedef enum sl_combine_how { SL_COMBINE_SUM, SL_COMBINE_MAX, SL_COMBINE_MIN, SL_COMBINE_PNORM }
+    sl_combine_how;
+typedef struct sl_combine_args {
+    sl_combine_how how;
+    double p;
+} sl_combine_args;
+extern struct starpu_codelet sl_cl_scalar_combine;
+
 #endif

@@ -114,3 +114,26 @@ static void acc_finish_cpu(void *buffers[], void *cl_arg)
 }
 struct starpu_codelet sl_cl_acc_finish = {
     .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .name = "norm_finish"};
+
+static void scalar_combine_cpu(void *buffers[], void *cl_arg)
+{
+    sl_combine_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1;
+    double re = a.how == SL_COMBINE_MAX ? -INFINITY : a.how == SL_COMBINE_MIN ? INFINITY : 0.0;
+    double im = 0.0;
+    for (int i = 1; i <= n; i++) {
+        const double *v = acc_ptr(buffers[i]);
+        switch (a.how) {
+        case SL_COMBINE_SUM: re += v[0]; im += v[1]; break;
+        case SL_COMBINE_MAX: re = fmax(re, v[0]); break;
+        case SL_COMBINE_MIN: re = fmin(re, v[0]); break;
+        case SL_COMBINE_PNORM: re += pow(v[0], a.p); break;
+        }
+    }
+    acc_ptr(buffers[0])[0] = a.how == SL_COMBINE_PNORM ? pow(re, 1.0 / a.p) : re;
+    acc_ptr(buffers[0])[1] = im;
+}
+struct starpu_codelet sl_cl_scalar_combine = {
+    .cpu_funcs = {scalar_combine_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .name = "scalar_combine"};

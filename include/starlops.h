@@ -7,5 +7,6 @@
 #include <starlops/context.h>
 #include <starlops/scalar.h>
 #include <starlops/darray.h>
+#include <starlops/stacked.h>
 
 #endif

@@ -1,0 +1,40 @@
+/* Stacked distributed arrays (PyLops-MPI StackedDistributedArray): a list of distributed arrays
+ * treated as one vector. Math applies component-wise (as tasks); dot/vdot/norm combine the
+ * components' futures in one more task, so nothing waits on the host.
+ * The stack borrows its components: destroy them after the stack. Components may differ in
+ * shape, axis, partition and dtype; binary operations need stacks with pairwise-compatible
+ * components. Nesting stacks inside stacks is not supported yet. */
+#ifndef STARLOPS_STACKED_H
+#define STARLOPS_STACKED_H
+
+#include <starlops/darray.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_stacked sl_stacked;
+
+sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out);
+sl_status sl_stacked_destroy(sl_stacked *s);
+sl_status sl_stacked_count(const sl_stacked *s, int *count);
+sl_status sl_stacked_get(const sl_stacked *s, int index, sl_darray **array);
+
+sl_status sl_stacked_fill(sl_stacked *x, double _Complex value);
+sl_status sl_stacked_copy(const sl_stacked *src, sl_stacked *dst);
+sl_status sl_stacked_scale(sl_stacked *x, double _Complex alpha);
+sl_status sl_stacked_axpby(double _Complex alpha, const sl_stacked *x, double _Complex beta,
+                           sl_stacked *y);
+sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, sl_stacked *y);
+sl_status sl_stacked_add(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);
+sl_status sl_stacked_sub(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);
+sl_status sl_stacked_multiply(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);
+sl_status sl_stacked_conj(const sl_stacked *x, sl_stacked *z);
+sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out);
+sl_status sl_stacked_vdot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out);
+sl_status sl_stacked_norm(const sl_stacked *x, double ord, sl_scalar **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,263 @@
+/* Stacked distributed arrays: component-wise task submission, and one combining task for the
+ * reductions (see include/starlops/stacked.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starlops/stacked.h>
+
+#include "codelets.h"
+#include "darray/darray_internal.h"
+
+struct sl_stacked {
+    int count;
+    sl_darray **arrays;
+};
+
+sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out)
+{
+    if (!arrays || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    if (count < 1)
+        return SL_ERR_ARG;
+    for (int i = 0; i < count; i++)
+        if (!arrays[i])
+            return SL_ERR_NULL;
+    for (int i = 1; i < count; i++)
+        if (arrays[i]->ctx != arrays[0]->ctx)
+            return sl_fail(arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_create: component %d "
+                           "belongs to another context", i);
+    sl_stacked *s = calloc(1, sizeof *s);
+    sl_darray **copy = malloc((size_t)count * sizeof *copy);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        return sl_fail(arrays[0]->ctx, SL_ERR_NOMEM, "sl_stacked_create: out of memory");
+    }
+    memcpy(copy, arrays, (size_t)count * sizeof *copy);
+    s->count = count;
+    s->arrays = copy;
+    *out = s;
+    return SL_OK;
+}
+
+sl_status sl_stacked_destroy(sl_stacked *s)
+{
+    if (s) {
+        free(s->arrays);
+        free(s);
+    }
+    return SL_OK;
+}
+
+sl_status sl_stacked_count(const sl_stacked *s, int *count)
+{
+    if (!s || !count)
+        return SL_ERR_NULL;
+    *count = s->count;
+    return SL_OK;
+}
+
+sl_status sl_stacked_get(const sl_stacked *s, int index, sl_darray **array)
+{
+    if (!s || !array)
+        return SL_ERR_NULL;
+    if (index < 0 || index >= s->count)
+        return sl_fail(s->arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_get: index %d outside "
+                       "[0, %d)", index, s->count);
+    *array = s->arrays[index];
+    return SL_OK;
+}
+
+/* Stacks taking part in one operation must have the same number of components. */
+static sl_status same_count(const sl_stacked *a, const sl_stacked *b, const char *what)
+{
+    if (a->count != b->count)
+        return sl_fail(a->arrays[0]->ctx, SL_ERR_SHAPE, "%s: stacks have %d and %d components",
+                       what, a->count, b->count);
+    return SL_OK;
+}
+
+/* Applies a darray operation to every component; the component checks report mismatches. */
+#define FOR_EACH(cond, call)                                  \
+    do {                                                      \
+        if (!(cond))                                          \
+            return SL_ERR_NULL;                               \
+        for (int i = 0; i < first->count; i++) {              \
+            sl_status st_ = (call);                           \
+            if (st_ != SL_OK)                                 \
+                return st_;                                   \
+        }                                                     \
+        return SL_OK;                                         \
+    } while (0)
+
+sl_status sl_stacked_fill(sl_stacked *x, double _Complex value)
+{
+    const sl_stacked *first = x;
+    FOR_EACH(x, sl_darray_fill(x->arrays[i], value));
+}
+
+sl_status sl_stacked_copy(const sl_stacked *src, sl_stacked *dst)
+{
+    const sl_stacked *first = src;
+    if (src && dst && same_count(src, dst, "sl_stacked_copy") != SL_OK)
+        return SL_ERR_SHAPE;
+    FOR_EACH(src && dst, sl_darray_copy(src->arrays[i], dst->arrays[i]));
+}
+
+sl_status sl_stacked_scale(sl_stacked *x, double _Complex alpha)
+{
+    const sl_stacked *first = x;
+    FOR_EACH(x, sl_darray_scale(x->arrays[i], alpha));
+}
+
+sl_status sl_stacked_axpby(double _Complex alpha, const sl_stacked *x, double _Complex beta,
+                           sl_stacked *y)
+{
+    const sl_stacked *first = x;
+    if (x && y && same_count(x, y, "sl_stacked_axpby") != SL_OK)
+        return SL_ERR_SHAPE;
+    FOR_EACH(x && y, sl_darray_axpby(alpha, x->arrays[i], beta, y->arrays[i]));
+}
+
+sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, sl_stacked *y)
+{
+    return sl_stacked_axpby(alpha, x, 1.0, y);
+}
+
+typedef sl_status (*binary_fn)(const sl_darray *, const sl_darray *, sl_darray *);
+
+static sl_status binary(binary_fn fn, const sl_stacked *x, const sl_stacked *y, sl_stacked *z,
+                        const char *what)
+{
+    const sl_stacked *first = x;
+    if (x && y && z &&
+        (same_count(x, y, what) != SL_OK || same_count(x, z, what) != SL_OK))
+        return SL_ERR_SHAPE;
+    FOR_EACH(x && y && z, fn(x->arrays[i], y->arrays[i], z->arrays[i]));
+}
+
+sl_status sl_stacked_add(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
+{
+    return binary(sl_darray_add, x, y, z, "sl_stacked_add");
+}
+
+sl_status sl_stacked_sub(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
+{
+    return binary(sl_darray_sub, x, y, z, "sl_stacked_sub");
+}
+
+sl_status sl_stacked_multiply(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
+{
+    return binary(sl_darray_multiply, x, y, z, "sl_stacked_multiply");
+}
+
+sl_status sl_stacked_conj(const sl_stacked *x, sl_stacked *z)
+{
+    const sl_stacked *first = x;
+    if (x && z && same_count(x, z, "sl_stacked_conj") != SL_OK)
+        return SL_ERR_SHAPE;
+    FOR_EACH(x && z, sl_darray_conj(x->arrays[i], z->arrays[i]));
+}
+
+/* One task combines the components' scalar futures into a new future. */
+static sl_status combine(sl_context *ctx, sl_scalar **parts, int n, sl_combine_args how,
+                         sl_scalar **out)
+{
+    double zero[2] = {0, 0};
+    sl_scalar *s = NULL;
+    sl_status st = sl_scalar_create(ctx, SL_ACC_SUM, zero, &s);
+    struct starpu_data_descr *d = malloc((size_t)(n + 1) * sizeof *d);
+    if (st == SL_OK && !d)
+        st = sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
+    if (st == SL_OK) {
+        d[0] = (struct starpu_data_descr){s->handle, STARPU_W};
+        for (int i = 0; i < n; i++)
+            d[i + 1] = (struct starpu_data_descr){parts[i]->handle, STARPU_R};
+        if (starpu_task_insert(&sl_cl_scalar_combine, STARPU_VALUE, &how, sizeof how,
+                               STARPU_DATA_MODE_ARRAY, d, n + 1, 0) != 0)
+            st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for scalar_combine");
+    }
+    free(d);
+    if (st != SL_OK) {
+        sl_scalar_destroy(s);
+        return st;
+    }
+    *out = s;
+    return SL_OK;
+}
+
+typedef sl_status (*part_fn)(const sl_darray *x, const sl_darray *y, double ord,
+                             sl_scalar **out);
+
+static sl_status part_dot(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+{
+    (void)ord;
+    return sl_darray_dot(x, y, out);
+}
+
+static sl_status part_vdot(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+{
+    (void)ord;
+    return sl_darray_vdot(x, y, out);
+}
+
+static sl_status part_norm(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+{
+    (void)y;
+    return sl_darray_norm(x, ord, out);
+}
+
+static sl_status reduce_parts(part_fn fn, const sl_stacked *x, const sl_stacked *y, double ord,
+                              sl_combine_args how, sl_scalar **out)
+{
+    sl_context *ctx = x->arrays[0]->ctx;
+    sl_scalar **parts = calloc((size_t)x->count, sizeof *parts);
+    if (!parts)
+        return sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
+    sl_status st = SL_OK;
+    for (int i = 0; i < x->count && st == SL_OK; i++)
+        st = fn(x->arrays[i], y ? y->arrays[i] : NULL, ord, &parts[i]);
+    if (st == SL_OK)
+        st = combine(ctx, parts, x->count, how, out);
+    for (int i = 0; i < x->count; i++)
+        sl_scalar_destroy(parts[i]);
+    free(parts);
+    return st;
+}
+
+sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out)
+{
+    if (!x || !y || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    if (same_count(x, y, "sl_stacked_dot") != SL_OK)
+        return SL_ERR_SHAPE;
+    return reduce_parts(part_dot, x, y, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
+}
+
+sl_status sl_stacked_vdot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out)
+{
+    if (!x || !y || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    if (same_count(x, y, "sl_stacked_vdot") != SL_OK)
+        return SL_ERR_SHAPE;
+    return reduce_parts(part_vdot, x, y, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
+}
+
+/* PyLops-MPI's rule: ord p combines as (sum ||x_i||_p^p)^(1/p); +inf as max, -inf as min,
+ * 0 (count of non-zeros) as a sum. */
+sl_status sl_stacked_norm(const sl_stacked *x, double ord, sl_scalar **out)
+{
+    if (!x || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    sl_combine_args how = {SL_COMBINE_PNORM, ord};
+    if (ord == 0)
+        how.how = SL_COMBINE_SUM;
+    else if (isinf(ord))
+        how.how = ord > 0 ? SL_COMBINE_MAX : SL_COMBINE_MIN;
+    return reduce_parts(part_norm, x, NULL, ord, how, out);
+}
