@@ -43,6 +43,7 @@ typedef enum sl_acc_finish { SL_FINISH_SQRT, SL_FINISH_ROOT_P } sl_acc_finish;
 typedef struct sl_acc_finish_args {
     sl_acc_finish how;
     double p;
+    int scalar; /* 1: a (re, im) scalar, 0: a vector of real norms */
 } sl_acc_finish_args;
 extern struct starpu_codelet sl_cl_acc_finish;
 
@@ -55,5 +56,15 @@ typedef struct sl_combine_args {
     double p;
 } sl_combine_args;
 extern struct starpu_codelet sl_cl_scalar_combine;
+
+/* Norm along an axis: a tile (R, buffer 1) folds |x|^p (or max/min |x|) into the accumulator
+ * vector (REDUX, buffer 0) at each element's position in the reduced array. */
+typedef struct sl_reduce_axis_args {
+    sl_reduce_kind kind;
+    sl_dtype dtype;
+    double p;
+    sl_axis_geometry geom;
+} sl_reduce_axis_args;
+extern struct starpu_codelet sl_cl_reduce_axis;
 
 #endif

@@ -42,41 +42,42 @@ struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT] = {
     RED_CODELET(SL_RED_MAX_ABS, max, "norm_inf"), RED_CODELET(SL_RED_MIN_ABS, min, "norm_minf"),
 };
 
-/* Identity elements and combination rules of the three accumulator kinds. */
+/* Identity elements and combination rules of the three accumulator kinds, elementwise over
+ * the whole accumulator vector (2 doubles for a scalar, more for norms along an axis). */
+static void fill_acc(void *buffer, double v)
+{
+    double *p = acc_ptr(buffer);
+    for (size_t i = 0; i < STARPU_VECTOR_GET_NX(buffer); i++)
+        p[i] = v;
+}
 static void init_sum_cpu(void *buffers[], void *arg)
 {
     (void)arg;
-    acc_ptr(buffers[0])[0] = acc_ptr(buffers[0])[1] = 0.0;
+    fill_acc(buffers[0], 0.0);
 }
 static void init_max_cpu(void *buffers[], void *arg)
 {
     (void)arg;
-    acc_ptr(buffers[0])[0] = -INFINITY;
-    acc_ptr(buffers[0])[1] = 0.0;
+    fill_acc(buffers[0], -INFINITY);
 }
 static void init_min_cpu(void *buffers[], void *arg)
 {
     (void)arg;
-    acc_ptr(buffers[0])[0] = INFINITY;
-    acc_ptr(buffers[0])[1] = 0.0;
+    fill_acc(buffers[0], INFINITY);
 }
-static void redux_sum_cpu(void *buffers[], void *arg)
-{
-    (void)arg;
-    double *dst = acc_ptr(buffers[0]), *src = acc_ptr(buffers[1]);
-    dst[0] += src[0];
-    dst[1] += src[1];
-}
-static void redux_max_cpu(void *buffers[], void *arg)
-{
-    (void)arg;
-    acc_ptr(buffers[0])[0] = fmax(acc_ptr(buffers[0])[0], acc_ptr(buffers[1])[0]);
-}
-static void redux_min_cpu(void *buffers[], void *arg)
-{
-    (void)arg;
-    acc_ptr(buffers[0])[0] = fmin(acc_ptr(buffers[0])[0], acc_ptr(buffers[1])[0]);
-}
+
+#define REDUX_FN(name, EXPR)                                            \
+    static void name(void *buffers[], void *arg)                        \
+    {                                                                   \
+        (void)arg;                                                      \
+        double *dst = acc_ptr(buffers[0]);                              \
+        const double *src = acc_ptr(buffers[1]);                        \
+        for (size_t i = 0; i < STARPU_VECTOR_GET_NX(buffers[0]); i++)   \
+            dst[i] = EXPR;                                              \
+    }
+REDUX_FN(redux_sum_cpu, dst[i] + src[i])
+REDUX_FN(redux_max_cpu, fmax(dst[i], src[i]))
+REDUX_FN(redux_min_cpu, fmin(dst[i], src[i]))
 
 /* StarPU 1.3.10 requires the redux codelet's first mode to be exactly STARPU_RW. */
 #define INIT_CL(fn, nm) {.cpu_funcs = {fn}, .nbuffers = 1, .modes = {STARPU_W}, .name = nm}
@@ -104,13 +105,17 @@ static void acc_set_cpu(void *buffers[], void *cl_arg)
 struct starpu_codelet sl_cl_acc_set = {
     .cpu_funcs = {acc_set_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "scalar_set"};
 
+/* A scalar (2 doubles) keeps im = 0; a vector of norms is finished elementwise. */
 static void acc_finish_cpu(void *buffers[], void *cl_arg)
 {
     sl_acc_finish_args a;
     starpu_codelet_unpack_args(cl_arg, &a);
     double *v = acc_ptr(buffers[0]);
-    v[0] = a.how == SL_FINISH_SQRT ? sqrt(v[0]) : pow(v[0], 1.0 / a.p);
-    v[1] = 0.0;
+    size_t n = STARPU_VECTOR_GET_NX(buffers[0]);
+    if (a.scalar)
+        n = 1, v[1] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        v[i] = a.how == SL_FINISH_SQRT ? sqrt(v[i]) : pow(v[i], 1.0 / a.p);
 }
 struct starpu_codelet sl_cl_acc_finish = {
     .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .name = "norm_finish"};
@@ -137,3 +142,18 @@ static void scalar_combine_cpu(void *buffers[], void *cl_arg)
 struct starpu_codelet sl_cl_scalar_combine = {
     .cpu_funcs = {scalar_combine_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "scalar_combine"};
+
+static void reduce_axis_cpu(void *buffers[], void *cl_arg)
+{
+    sl_reduce_axis_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    void *t = buffers[1];
+    sl_tile_shape s = {STARPU_MATRIX_GET_NX(t), STARPU_MATRIX_GET_NY(t), STARPU_MATRIX_GET_LD(t)};
+    sl_kernel_reduce_axis(a.kind, a.dtype, s, (const void *)STARPU_MATRIX_GET_PTR(t), a.p,
+                          &a.geom, acc_ptr(buffers[0]));
+}
+static struct starpu_perfmodel model_reduce_axis = {.type = STARPU_HISTORY_BASED,
+                                                    .symbol = "sl_norm_axis"};
+struct starpu_codelet sl_cl_reduce_axis = {
+    .cpu_funcs = {reduce_axis_cpu}, .nbuffers = 2, .modes = {STARPU_REDUX, STARPU_R},
+    .model = &model_reduce_axis, .name = "norm_axis"};

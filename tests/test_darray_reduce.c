@@ -50,7 +50,7 @@ static void expect_scalar(sl_context *ctx, sl_scalar *s, cplx want, double tol, 
 static void test_reductions(sl_context *ctx, sl_dtype dt, int ndim, const size_t *shape, int axis)
 {
     size_t n = th_prod(shape, ndim);
-    cplx *gx = malloc(n * sizeof(cplx)), *gy = malloc(n * sizeof(cplx));
+    cplx *gx = calloc(n, sizeof(cplx)), *gy = calloc(n, sizeof(cplx));
     th_random(gx, n, sl_dtype_is_complex(dt), 3 + (uint64_t)axis);
     th_random(gy, n, sl_dtype_is_complex(dt), 7);
     th_round(dt, gx, n);
@@ -188,6 +188,60 @@ static void test_ghosts(sl_context *ctx, sl_dtype dt, int axis)
     free(raw); free(got); free(want); free(g);
 }
 
+/* Reference: norms of a C-order (pre, len, post) array along its middle axis. */
+static void ref_norm_axis(const cplx *v, size_t pre, size_t len, size_t post, double ord,
+                          double *out)
+{
+    cplx *line = malloc(len * sizeof(cplx) + 1);
+    for (size_t a = 0; a < pre; a++)
+        for (size_t b = 0; b < post; b++) {
+            for (size_t k = 0; k < len; k++)
+                line[k] = v[(a * len + k) * post + b];
+            out[a * post + b] = ref_norm(line, len, ord);
+        }
+    free(line);
+}
+
+static void test_norm_axis(sl_context *ctx, sl_dtype dt, int dist_axis, int axis)
+{
+    size_t shape[3] = {4, 7, 3}, n = 84;
+    cplx *g = malloc(n * sizeof(cplx));
+    th_random(g, n, sl_dtype_is_complex(dt), 17);
+    th_round(dt, g, n);
+    g[5] = 0;
+    sl_darray *x = make(ctx, dt, 3, shape, dist_axis, NULL, NULL, g);
+    size_t ls[3], row0;
+    sl_darray_local_shape(x, ls);
+    sl_darray_local_offset(x, &row0);
+    /* the reference array: global along the distributed axis, else this rank's block */
+    const size_t *sh = axis == dist_axis ? shape : ls;
+    size_t cnt = th_prod(sh, 3);
+    cplx *src = malloc(cnt * sizeof(cplx) + 1);
+    if (axis == dist_axis)
+        memcpy(src, g, n * sizeof(cplx));
+    else
+        th_block(g, 3, shape, dist_axis, row0, ls[dist_axis], src);
+    size_t pre = 1, post = 1;
+    for (int d = 0; d < axis; d++) pre *= sh[d];
+    for (int d = axis + 1; d < 3; d++) post *= sh[d];
+    double *got = malloc(pre * post * sizeof(double) + 8), *want = malloc(pre * post * 8 + 8);
+    const double ords[] = {2, 1, 0, 3, INFINITY, -INFINITY};
+    for (size_t k = 0; k < sizeof ords / sizeof ords[0]; k++) {
+        CHECK_OK(sl_darray_norm_axis(x, ords[k], axis, got, pre * post), ctx);
+        ref_norm_axis(src, pre, sh[axis], post, ords[k], want);
+        double err = 0;
+        for (size_t i = 0; i < pre * post; i++)
+            err = fmax(err, fabs(got[i] - want[i]) / fmax(1, fabs(want[i])));
+        CHECK(err <= red_tol(dt), "norm_axis %s ord=%g dist axis %d axis %d: err %g",
+              sl_dtype_name(dt), ords[k], dist_axis, axis, err);
+    }
+    if (pre * post > 0)
+        CHECK_STATUS(sl_darray_norm_axis(x, 2, axis, got, pre * post - 1), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_darray_norm_axis(x, 2, 3, got, pre * post), SL_ERR_SHAPE, ctx);
+    sl_darray_destroy(x);
+    free(g); free(src); free(got); free(want);
+}
+
 int main(int argc, char **argv)
 {
     sl_context *ctx = NULL;
@@ -208,6 +262,9 @@ int main(int argc, char **argv)
         test_broadcast(ctx, dt);
         for (int axis = 0; axis < 3; axis++)
             test_ghosts(ctx, dt, axis);
+        for (int dist = 0; dist < 3; dist++)
+            for (int axis = 0; axis < 3; axis++)
+                test_norm_axis(ctx, dt, dist, axis);
     }
     int rc = th_finish(MPI_COMM_WORLD, "test_darray_reduce");
     sl_finalize(ctx);

@@ -46,4 +46,17 @@ typedef enum sl_reduce_kind {
 void sl_kernel_reduce(sl_reduce_kind kind, sl_dtype dtype, sl_tile_shape s, const void *a,
                       const void *b, double p, double acc[2]);
 
+/* Where an element of a tile lands in a reduction along one axis. The rank's block is C order
+ * and seen as (pre, len, post) around the reduced axis; the tile starts at flat element
+ * `tile_offset` of the block, and its rows are `ld` elements apart. Element (pre, k, post)
+ * lands at index pre * post_count + post of the accumulator. */
+typedef struct sl_axis_geometry {
+    size_t tile_offset;
+    size_t len, post;
+} sl_axis_geometry;
+
+/* kind: SL_RED_SUM_ABS2, SUM_ABS, SUM_ABSP, COUNT_NZ, MAX_ABS or MIN_ABS. */
+void sl_kernel_reduce_axis(sl_reduce_kind kind, sl_dtype dtype, sl_tile_shape s, const void *a,
+                           double p, const sl_axis_geometry *g, double *acc);
+
 #endif

@@ -112,3 +112,40 @@ void sl_kernel_reduce(sl_reduce_kind kind, sl_dtype dtype, sl_tile_shape s, cons
     case SL_C128: red_c128(kind, s, a, b, p, acc); break;
     }
 }
+
+/* |element|, or |element|^p for SUM_ABSP, as the value folded by a reduction along an axis. */
+static double element_abs(sl_dtype dtype, const void *a, size_t i)
+{
+    switch (dtype) {
+    case SL_F32: return fabs((double)((const float *)a)[i]);
+    case SL_F64: return fabs(((const double *)a)[i]);
+    case SL_C64: return abs_c64(((const float _Complex *)a)[i]);
+    default: return cabs(((const double _Complex *)a)[i]);
+    }
+}
+
+/* Not a hot path (norms along an axis are occasional): one index computation per element,
+ * written once for every geometry and dtype. */
+void sl_kernel_reduce_axis(sl_reduce_kind kind, sl_dtype dtype, sl_tile_shape s, const void *a,
+                           double p, const sl_axis_geometry *g, double *acc)
+{
+    size_t esize = sl_dtype_size(dtype);
+    for (size_t r = 0; r < s.ny; r++) {
+        const char *row = (const char *)a + r * s.ld * esize;
+        for (size_t i = 0; i < s.nx; i++) {
+            size_t flat = g->tile_offset + r * s.ld + i;
+            size_t pre = flat / (g->len * g->post), post = flat % g->post;
+            double *dst = &acc[pre * g->post + post];
+            double v = element_abs(dtype, row, i);
+            switch (kind) {
+            case SL_RED_SUM_ABS2: *dst += v * v; break;
+            case SL_RED_SUM_ABS: *dst += v; break;
+            case SL_RED_SUM_ABSP: *dst += pow(v, p); break;
+            case SL_RED_COUNT_NZ: *dst += v != 0; break;
+            case SL_RED_MAX_ABS: *dst = fmax(*dst, v); break;
+            case SL_RED_MIN_ABS: *dst = fmin(*dst, v); break;
+            default: break;
+            }
+        }
+    }
+}
