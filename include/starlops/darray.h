@@ -75,6 +75,12 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global);
 sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t back, void *out,
                                     size_t out_capacity_elements);
 
+/* Collective, blocking: a new scattered array with x's values distributed along `axis`
+ * (local_sizes: NULL for the balanced split, or one length per rank), exchanged with one
+ * all-to-all (PyLops-MPI's redistribution; also re-splits along the same axis). */
+sl_status sl_darray_redistribute(const sl_darray *x, int axis, const size_t *local_sizes,
+                                 sl_darray **out);
+
 /* Asynchronous math. Binary operations need the same layout (shape, axis, local sizes,
  * partition, dtype); outputs may alias inputs. */
 sl_status sl_darray_fill(sl_darray *x, double _Complex value);
