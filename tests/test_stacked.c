@@ -121,6 +121,27 @@ static void run(sl_context *ctx, sl_dtype dt)
         snprintf(what, sizeof what, "stacked norm ord=%g", o);
         if (s) expect_scalar(ctx, s, acc, dt, what);
     }
+    /* a nested stack [x0, [x1, x2]] computes the same norm as x */
+    sl_stacked *inner = NULL, *nested = NULL;
+    CHECK_OK(sl_stacked_create(2, px + 1, &inner), ctx);
+    sl_stack_item items[2] = {{px[0], NULL}, {NULL, inner}};
+    CHECK_OK(sl_stacked_create_nested(2, items, &nested), ctx);
+    if (nested) {
+        sl_scalar *a = NULL, *b = NULL;
+        cplx va = 0, vb = 1;
+        CHECK_OK(sl_stacked_norm(nested, 3, &a), ctx);
+        CHECK_OK(sl_stacked_norm(x, 3, &b), ctx);
+        sl_scalar_get(a, &va);
+        sl_scalar_get(b, &vb);
+        CHECK(va == vb, "nested norm %g vs flat %g", creal(va), creal(vb));
+        sl_scalar_destroy(a);
+        sl_scalar_destroy(b);
+    }
+    sl_stack_item bad[1] = {{px[0], inner}};
+    sl_stacked *none = NULL;
+    CHECK_STATUS(sl_stacked_create_nested(1, bad, &none), SL_ERR_ARG, ctx);
+    sl_stacked_destroy(nested);
+    sl_stacked_destroy(inner);
     /* mismatched stacks */
     sl_stacked *short_stack = NULL;
     CHECK_OK(sl_stacked_create(1, px, &short_stack), ctx);

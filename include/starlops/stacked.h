@@ -3,7 +3,9 @@
  * components' futures in one more task, so nothing waits on the host.
  * The stack borrows its components: destroy them after the stack. Components may differ in
  * shape, axis, partition and dtype; binary operations need stacks with pairwise-compatible
- * components. Nesting stacks inside stacks is not supported yet. */
+ * components. Stacks nest (sl_stacked_create_nested); a nested stack behaves exactly as the
+ * flat stack of its leaves, which is also how PyLops-MPI combines nested norms
+ * ((sum ||leaf||_p^p)^(1/p), max, min, count), so it is stored flattened. */
 #ifndef STARLOPS_STACKED_H
 #define STARLOPS_STACKED_H
 
@@ -16,7 +18,14 @@ extern "C" {
 typedef struct sl_stacked sl_stacked;
 
 sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out);
+/* An item of a nested stack: exactly one of the two pointers is non-NULL. */
+typedef struct sl_stack_item {
+    sl_darray *array;
+    const sl_stacked *stack;
+} sl_stack_item;
+sl_status sl_stacked_create_nested(int count, const sl_stack_item *items, sl_stacked **out);
 sl_status sl_stacked_destroy(sl_stacked *s);
+/* Number of (leaf) arrays and the leaf at `index`. */
 sl_status sl_stacked_count(const sl_stacked *s, int *count);
 sl_status sl_stacked_get(const sl_stacked *s, int index, sl_darray **array);
 

@@ -42,6 +42,35 @@ sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **ou
     return SL_OK;
 }
 
+sl_status sl_stacked_create_nested(int count, const sl_stack_item *items, sl_stacked **out)
+{
+    if (!items || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    if (count < 1)
+        return SL_ERR_ARG;
+    int leaves = 0;
+    for (int i = 0; i < count; i++) {
+        if ((items[i].array == NULL) == (items[i].stack == NULL))
+            return SL_ERR_ARG; /* exactly one of array / stack */
+        leaves += items[i].array ? 1 : items[i].stack->count;
+    }
+    sl_darray **flat = malloc((size_t)leaves * sizeof *flat);
+    if (!flat)
+        return SL_ERR_NOMEM;
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        if (items[i].array)
+            flat[n++] = items[i].array;
+        else
+            for (int j = 0; j < items[i].stack->count; j++)
+                flat[n++] = items[i].stack->arrays[j];
+    }
+    sl_status st = sl_stacked_create(leaves, flat, out);
+    free(flat);
+    return st;
+}
+
 sl_status sl_stacked_destroy(sl_stacked *s)
 {
     if (s) {
