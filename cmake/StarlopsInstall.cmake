@@ -20,6 +20,8 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/starlopsConfig.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/starlops)
 
 set(STARLOPS_PC_STARPU_PATH "${STARLOPS_STARPU_LIBDIR}/pkgconfig")
+# Relocatable .pc: paths relative to where the file is installed (works for --prefix too).
+file(RELATIVE_PATH STARLOPS_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(cmake/starlops.pc.in ${CMAKE_CURRENT_BINARY_DIR}/starlops.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/starlops.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
