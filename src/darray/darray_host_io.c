@@ -40,16 +40,25 @@ static void copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *s
                (const char *)src + ((o * src_rows + src_row0) * inner) * esize, run);
 }
 
-/* MPI counts are ints: move large buffers in chunks. */
-static int bcast_bytes(void *buf, size_t bytes, MPI_Comm comm)
+/* Rank 0's block to every rank through the communication layer's broadcast task. The tiles
+ * are held (acquired) by the caller, so a temporary vector handle over the whole contiguous
+ * block can stand in for them without anything else touching that memory meanwhile. */
+static sl_status broadcast_block(sl_darray *x)
 {
-    const size_t chunk = (size_t)1 << 30;
-    for (size_t off = 0; off < bytes; off += chunk) {
-        size_t n = bytes - off < chunk ? bytes - off : chunk;
-        if (MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, 0, comm) != MPI_SUCCESS)
-            return 0;
-    }
-    return 1;
+    sl_context *ctx = x->ctx;
+    size_t count = x->outer * x->local_rows * x->inner;
+    int single = x->dtype == SL_F32 || x->dtype == SL_C64;
+    size_t reals = count * (sl_dtype_is_complex(x->dtype) ? 2 : 1);
+    if (reals > INT_MAX)
+        return sl_fail(ctx, SL_ERR_UNSUPPORTED, "broadcast of %zu values exceeds MPI's int "
+                       "counts", reals);
+    starpu_data_handle_t block;
+    starpu_vector_data_register(&block, STARPU_MAIN_RAM, (uintptr_t)x->data, (uint32_t)count,
+                                x->elem_size);
+    sl_status st = sl_comm_broadcast(ctx->comm, (sl_comm_group){ctx->task_comm}, block,
+                                     single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, 0);
+    starpu_data_unregister(block); /* waits for the broadcast task */
+    return st;
 }
 
 /* Broadcast arrays are made consistent from rank 0's data: a collective, so every rank first
@@ -67,9 +76,9 @@ static sl_status fill_replicated(sl_darray *x, const void *src, const char *what
         return st;
     if (ctx->rank == 0)
         memcpy(x->data, src, local_bytes(x));
-    int sent = bcast_bytes(x->data, local_bytes(x), ctx->host_comm);
+    st = broadcast_block(x);
     release_tiles(x);
-    return sent ? SL_OK : sl_fail(ctx, SL_ERR_MPI, "%s: MPI_Bcast failed", what);
+    return st;
 }
 
 sl_status sl_darray_from_global(sl_darray *x, const void *global)
