@@ -41,6 +41,8 @@ typedef struct sl_comm_ops {
                            sl_comm_elem elem, int root);
     sl_status (*neighbour_exchange)(sl_comm *comm, sl_comm_group group,
                                     const sl_comm_neighbours *nb, sl_comm_elem elem);
+    /* Communication operations that failed so far (posting or completing). */
+    unsigned long (*failures)(const sl_comm *comm);
     void (*destroy)(sl_comm *comm);
 } sl_comm_ops;
 
@@ -66,6 +68,10 @@ static inline sl_status sl_comm_neighbour_exchange(sl_comm *c, sl_comm_group g,
                                                    const sl_comm_neighbours *nb, sl_comm_elem e)
 {
     return c->ops->neighbour_exchange(c, g, nb, e);
+}
+static inline unsigned long sl_comm_failures(const sl_comm *c)
+{
+    return c->ops->failures(c);
 }
 static inline void sl_comm_destroy(sl_comm *c)
 {

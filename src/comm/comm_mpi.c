@@ -16,6 +16,7 @@ enum { TAG_TOWARD_NEXT = 11, TAG_TOWARD_PREV = 12 };
 
 typedef struct mpi_backend {
     sl_request_poller *poller;
+    unsigned long post_failures; /* updated atomically by tasks */
     starpu_data_handle_t token; /* serialises collectives in submission order */
     char token_storage;
 } mpi_backend;
@@ -30,6 +31,7 @@ typedef struct comm_args {
     int has_send_prev, has_send_next, has_recv_prev, has_recv_next;
     MPI_Comm comm;
     sl_request_poller *poller;
+    unsigned long *post_failures;
 } comm_args;
 
 static MPI_Datatype elem_type(sl_comm_elem e)
@@ -57,26 +59,28 @@ static int vector_count(void *buffer, sl_comm_elem e)
     return (int)(bytes / elem_bytes(e));
 }
 
-static void post_neighbours(void *buffers[], const comm_args *a, MPI_Request *reqs, int *nreq)
+static int post_neighbours(void *buffers[], const comm_args *a, MPI_Request *reqs, int *nreq)
 {
+    int rc = MPI_SUCCESS;
     int b = 1; /* buffers[0] is the token */
     MPI_Datatype t = elem_type(a->elem);
     void *send_prev = a->has_send_prev ? buffers[b++] : NULL;
     void *send_next = a->has_send_next ? buffers[b++] : NULL;
     void *recv_prev = a->has_recv_prev ? buffers[b++] : NULL;
     void *recv_next = a->has_recv_next ? buffers[b++] : NULL;
-    if (recv_prev)
-        MPI_Irecv((void *)STARPU_VECTOR_GET_PTR(recv_prev), vector_count(recv_prev, a->elem), t,
+    if (recv_prev && rc == MPI_SUCCESS)
+        rc = MPI_Irecv((void *)STARPU_VECTOR_GET_PTR(recv_prev), vector_count(recv_prev, a->elem), t,
                   a->prev, TAG_TOWARD_NEXT, a->comm, &reqs[(*nreq)++]);
-    if (recv_next)
-        MPI_Irecv((void *)STARPU_VECTOR_GET_PTR(recv_next), vector_count(recv_next, a->elem), t,
+    if (recv_next && rc == MPI_SUCCESS)
+        rc = MPI_Irecv((void *)STARPU_VECTOR_GET_PTR(recv_next), vector_count(recv_next, a->elem), t,
                   a->next, TAG_TOWARD_PREV, a->comm, &reqs[(*nreq)++]);
-    if (send_next)
-        MPI_Isend((void *)STARPU_VECTOR_GET_PTR(send_next), vector_count(send_next, a->elem), t,
+    if (send_next && rc == MPI_SUCCESS)
+        rc = MPI_Isend((void *)STARPU_VECTOR_GET_PTR(send_next), vector_count(send_next, a->elem), t,
                   a->next, TAG_TOWARD_NEXT, a->comm, &reqs[(*nreq)++]);
-    if (send_prev)
-        MPI_Isend((void *)STARPU_VECTOR_GET_PTR(send_prev), vector_count(send_prev, a->elem), t,
-                  a->prev, TAG_TOWARD_PREV, a->comm, &reqs[(*nreq)++]);
+    if (send_prev && rc == MPI_SUCCESS)
+        rc = MPI_Isend((void *)STARPU_VECTOR_GET_PTR(send_prev), vector_count(send_prev, a->elem),
+                       t, a->prev, TAG_TOWARD_PREV, a->comm, &reqs[(*nreq)++]);
+    return rc;
 }
 
 /* The task body: post, hand the requests to the poller, return without waiting. */
@@ -87,22 +91,30 @@ static void comm_post_cpu(void *buffers[], void *cl_arg)
     MPI_Request reqs[SL_POLLER_MAX_REQS];
     int nreq = 0;
     void *buf = buffers[1];
+    int rc = MPI_SUCCESS;
 
     switch (a.kind) {
     case KIND_ALLREDUCE:
-        MPI_Iallreduce(MPI_IN_PLACE, (void *)STARPU_VECTOR_GET_PTR(buf), vector_count(buf, a.elem),
+        rc = MPI_Iallreduce(MPI_IN_PLACE, (void *)STARPU_VECTOR_GET_PTR(buf), vector_count(buf, a.elem),
                        elem_type(a.elem), reduce_op(a.op), a.comm, &reqs[nreq++]);
         break;
     case KIND_BROADCAST:
-        MPI_Ibcast((void *)STARPU_VECTOR_GET_PTR(buf), vector_count(buf, a.elem),
+        rc = MPI_Ibcast((void *)STARPU_VECTOR_GET_PTR(buf), vector_count(buf, a.elem),
                    elem_type(a.elem), a.root, a.comm, &reqs[nreq++]);
         break;
     case KIND_NEIGHBOURS:
-        post_neighbours(buffers, &a, reqs, &nreq);
+        rc = post_neighbours(buffers, &a, reqs, &nreq);
         break;
     }
-    if (nreq > 0)
-        sl_request_poller_watch(a.poller, starpu_task_get_current(), reqs, nreq);
+    /* A failed post is counted (sl_wait reports it); requests already posted are still
+     * watched, so the task completes either way and nothing waits forever on it. */
+    if (rc != MPI_SUCCESS)
+        __atomic_add_fetch(a.post_failures, 1, __ATOMIC_RELAXED);
+    if (nreq > 0 &&
+        sl_request_poller_watch(a.poller, starpu_task_get_current(), reqs, nreq) != SL_OK) {
+        __atomic_add_fetch(a.post_failures, 1, __ATOMIC_RELAXED);
+        MPI_Waitall(nreq, reqs, MPI_STATUSES_IGNORE); /* no memory to defer: wait here */
+    }
 }
 
 static struct starpu_codelet allreduce_cl = {
@@ -139,6 +151,7 @@ static comm_args base_args(sl_comm *comm, sl_comm_group g, comm_kind kind, sl_co
     a.elem = e;
     a.comm = g.mpi;
     a.poller = be->poller;
+    a.post_failures = &be->post_failures;
     a.prev = a.next = -1;
     return a;
 }
@@ -190,6 +203,13 @@ static sl_status mpi_neighbours(sl_comm *comm, sl_comm_group g, const sl_comm_ne
     return submit(&neighbours_cl, &a, d, n);
 }
 
+static unsigned long mpi_failures(const sl_comm *comm)
+{
+    const mpi_backend *be = comm->backend;
+    return __atomic_load_n(&be->post_failures, __ATOMIC_RELAXED) +
+           sl_request_poller_failures(be->poller);
+}
+
 static void mpi_destroy(sl_comm *comm)
 {
     mpi_backend *be = comm->backend;
@@ -204,6 +224,7 @@ static const sl_comm_ops mpi_ops = {
     .allreduce = mpi_allreduce,
     .broadcast = mpi_broadcast,
     .neighbour_exchange = mpi_neighbours,
+    .failures = mpi_failures,
     .destroy = mpi_destroy,
 };
 

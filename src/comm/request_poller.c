@@ -34,7 +34,7 @@ static unsigned poll_requests(void *arg)
         int flag = 0;
         MPI_Status statuses[SL_POLLER_MAX_REQS];
         if (MPI_Testall(op->nreq, op->reqs, &flag, statuses) != MPI_SUCCESS)
-            poller->failures++, flag = 1;
+            __atomic_add_fetch(&poller->failures, 1, __ATOMIC_RELAXED), flag = 1;
         if (flag) {
             done[ndone++] = op->task;
             poller->ops[i] = poller->ops[--poller->count];
@@ -94,7 +94,7 @@ sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task 
 
 unsigned long sl_request_poller_failures(const sl_request_poller *poller)
 {
-    return poller->failures;
+    return __atomic_load_n(&poller->failures, __ATOMIC_RELAXED);
 }
 
 void sl_request_poller_destroy(sl_request_poller *poller)

@@ -134,6 +134,9 @@ sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
     }
     MPI_Comm_dup(comm, &ctx->host_comm);
     MPI_Comm_dup(comm, &ctx->task_comm);
+    /* MPI errors on the library's communicators become statuses, not aborts. */
+    MPI_Comm_set_errhandler(ctx->host_comm, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(ctx->task_comm, MPI_ERRORS_RETURN);
     ctx->next_tag = 1000; /* StarPU-MPI keeps small tags for itself */
     st = start_starpu(ctx);
     if (st != SL_OK) {
@@ -210,6 +213,13 @@ sl_status sl_wait(sl_context *ctx)
         return SL_ERR_NULL;
     if (starpu_task_wait_for_all() != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
+    unsigned long failures = sl_comm_failures(ctx->comm);
+    if (failures != ctx->comm_failures_seen) {
+        unsigned long fresh = failures - ctx->comm_failures_seen;
+        ctx->comm_failures_seen = failures;
+        return sl_fail(ctx, SL_ERR_MPI, "%lu communication operation(s) failed since the last "
+                       "sl_wait on rank %d", fresh, ctx->rank);
+    }
     return SL_OK;
 }
 

@@ -34,6 +34,7 @@ struct sl_context {
     int64_t next_tag;    /* StarPU-MPI tag booking: same sequence on every rank */
     sl_comm *comm;       /* communication backend */
     sl_mask_group *mask_groups;
+    unsigned long comm_failures_seen; /* reported by sl_wait */
     char last_error[SL_ERRMSG_LEN];
 };
 
