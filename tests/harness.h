@@ -57,6 +57,26 @@ static inline int th_finish(MPI_Comm comm, const char *name)
     return total[1] == 0 ? 0 : 1;
 }
 
+/* sl_init for a test: exits (status 1) when the runtime cannot start. */
+static inline sl_context *th_init(int *argc, char ***argv)
+{
+    sl_context *ctx = NULL;
+    if (sl_init(argc, argv, &ctx) != SL_OK) {
+        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
+        exit(1);
+    }
+    sl_context_rank(ctx, &th_rank);
+    return ctx;
+}
+
+/* Summary, then sl_finalize; returns the exit code. */
+static inline int th_end(sl_context *ctx, const char *name)
+{
+    int rc = th_finish(MPI_COMM_WORLD, name);
+    sl_finalize(ctx);
+    return rc;
+}
+
 /* Deterministic pseudo-random numbers (same sequence on every rank). */
 static inline double th_rand(uint64_t *state)
 {

@@ -143,17 +143,10 @@ static void test_operation_errors(sl_context *ctx)
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    sl_context_rank(ctx, &th_rank);
+    sl_context *ctx = th_init(&argc, &argv);
     sl_context_size(ctx, &size);
     test_create_errors(ctx);
     test_rank_disagreement(ctx);
     test_operation_errors(ctx);
-    int rc = th_finish(MPI_COMM_WORLD, "test_darray_errors");
-    sl_finalize(ctx);
-    return rc;
+    return th_end(ctx, "test_darray_errors");
 }

@@ -224,12 +224,7 @@ static void run_broadcast(sl_context *ctx, sl_dtype dt)
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    sl_context_rank(ctx, &th_rank);
+    sl_context *ctx = th_init(&argc, &argv);
     for (int d = 0; d < 4; d++) {
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
             for (int axis = 0; axis < cases[c].ndim; axis++)
@@ -237,7 +232,5 @@ int main(int argc, char **argv)
                     run_case(ctx, th_dtypes[d], &cases[c], axis, uneven);
         run_broadcast(ctx, th_dtypes[d]);
     }
-    int rc = th_finish(MPI_COMM_WORLD, "test_darray_math");
-    sl_finalize(ctx);
-    return rc;
+    return th_end(ctx, "test_darray_math");
 }

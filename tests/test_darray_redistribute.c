@@ -52,12 +52,7 @@ static void run(sl_context *ctx, sl_dtype dt, int ndim, const size_t *shape, int
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    sl_context_rank(ctx, &th_rank);
+    sl_context *ctx = th_init(&argc, &argv);
     const size_t s1[1] = {11}, s2[2] = {5, 7}, s3[3] = {3, 5, 4}, s4[4] = {2, 3, 5, 3};
     const size_t *shapes[4] = {s1, s2, s3, s4};
     for (int d = 0; d < 4; d++)
@@ -76,7 +71,5 @@ int main(int argc, char **argv)
     CHECK_STATUS(sl_darray_redistribute(b, 1, NULL, &out), SL_ERR_SHAPE, ctx);
     CHECK_STATUS(sl_darray_redistribute(b, 0, NULL, NULL), SL_ERR_NULL, ctx);
     sl_darray_destroy(b);
-    int rc = th_finish(MPI_COMM_WORLD, "test_darray_redistribute");
-    sl_finalize(ctx);
-    return rc;
+    return th_end(ctx, "test_darray_redistribute");
 }

@@ -244,12 +244,7 @@ static void test_norm_axis(sl_context *ctx, sl_dtype dt, int dist_axis, int axis
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    sl_context_rank(ctx, &th_rank);
+    sl_context *ctx = th_init(&argc, &argv);
     size_t s1[1] = {29}, s1small[1] = {2}, s3[3] = {3, 5, 4};
     for (int d = 0; d < 4; d++) {
         sl_dtype dt = th_dtypes[d];
@@ -266,7 +261,5 @@ int main(int argc, char **argv)
             for (int axis = 0; axis < 3; axis++)
                 test_norm_axis(ctx, dt, dist, axis);
     }
-    int rc = th_finish(MPI_COMM_WORLD, "test_darray_reduce");
-    sl_finalize(ctx);
-    return rc;
+    return th_end(ctx, "test_darray_reduce");
 }

@@ -169,15 +169,8 @@ static void run(sl_context *ctx, sl_dtype dt)
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    sl_context_rank(ctx, &th_rank);
+    sl_context *ctx = th_init(&argc, &argv);
     for (int d = 0; d < 4; d++)
         run(ctx, th_dtypes[d]);
-    int rc = th_finish(MPI_COMM_WORLD, "test_stacked");
-    sl_finalize(ctx);
-    return rc;
+    return th_end(ctx, "test_stacked");
 }

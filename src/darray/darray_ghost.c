@@ -34,22 +34,18 @@ static sl_status check_widths(const sl_darray *x, size_t front, size_t back, siz
     return SL_OK;
 }
 
+/* Rows [row0, row0 + rows) of the block, packed as (outer x rows x inner). */
 static void pack(const sl_darray *x, void *dst, size_t row0, size_t rows)
 {
-    size_t run = rows * x->inner * x->elem_size;
-    for (size_t o = 0; o < x->outer && run > 0; o++)
-        memcpy((char *)dst + o * run,
-               (const char *)x->data + ((o * x->local_rows + row0) * x->inner) * x->elem_size,
-               run);
+    sl_copy_rows(dst, rows, 0, x->data, x->local_rows, row0, rows, x->outer, x->inner,
+                 x->elem_size);
 }
 
+/* A packed (outer x rows x inner) slab into rows [row0, row0 + rows) of `out`. */
 static void unpack(const sl_darray *x, void *out, size_t out_rows, size_t row0,
                    const void *src, size_t rows)
 {
-    size_t run = rows * x->inner * x->elem_size;
-    for (size_t o = 0; o < x->outer && run > 0; o++)
-        memcpy((char *)out + ((o * out_rows + row0) * x->inner) * x->elem_size,
-               (const char *)src + o * run, run);
+    sl_copy_rows(out, out_rows, row0, src, rows, 0, rows, x->outer, x->inner, x->elem_size);
 }
 
 static sl_status exchange(const sl_darray *x, size_t front, size_t back, ghost_buffers *g)
@@ -103,10 +99,9 @@ sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t bac
 
     ghost_buffers g;
     memset(&g, 0, sizeof g);
-    const sl_darray *xs = x;
-    sl_status st = SL_OK;
-    for (size_t t = 0; t < xs->ntiles; t++)
-        starpu_data_acquire(xs->tiles[t].handle, STARPU_R);
+    sl_status st = sl_darray_acquire_tiles(x, STARPU_R);
+    if (st != SL_OK)
+        return st;
     st = exchange(x, front, back, &g);
     if (st == SL_OK) {
         unpack(x, out, out_rows, f, x->data, x->local_rows);
@@ -115,8 +110,7 @@ sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t bac
         if (g.mem[3])
             unpack(x, out, out_rows, f + x->local_rows, g.mem[3], b);
     }
-    for (size_t t = 0; t < xs->ntiles; t++)
-        starpu_data_release(xs->tiles[t].handle);
+    sl_darray_release_tiles(x);
     for (int i = 0; i < 4; i++) {
         if (g.h[i])
             starpu_data_unregister(g.h[i]);

@@ -6,38 +6,9 @@
 
 #include "darray/darray_internal.h"
 
-static sl_status acquire_tiles(const sl_darray *x, enum starpu_data_access_mode mode)
-{
-    for (size_t t = 0; t < x->ntiles; t++)
-        if (starpu_data_acquire(x->tiles[t].handle, mode) != 0) {
-            while (t-- > 0)
-                starpu_data_release(x->tiles[t].handle);
-            return sl_fail(x->ctx, SL_ERR_STARPU, "starpu_data_acquire failed on a tile");
-        }
-    return SL_OK;
-}
-
-static void release_tiles(const sl_darray *x)
-{
-    for (size_t t = 0; t < x->ntiles; t++)
-        starpu_data_release(x->tiles[t].handle);
-}
-
 static size_t local_bytes(const sl_darray *x)
 {
     return x->outer * x->local_rows * x->inner * x->elem_size;
-}
-
-/* Copies `rows` rows of a C-order (outer x src_rows x inner) array starting at src_row0 into a
- * (outer x dst_rows x inner) array at dst_row0. */
-static void copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *src,
-                      size_t src_rows, size_t src_row0, size_t rows, size_t outer, size_t inner,
-                      size_t esize)
-{
-    size_t run = rows * inner * esize;
-    for (size_t o = 0; o < outer && run > 0; o++)
-        memcpy((char *)dst + ((o * dst_rows + dst_row0) * inner) * esize,
-               (const char *)src + ((o * src_rows + src_row0) * inner) * esize, run);
 }
 
 /* Rank 0's block to every rank through the communication layer's broadcast task. The tiles
@@ -72,12 +43,12 @@ static sl_status fill_replicated(sl_darray *x, const void *src, const char *what
     sl_status st = sl_agree(ctx, NULL, 0, ok, what);
     if (st != SL_OK)
         return ok ? st : SL_ERR_NULL;
-    if ((st = acquire_tiles(x, STARPU_W)) != SL_OK)
+    if ((st = sl_darray_acquire_tiles(x, STARPU_W)) != SL_OK)
         return st;
     if (ctx->rank == 0)
         memcpy(x->data, src, local_bytes(x));
     st = broadcast_block(x);
-    release_tiles(x);
+    sl_darray_release_tiles(x);
     return st;
 }
 
@@ -89,12 +60,12 @@ sl_status sl_darray_from_global(sl_darray *x, const void *global)
         return fill_replicated(x, global, "sl_darray_from_global");
     if (!global)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_global: global is NULL");
-    sl_status st = acquire_tiles(x, STARPU_W);
+    sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;
-    copy_rows(x->data, x->local_rows, 0, global, x->shape[x->axis],
+    sl_copy_rows(x->data, x->local_rows, 0, global, x->shape[x->axis],
               x->row_offset_of[x->ctx->rank], x->local_rows, x->outer, x->inner, x->elem_size);
-    release_tiles(x);
+    sl_darray_release_tiles(x);
     return SL_OK;
 }
 
@@ -106,12 +77,12 @@ sl_status sl_darray_from_local(sl_darray *x, const void *local)
         return fill_replicated(x, local, "sl_darray_from_local");
     if (!local && local_bytes(x) > 0)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_local: local is NULL");
-    sl_status st = acquire_tiles(x, STARPU_W);
+    sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;
     if (local_bytes(x) > 0)
         memcpy(x->data, local, local_bytes(x));
-    release_tiles(x);
+    sl_darray_release_tiles(x);
     return SL_OK;
 }
 
@@ -121,12 +92,12 @@ sl_status sl_darray_to_local(const sl_darray *x, void *local)
         return SL_ERR_NULL;
     if (!local && local_bytes(x) > 0)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_to_local: local is NULL");
-    sl_status st = acquire_tiles(x, STARPU_R);
+    sl_status st = sl_darray_acquire_tiles(x, STARPU_R);
     if (st != SL_OK)
         return st;
     if (local_bytes(x) > 0)
         memcpy(local, x->data, local_bytes(x));
-    release_tiles(x);
+    sl_darray_release_tiles(x);
     return SL_OK;
 }
 
@@ -137,7 +108,7 @@ static void unpack_blocks(const sl_darray *x, const char *staging, void *global)
     size_t offset = 0, n = x->shape[x->axis];
     for (int r = 0; r < x->ctx->size; r++) {
         size_t rows = x->local_rows_of[r];
-        copy_rows(global, n, x->row_offset_of[r], staging + offset, rows, 0, rows, x->outer,
+        sl_copy_rows(global, n, x->row_offset_of[r], staging + offset, rows, 0, rows, x->outer,
                   x->inner, x->elem_size);
         offset += x->outer * rows * x->inner * x->elem_size;
     }
@@ -165,7 +136,7 @@ static sl_status gather_scattered(const sl_darray *x, int root, void *global)
     }
     /* Every rank reaches the collective even after a local failure, to keep ranks in step. */
     sl_status agreed = sl_agree(ctx, NULL, 0, st == SL_OK, "sl_darray_gather");
-    if (st == SL_OK && agreed == SL_OK && (st = acquire_tiles(x, STARPU_R)) == SL_OK) {
+    if (st == SL_OK && agreed == SL_OK && (st = sl_darray_acquire_tiles(x, STARPU_R)) == SL_OK) {
         void *recv = staging ? staging : global;
         int mine = counts[ctx->rank], rc;
         if (root == SL_ALL_RANKS)
@@ -173,7 +144,7 @@ static sl_status gather_scattered(const sl_darray *x, int root, void *global)
         else
             rc = MPI_Gatherv(x->data, mine, elem, recv, counts, displs, elem, root,
                              ctx->host_comm);
-        release_tiles(x);
+        sl_darray_release_tiles(x);
         if (rc != MPI_SUCCESS)
             st = sl_fail(ctx, SL_ERR_MPI, "sl_darray_gather: MPI gather failed");
         else if (staging)

@@ -43,6 +43,15 @@ void sl_split_balanced(size_t n, int nranks, size_t *sizes);
 size_t sl_tile_count(size_t rows, size_t row_elems, size_t tile_elems);
 void sl_tile_range(size_t rows, size_t ntiles, size_t t, size_t *row0, size_t *nrows);
 
+/* Copies `rows` rows of a C-order (outer x src_rows x inner) array starting at src_row0 into
+ * an (outer x dst_rows x inner) array at dst_row0. */
+void sl_copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *src, size_t src_rows,
+                  size_t src_row0, size_t rows, size_t outer, size_t inner, size_t esize);
+
+/* Host access to a rank's whole block: acquire waits only for the tasks using its tiles. */
+sl_status sl_darray_acquire_tiles(const sl_darray *x, enum starpu_data_access_mode mode);
+void sl_darray_release_tiles(const sl_darray *x);
+
 /* Layout equality for binary operations (sets the context's error and returns a status). */
 sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, const char *what);
 

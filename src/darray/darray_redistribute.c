@@ -116,32 +116,28 @@ static sl_status exchange(const sl_darray *x, sl_darray *y, const plan *p)
         return SL_ERR_NOMEM;
     }
     box mine_old = block_of(x, me), mine_new = block_of(y, me), part;
-    for (size_t t = 0; t < x->ntiles; t++)
-        starpu_data_acquire(x->tiles[t].handle, STARPU_R);
+    sl_darray_acquire_tiles(x, STARPU_R);
     for (int r = 0; r < size; r++) {
         box theirs_new = block_of(y, r);
         if (intersect(nd, &mine_old, &theirs_new, &part))
             copy_part(nd, es, x->data, &mine_old, sendbuf + (size_t)p->send_displs[r] * es,
                       &part, 1);
     }
-    for (size_t t = 0; t < x->ntiles; t++)
-        starpu_data_release(x->tiles[t].handle);
+    sl_darray_release_tiles(x);
     MPI_Datatype elem;
     MPI_Type_contiguous((int)es, MPI_BYTE, &elem);
     MPI_Type_commit(&elem);
     int rc = MPI_Alltoallv(sendbuf, p->send_counts, p->send_displs, elem, recvbuf,
                            p->recv_counts, p->recv_displs, elem, ctx->host_comm);
     MPI_Type_free(&elem);
-    for (size_t t = 0; t < y->ntiles; t++)
-        starpu_data_acquire(y->tiles[t].handle, STARPU_W);
+    sl_darray_acquire_tiles(y, STARPU_W);
     for (int r = 0; r < size && rc == MPI_SUCCESS; r++) {
         box theirs_old = block_of(x, r);
         if (intersect(nd, &theirs_old, &mine_new, &part))
             copy_part(nd, es, y->data, &mine_new, recvbuf + (size_t)p->recv_displs[r] * es,
                       &part, 0);
     }
-    for (size_t t = 0; t < y->ntiles; t++)
-        starpu_data_release(y->tiles[t].handle);
+    sl_darray_release_tiles(y);
     free(sendbuf);
     free(recvbuf);
     return rc == MPI_SUCCESS ? SL_OK : SL_ERR_MPI;

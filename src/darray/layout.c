@@ -1,4 +1,6 @@
 /* How a global array is split across ranks and a rank's block into tiles. */
+#include <string.h>
+
 #include "darray/darray_internal.h"
 
 void sl_split_balanced(size_t n, int nranks, size_t *sizes)
@@ -22,4 +24,30 @@ void sl_tile_range(size_t rows, size_t ntiles, size_t t, size_t *row0, size_t *n
     size_t base = rows / ntiles, extra = rows % ntiles;
     *row0 = t * base + (t < extra ? t : extra);
     *nrows = base + (t < extra ? 1 : 0);
+}
+
+void sl_copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *src, size_t src_rows,
+                  size_t src_row0, size_t rows, size_t outer, size_t inner, size_t esize)
+{
+    size_t run = rows * inner * esize;
+    for (size_t o = 0; o < outer && run > 0; o++)
+        memcpy((char *)dst + ((o * dst_rows + dst_row0) * inner) * esize,
+               (const char *)src + ((o * src_rows + src_row0) * inner) * esize, run);
+}
+
+sl_status sl_darray_acquire_tiles(const sl_darray *x, enum starpu_data_access_mode mode)
+{
+    for (size_t t = 0; t < x->ntiles; t++)
+        if (starpu_data_acquire(x->tiles[t].handle, mode) != 0) {
+            while (t-- > 0)
+                starpu_data_release(x->tiles[t].handle);
+            return sl_fail(x->ctx, SL_ERR_STARPU, "starpu_data_acquire failed on a tile");
+        }
+    return SL_OK;
+}
+
+void sl_darray_release_tiles(const sl_darray *x)
+{
+    for (size_t t = 0; t < x->ntiles; t++)
+        starpu_data_release(x->tiles[t].handle);
 }
