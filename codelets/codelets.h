@@ -8,12 +8,13 @@
 #include "cpu/kernels.h"
 
 /* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
- * (-1: absent), ialpha the index of a scalar handle that multiplies alpha (-1: none). */
+ * (-1: absent), ialpha / ibeta the indices of scalar handles that multiply alpha / beta (-1:
+ * none): how solvers use scalars computed by earlier tasks without the host reading them. */
 typedef struct sl_ew_args {
     sl_ew_op op;
     sl_dtype dtype;
     double alpha[2], beta[2];
-    int ia, ib, ialpha;
+    int ia, ib, ialpha, ibeta;
 } sl_ew_args;
 
 extern struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT];
@@ -66,5 +67,19 @@ typedef struct sl_reduce_axis_args {
     sl_axis_geometry geom;
 } sl_reduce_axis_args;
 extern struct starpu_codelet sl_cl_reduce_axis;
+
+/* out (W) = num / (den1 + w * den2): buffers out, num, den1 and optionally den2 (real parts);
+ * solvers' step lengths from scalar futures. */
+extern struct starpu_codelet sl_cl_scalar_ratio;
+
+/* 1D MatrixMult (see matrixmult_codelets.c). */
+typedef struct sl_mm_args {
+    sl_dtype dtype;
+    size_t k, nrhs; /* nrhs >= 1 */
+} sl_mm_args;
+extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_copy,
+    sl_cl_vec_zero;
+/* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
+void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
 
 #endif

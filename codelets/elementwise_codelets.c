@@ -1,6 +1,16 @@
 /* Elementwise codelets: one codelet (and performance model) per operation, one CPU function. */
 #include "codelets.h"
 
+/* factor *= scalar (complex), the scalar being a future computed by earlier tasks */
+static void multiply_by_scalar(double factor[2], void *scalar_buffer)
+{
+    const double *sc = (const double *)STARPU_VECTOR_GET_PTR(scalar_buffer);
+    double re = factor[0] * sc[0] - factor[1] * sc[1];
+    double im = factor[0] * sc[1] + factor[1] * sc[0];
+    factor[0] = re;
+    factor[1] = im;
+}
+
 static void elementwise_cpu(void *buffers[], void *cl_arg)
 {
     sl_ew_args args;
@@ -10,14 +20,10 @@ static void elementwise_cpu(void *buffers[], void *cl_arg)
                        STARPU_MATRIX_GET_LD(out)};
     const void *a = args.ia >= 0 ? (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ia]) : NULL;
     const void *b = args.ib >= 0 ? (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ib]) : NULL;
-    if (args.ialpha >= 0) {
-        /* alpha = alpha * scalar, the scalar being a future computed by earlier tasks */
-        const double *sc = (const double *)STARPU_VECTOR_GET_PTR(buffers[args.ialpha]);
-        double re = args.alpha[0] * sc[0] - args.alpha[1] * sc[1];
-        double im = args.alpha[0] * sc[1] + args.alpha[1] * sc[0];
-        args.alpha[0] = re;
-        args.alpha[1] = im;
-    }
+    if (args.ialpha >= 0)
+        multiply_by_scalar(args.alpha, buffers[args.ialpha]);
+    if (args.ibeta >= 0)
+        multiply_by_scalar(args.beta, buffers[args.ibeta]);
     sl_kernel_elementwise(args.op, args.dtype, s, (void *)STARPU_MATRIX_GET_PTR(out), a, b,
                           args.alpha, args.beta);
 }
@@ -33,6 +39,7 @@ EW_MODEL(add, "sl_add");
 EW_MODEL(sub, "sl_sub");
 EW_MODEL(mul, "sl_multiply");
 EW_MODEL(conj, "sl_conj");
+EW_MODEL(cmul, "sl_conj_multiply");
 
 #define EW_CODELET(op_enum, op, nm)                                                  \
     [op_enum] = {.cpu_funcs = {elementwise_cpu}, .cpu_funcs_name = {"elementwise_cpu"}, \
@@ -43,5 +50,5 @@ struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT] = {
     EW_CODELET(SL_EW_SCALE, scale, "scale"),  EW_CODELET(SL_EW_AXPBY, axpby, "axpby"),
     EW_CODELET(SL_EW_AXPY, axpy, "axpy"),     EW_CODELET(SL_EW_ADD, add, "add"),
     EW_CODELET(SL_EW_SUB, sub, "sub"),        EW_CODELET(SL_EW_MUL, mul, "multiply"),
-    EW_CODELET(SL_EW_CONJ, conj, "conj"),
+    EW_CODELET(SL_EW_CONJ, conj, "conj"),     EW_CODELET(SL_EW_CMUL, cmul, "conj_multiply"),
 };

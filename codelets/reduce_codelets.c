@@ -157,3 +157,16 @@ static struct starpu_perfmodel model_reduce_axis = {.type = STARPU_HISTORY_BASED
 struct starpu_codelet sl_cl_reduce_axis = {
     .cpu_funcs = {reduce_axis_cpu}, .nbuffers = 2, .modes = {STARPU_REDUX, STARPU_R},
     .model = &model_reduce_axis, .name = "norm_axis"};
+
+static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
+{
+    double w;
+    starpu_codelet_unpack_args(cl_arg, &w);
+    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
+    double den = acc_ptr(buffers[2])[0] + (n > 3 ? w * acc_ptr(buffers[3])[0] : 0.0);
+    acc_ptr(buffers[0])[0] = acc_ptr(buffers[1])[0] / den;
+    acc_ptr(buffers[0])[1] = 0.0;
+}
+struct starpu_codelet sl_cl_scalar_ratio = {
+    .cpu_funcs = {scalar_ratio_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .name = "scalar_ratio"};

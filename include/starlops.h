@@ -8,5 +8,7 @@
 #include <starlops/scalar.h>
 #include <starlops/darray.h>
 #include <starlops/stacked.h>
+#include <starlops/op.h>
+#include <starlops/solvers.h>
 
 #endif

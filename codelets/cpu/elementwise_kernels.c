@@ -48,6 +48,7 @@
         case SL_EW_SUB: TILE_LOOP_ALIAS(T, o_row[i] = x_row[i] - y_row[i]) break;         \
         case SL_EW_MUL: TILE_LOOP_ALIAS(T, o_row[i] = x_row[i] * y_row[i]) break;         \
         case SL_EW_CONJ: TILE_LOOP_ALIAS(T, o_row[i] = CONJ(x_row[i])) break;             \
+        case SL_EW_CMUL: TILE_LOOP_ALIAS(T, o_row[i] = CONJ(x_row[i]) * y_row[i]) break;  \
         default: break;                                                                   \
         }                                                                                 \
     }

@@ -17,6 +17,7 @@ typedef enum sl_ew_op {
     SL_EW_SUB,     /* out = a - b */
     SL_EW_MUL,     /* out = a * b */
     SL_EW_CONJ,    /* out = conj(a) */
+    SL_EW_CMUL,    /* out = conj(a) * b */
     SL_EW_OP_COUNT
 } sl_ew_op;
 
@@ -58,5 +59,12 @@ typedef struct sl_axis_geometry {
 /* kind: SL_RED_SUM_ABS2, SUM_ABS, SUM_ABSP, COUNT_NZ, MAX_ABS or MIN_ABS. */
 void sl_kernel_reduce_axis(sl_reduce_kind kind, sl_dtype dtype, sl_tile_shape s, const void *a,
                            double p, const sl_axis_geometry *g, double *acc);
+
+/* C (m x n, row-major, ldc) = op(A) B + (beta_one ? C : 0), op(A) = A (m x k) or, with
+ * adjoint_a, A^H where A is k x m. B is k x n (ldb). n == 1 runs a matrix-vector product. */
+void sl_kernel_gemm(sl_dtype dtype, int adjoint_a, size_t m, size_t n, size_t k, const void *a,
+                    size_t lda, const void *b, size_t ldb, int beta_one, void *c, size_t ldc);
+/* Makes OpenBLAS single-threaded (StarPU workers provide the parallelism). */
+void sl_blas_single_threaded(void);
 
 #endif

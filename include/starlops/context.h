@@ -9,7 +9,8 @@
  *                   this build reports as unsupported.
  *   STARLOPS_TRACE  directory: turns FxT tracing on, one prof_file_* per rank in that directory.
  *                   Unset: tracing off (STARPU_FXT_TRACE=0 unless the user set it).
- * Every STARPU_* variable keeps its StarPU meaning (STARPU_SCHED, STARPU_NCPU, ...). */
+ * Every STARPU_* variable keeps its StarPU meaning (STARPU_SCHED, STARPU_NCPU, ...).
+ * sl_init also makes OpenBLAS single-threaded: StarPU's workers are the parallelism. */
 #ifndef STARLOPS_CONTEXT_H
 #define STARLOPS_CONTEXT_H
 
@@ -56,6 +57,9 @@ sl_status sl_context_size(const sl_context *ctx, int *size);
 sl_status sl_context_grid(const sl_context *ctx, int *p, int *q);
 sl_status sl_context_tile(const sl_context *ctx, size_t *tile_elements);
 sl_status sl_context_comm_kind(const sl_context *ctx, sl_comm_kind *kind);
+/* How many times the host has waited for a scalar future (sl_scalar_get) on this context:
+ * lets a caller check that a solver really runs without per-iteration synchronisation. */
+sl_status sl_context_host_waits(const sl_context *ctx, unsigned long *count);
 /* The library's duplicate of the user communicator (for host-side user code, never for tasks). */
 sl_status sl_context_comm(const sl_context *ctx, MPI_Comm *comm);
 

@@ -11,6 +11,7 @@
 
 #include <complex.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <starlops/context.h>
 #include <starlops/dtype.h>
 #include <starlops/scalar.h>
@@ -62,6 +63,9 @@ sl_status sl_darray_local_size(const sl_darray *x, size_t *count);
 sl_status sl_darray_from_global(sl_darray *x, const void *global);
 /* Every rank passes its own block (local shape). SL_BROADCAST arrays take rank 0's copy. */
 sl_status sl_darray_from_local(sl_darray *x, const void *local);
+/* Uniform values in [-1, 1) (real and imaginary parts) that depend only on the seed and each
+ * element's global index: the same array for any number of ranks. */
+sl_status sl_darray_random(sl_darray *x, uint64_t seed);
 /* Copies this rank's block out. */
 sl_status sl_darray_to_local(const sl_darray *x, void *local);
 /* Collective: the global array into `global` on `root`, or on every rank with SL_ALL_RANKS
@@ -95,11 +99,20 @@ sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Com
 /* y = sign * alpha * x + y, alpha read from a scalar future by the task (no host sync). */
 sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
                                 sl_darray *y);
+/* y = (alpha_factor * alpha) * x + (beta_factor * beta) * y, where alpha and beta are scalar
+ * futures (NULL: 1) read by the tasks: the building block of solvers that never wait. */
+sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
+                                  const sl_darray *x, const sl_scalar *beta,
+                                  double _Complex beta_factor, sl_darray *y);
+/* x = (factor * alpha) * x with alpha a scalar future. */
+sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _Complex factor);
 /* z = x + y, x - y, x * y (elementwise), conj(x) */
 sl_status sl_darray_add(const sl_darray *x, const sl_darray *y, sl_darray *z);
 sl_status sl_darray_sub(const sl_darray *x, const sl_darray *y, sl_darray *z);
 sl_status sl_darray_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z);
 sl_status sl_darray_conj(const sl_darray *x, sl_darray *z);
+/* z = conj(x) * y (elementwise) */
+sl_status sl_darray_conj_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z);
 
 /* Reductions over the flattened array (within the mask colour group). The result is a future.
  * dot = sum x*y (no conjugation, as numpy.dot), vdot = sum conj(x)*y.

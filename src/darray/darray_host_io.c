@@ -1,6 +1,7 @@
 /* Blocking movement between host memory and distributed arrays: each function first acquires
  * the tiles (so it waits only for the tasks that touch this array), then copies. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,4 +188,39 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
         return sl_darray_to_local(x, global);
     }
     return gather_scattered(x, root, global);
+}
+
+/* splitmix64: a value from the global element index alone, so the array is the same whatever
+ * the number of ranks and the split. */
+static double random_at(uint64_t index, uint64_t seed, int part)
+{
+    uint64_t z = index * 2 + (uint64_t)part + seed * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / (double)(1ULL << 53) * 2.0 - 1.0;
+}
+
+sl_status sl_darray_random(sl_darray *x, uint64_t seed)
+{
+    if (!x)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
+    if (st != SL_OK)
+        return st;
+    size_t n = x->shape[x->axis], off = x->row_offset_of[x->ctx->rank], i = 0;
+    for (size_t o = 0; o < x->outer; o++)
+        for (size_t r = 0; r < x->local_rows; r++)
+            for (size_t j = 0; j < x->inner; j++, i++) {
+                uint64_t g = ((uint64_t)o * n + off + r) * x->inner + j;
+                double re = random_at(g, seed, 0), im = random_at(g, seed, 1);
+                switch (x->dtype) {
+                case SL_F32: ((float *)x->data)[i] = (float)re; break;
+                case SL_F64: ((double *)x->data)[i] = re; break;
+                case SL_C64: ((float _Complex *)x->data)[i] = (float)re + (float)im * I; break;
+                case SL_C128: ((double _Complex *)x->data)[i] = CMPLX(re, im); break;
+                }
+            }
+    sl_darray_release_tiles(x);
+    return SL_OK;
 }

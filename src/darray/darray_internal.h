@@ -58,6 +58,10 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
 /* Creates a scalar whose accumulator combines with `combine`, initialised to `init`. */
 sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out);
 
+/* out = num / (den1 + w * den2) as a task (den2 may be NULL). */
+sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar *den1,
+                          const sl_scalar *den2, double w, sl_scalar **out);
+
 static inline int sl_darray_is_replicated(const sl_darray *x)
 {
     return x->partition != SL_SCATTER;

@@ -7,7 +7,7 @@
 /* Buffers of one task, with a handle that appears twice (an output aliasing an input) merged
  * into one buffer whose mode is the union of both accesses. */
 typedef struct task_buffers {
-    struct starpu_data_descr d[4];
+    struct starpu_data_descr d[5];
     int n;
 } task_buffers;
 
@@ -27,7 +27,7 @@ static int add_buffer(task_buffers *tb, starpu_data_handle_t h, enum starpu_data
 typedef struct ew_operands {
     sl_darray *out;
     const sl_darray *a, *b;
-    const sl_scalar *alpha_scalar;
+    const sl_scalar *alpha_scalar, *beta_scalar;
     enum starpu_data_access_mode out_mode;
 } ew_operands;
 
@@ -40,6 +40,7 @@ static sl_status submit_elementwise(const ew_operands *o, sl_ew_args args)
         args.ia = o->a ? add_buffer(&tb, o->a->tiles[t].handle, STARPU_R) : -1;
         args.ib = o->b ? add_buffer(&tb, o->b->tiles[t].handle, STARPU_R) : -1;
         args.ialpha = o->alpha_scalar ? add_buffer(&tb, o->alpha_scalar->handle, STARPU_R) : -1;
+        args.ibeta = o->beta_scalar ? add_buffer(&tb, o->beta_scalar->handle, STARPU_R) : -1;
         int ret = starpu_task_insert(&sl_cl_elementwise[args.op], STARPU_VALUE, &args,
                                      sizeof args, STARPU_DATA_MODE_ARRAY, tb.d, tb.n, 0);
         if (ret != 0)
@@ -135,13 +136,41 @@ sl_status sl_darray_axpy(double _Complex alpha, const sl_darray *x, sl_darray *y
 sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
                                 sl_darray *y)
 {
-    if (!alpha || !x || !y)
+    if (!alpha)
         return SL_ERR_NULL;
-    sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpy_scalar");
+    return sl_darray_axpby_scalars(alpha, sign, x, NULL, 1.0, y);
+}
+
+sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
+                                  const sl_darray *x, const sl_scalar *beta,
+                                  double _Complex beta_factor, sl_darray *y)
+{
+    if (!x || !y)
+        return SL_ERR_NULL;
+    sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby_scalars");
     if (st != SL_OK)
         return st;
-    ew_operands o = {.out = y, .a = x, .alpha_scalar = alpha, .out_mode = STARPU_RW};
-    return submit_elementwise(&o, make_args(SL_EW_AXPY, y, sign, 0));
+    /* Complex factors on a real array are caught here; complex scalar futures on a real array
+     * keep only their real part, as their producers (dot/norm of real arrays) are real. */
+    if ((st = check_scalar(y, alpha_factor, "sl_darray_axpby_scalars (alpha)")) != SL_OK ||
+        (st = check_scalar(y, beta_factor, "sl_darray_axpby_scalars (beta)")) != SL_OK)
+        return st;
+    int plain_add = beta == NULL && beta_factor == 1.0;
+    ew_operands o = {.out = y, .a = x, .alpha_scalar = alpha, .beta_scalar = beta,
+                     .out_mode = STARPU_RW};
+    return submit_elementwise(&o, make_args(plain_add ? SL_EW_AXPY : SL_EW_AXPBY, y,
+                                            alpha_factor, beta_factor));
+}
+
+sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _Complex factor)
+{
+    if (!x || !alpha)
+        return SL_ERR_NULL;
+    sl_status st = check_scalar(x, factor, "sl_darray_scale_scalar");
+    if (st != SL_OK)
+        return st;
+    ew_operands o = {.out = x, .a = x, .alpha_scalar = alpha, .out_mode = STARPU_RW};
+    return submit_elementwise(&o, make_args(SL_EW_SCALE, x, factor, 0));
 }
 
 static sl_status binary(sl_ew_op op, const sl_darray *x, const sl_darray *y, sl_darray *z,
@@ -182,4 +211,9 @@ sl_status sl_darray_conj(const sl_darray *x, sl_darray *z)
         return st;
     ew_operands o = {.out = z, .a = x, .out_mode = STARPU_W};
     return submit_elementwise(&o, make_args(SL_EW_CONJ, z, 0, 0));
+}
+
+sl_status sl_darray_conj_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z)
+{
+    return binary(SL_EW_CMUL, x, y, z, "sl_darray_conj_multiply");
 }

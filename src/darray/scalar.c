@@ -30,6 +30,7 @@ sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
 {
     if (!s || !value)
         return SL_ERR_NULL;
+    s->ctx->host_waits++;
     if (starpu_data_acquire(s->handle, STARPU_R) != 0)
         return sl_fail(s->ctx, SL_ERR_STARPU, "sl_scalar_get: starpu_data_acquire failed");
     const double *v = (const double *)starpu_data_get_local_ptr(s->handle);
@@ -55,5 +56,26 @@ sl_status sl_scalar_destroy(sl_scalar *s)
         return SL_OK;
     starpu_data_unregister_submit(s->handle);
     free(s);
+    return SL_OK;
+}
+
+sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar *den1,
+                          const sl_scalar *den2, double w, sl_scalar **out)
+{
+    double zero[2] = {0, 0};
+    sl_status st = sl_scalar_create(ctx, 0, zero, out);
+    if (st != SL_OK)
+        return st;
+    struct starpu_data_descr d[4] = {{(*out)->handle, STARPU_W}, {num->handle, STARPU_R},
+                                     {den1->handle, STARPU_R}};
+    int n = 3;
+    if (den2)
+        d[n++] = (struct starpu_data_descr){den2->handle, STARPU_R};
+    if (starpu_task_insert(&sl_cl_scalar_ratio, STARPU_VALUE, &w, sizeof w,
+                           STARPU_DATA_MODE_ARRAY, d, n, 0) != 0) {
+        sl_scalar_destroy(*out);
+        *out = NULL;
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for scalar_ratio");
+    }
     return SL_OK;
 }

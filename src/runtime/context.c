@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cpu/kernels.h"
 #include "runtime/context_internal.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
@@ -92,6 +93,7 @@ static sl_status start_starpu(sl_context *ctx)
         sl_set_init_error("starpu_mpi_init_conf failed (%d)", ret);
         return SL_ERR_STARPU;
     }
+    sl_blas_single_threaded();
     sl_status st = sl_comm_mpi_create(&ctx->comm);
     if (st != SL_OK) {
         sl_set_init_error("cannot create the MPI communication backend: %s", sl_strerror(st));
@@ -236,6 +238,7 @@ GETTER(sl_context_size, int, ctx->size)
 GETTER(sl_context_tile, size_t, ctx->config.tile_elements)
 GETTER(sl_context_comm_kind, sl_comm_kind, ctx->config.comm_kind)
 GETTER(sl_context_comm, MPI_Comm, ctx->host_comm)
+GETTER(sl_context_host_waits, unsigned long, ctx->host_waits)
 
 sl_status sl_context_grid(const sl_context *ctx, int *p, int *q)
 {

@@ -35,6 +35,7 @@ struct sl_context {
     sl_comm *comm;       /* communication backend */
     sl_mask_group *mask_groups;
     unsigned long comm_failures_seen; /* reported by sl_wait */
+    unsigned long host_waits;         /* scalar reads by the host (sl_context_host_waits) */
     char last_error[SL_ERRMSG_LEN];
 };
 

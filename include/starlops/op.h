@@ -1,0 +1,55 @@
+/* Distributed linear operators (PyLops-MPI's MPILinearOperator family).
+ *
+ * An operator maps model arrays (its model layout) to data arrays (its data layout). matvec and
+ * rmatvec (the adjoint, conjugate transpose) only submit tasks. Operators made by the algebra
+ * functions borrow their operands: destroy them after the result. */
+#ifndef STARLOPS_OP_H
+#define STARLOPS_OP_H
+
+#include <starlops/darray.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_op sl_op;
+
+/* y = A x and x = A^H y. Arrays must have the operator's data / model layout. */
+sl_status sl_op_matvec(const sl_op *op, const sl_darray *x, sl_darray *y);
+sl_status sl_op_rmatvec(const sl_op *op, const sl_darray *y, sl_darray *x);
+/* New zero arrays with the operator's model / data layout (collective). */
+sl_status sl_op_create_model(const sl_op *op, sl_darray **x);
+sl_status sl_op_create_data(const sl_op *op, sl_darray **y);
+/* Global sizes: n_data x n_model elements, and the dtype. */
+sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model);
+sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype);
+sl_status sl_op_destroy(sl_op *op);
+
+/* Identity on arrays laid out like `like`. */
+sl_status sl_op_identity(const sl_darray *like, sl_op **out);
+/* Diagonal: y = d * x elementwise, adjoint conj(d) * y. Borrows d. */
+sl_status sl_op_diagonal(const sl_darray *d, sl_op **out);
+
+/* MatrixMult, 1D block-row split: A is N x K, this rank passes its block of rows (row-major,
+ * local_rows x K; local_rows: NULL for the balanced split, else one count per rank). The model
+ * X (K, or K x nrhs) is replicated on every rank (SL_BROADCAST), the data Y (N, or N x nrhs)
+ * is scattered by rows. The adjoint sums the ranks' partial A^H Y with an allreduce task.
+ * nrhs = 0 means vectors (1-d model and data). A is copied. */
+sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, size_t nrhs,
+                           const void *a_local, const size_t *local_rows, sl_op **out);
+
+/* Algebra (each result borrows its operands). */
+sl_status sl_op_adjoint(const sl_op *a, sl_op **out);                 /* A^H */
+sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out); /* alpha A */
+sl_status sl_op_sum(const sl_op *a, const sl_op *b, sl_op **out);     /* A + B */
+sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out); /* A B */
+
+/* PyLops' dottest: |<A x, y> - <x, A^H y>| <= rtol * max(|<A x, y>|, |<x, A^H y>|) with
+ * random x and y (seeded, same on every rank). Collective, blocking. *passed is 0 or 1;
+ * err (may be NULL) receives the relative error. */
+sl_status sl_dottest(const sl_op *op, double rtol, int *passed, double *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,178 @@
+/* MatrixMult with a 1D block-row split (PyLops-MPI MPIMatrixMult's "row" kind, done as tasks):
+ * each rank holds its rows of A, cut into the same row tiles as the data. Forward: one product
+ * task per data tile, reading every tile of the replicated model. Adjoint: per-tile A_t^H Y_t
+ * summed in STARPU_REDUX mode into a per-rank K x nrhs accumulator, one allreduce task, then
+ * copies into the replicated model tiles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codelets.h"
+#include "ops/op_internal.h"
+
+typedef struct mm_state {
+    sl_dtype dtype;
+    size_t k, nrhs;
+    void *a;                      /* this rank's rows, row-major local_rows x k */
+    size_t ntiles;
+    starpu_data_handle_t *a_tiles; /* row tiles matching the data tiles */
+    void *acc_mem;
+    starpu_data_handle_t acc;     /* k x nrhs partial adjoint */
+} mm_state;
+
+static sl_status insert(struct starpu_codelet *cl, const sl_mm_args *args,
+                        struct starpu_data_descr *d, int n, sl_context *ctx)
+{
+    if (starpu_task_insert(cl, STARPU_VALUE, args, sizeof *args, STARPU_DATA_MODE_ARRAY, d, n,
+                           0) != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s", cl->name);
+    return SL_OK;
+}
+
+static sl_status mm_forward(const sl_op *op, const sl_darray *x, sl_darray *y)
+{
+    mm_state *s = op->state;
+    sl_mm_args args = {s->dtype, s->k, s->nrhs};
+    int n = 2 + (int)x->ntiles;
+    struct starpu_data_descr *d = malloc((size_t)n * sizeof *d);
+    if (!d)
+        return sl_fail(op->ctx, SL_ERR_NOMEM, "MatrixMult: out of memory");
+    for (size_t j = 0; j < x->ntiles; j++)
+        d[2 + j] = (struct starpu_data_descr){x->tiles[j].handle, STARPU_R};
+    sl_status st = SL_OK;
+    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++) {
+        d[0] = (struct starpu_data_descr){y->tiles[t].handle, STARPU_W};
+        d[1] = (struct starpu_data_descr){s->a_tiles[t], STARPU_R};
+        st = insert(&sl_cl_mm_forward, &args, d, n, op->ctx);
+    }
+    free(d);
+    return st;
+}
+
+static sl_status mm_adjoint(const sl_op *op, const sl_darray *y, sl_darray *x)
+{
+    mm_state *s = op->state;
+    sl_context *ctx = op->ctx;
+    sl_mm_args args = {s->dtype, s->k, s->nrhs};
+    if (starpu_task_insert(&sl_cl_vec_zero, STARPU_W, s->acc, 0) != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for vec_zero");
+    sl_status st = SL_OK;
+    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++) {
+        struct starpu_data_descr d[3] = {{s->acc, STARPU_REDUX}, {s->a_tiles[t], STARPU_R},
+                                         {y->tiles[t].handle, STARPU_R}};
+        st = insert(&sl_cl_mm_adjoint, &args, d, 3, ctx);
+    }
+    int single = s->dtype == SL_F32 || s->dtype == SL_C64;
+    if (st == SL_OK)
+        st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->acc,
+                               single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, SL_COMM_SUM);
+    size_t es = sl_dtype_size(s->dtype);
+    for (size_t j = 0; j < x->ntiles && st == SL_OK; j++) {
+        size_t offset = x->tiles[j].row0 * s->nrhs * es;
+        if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
+                               STARPU_W, x->tiles[j].handle, STARPU_R, s->acc, 0) != 0)
+            st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");
+    }
+    return st;
+}
+
+static sl_status mm_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+{
+    return adjoint ? mm_adjoint(op, in, out) : mm_forward(op, in, out);
+}
+
+static void mm_free(mm_state *s)
+{
+    for (size_t t = 0; t < s->ntiles; t++)
+        if (s->a_tiles[t])
+            starpu_data_unregister(s->a_tiles[t]);
+    if (s->acc)
+        starpu_data_unregister(s->acc);
+    free(s->a_tiles);
+    free(s->a);
+    free(s->acc_mem);
+    free(s);
+}
+
+static void mm_destroy(sl_op *op)
+{
+    mm_free(op->state);
+}
+
+static const sl_op_vtable mm_vt = {"MatrixMult", mm_apply, mm_destroy};
+
+/* Copies this rank's rows and registers them in the data's row tiles. */
+static sl_status mm_state_create(sl_context *ctx, const sl_darray *data, sl_dtype dtype,
+                                 size_t k, size_t nrhs, const void *a_local, mm_state **out)
+{
+    mm_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return SL_ERR_NOMEM;
+    size_t es = sl_dtype_size(dtype), rows = data->local_rows;
+    s->dtype = dtype;
+    s->k = k;
+    s->nrhs = nrhs;
+    s->ntiles = data->ntiles;
+    s->a_tiles = calloc(s->ntiles + 1, sizeof *s->a_tiles);
+    s->a = malloc(rows * k * es + 1);
+    s->acc_mem = malloc(k * nrhs * es);
+    if (!s->a_tiles || !s->a || !s->acc_mem) {
+        mm_free(s);
+        return SL_ERR_NOMEM;
+    }
+    if (rows > 0)
+        memcpy(s->a, a_local, rows * k * es);
+    for (size_t t = 0; t < s->ntiles; t++) {
+        const sl_tile *tl = &data->tiles[t];
+        starpu_matrix_data_register(&s->a_tiles[t], STARPU_MAIN_RAM,
+                                    (uintptr_t)((char *)s->a + tl->row0 * k * es), (uint32_t)k,
+                                    (uint32_t)k, (uint32_t)tl->nrows, es);
+        starpu_data_set_coordinates(s->a_tiles[t], 2, ctx->rank, (int)t);
+    }
+    starpu_vector_data_register(&s->acc, STARPU_MAIN_RAM, (uintptr_t)s->acc_mem,
+                                (uint32_t)(k * nrhs), es);
+    sl_vec_set_sum_reduction(s->acc, dtype);
+    *out = s;
+    return SL_OK;
+}
+
+sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, size_t nrhs,
+                           const void *a_local, const size_t *local_rows, sl_op **out)
+{
+    if (!ctx || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    size_t m = nrhs ? nrhs : 1;
+    if (k > UINT32_MAX / m)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: k x nrhs = %zu x %zu is too large",
+                       k, m);
+    /* Creating the model and data arrays validates shapes and makes the ranks agree. */
+    size_t dshape[2] = {n, nrhs}, mshape[2] = {k, nrhs};
+    int ndim = nrhs ? 2 : 1;
+    sl_darray *data = NULL, *model = NULL;
+    sl_status st = sl_darray_create(ctx, dtype, ndim, dshape, SL_SCATTER, 0, local_rows, NULL,
+                                    &data);
+    if (st == SL_OK)
+        st = sl_darray_create(ctx, dtype, ndim, mshape, SL_BROADCAST, 0, NULL, NULL, &model);
+    int ok = st != SL_OK || !(data->local_rows > 0 && !a_local);
+    if (!ok)
+        sl_fail(ctx, SL_ERR_NULL, "sl_op_matrixmult: a_local is NULL on rank %d, which holds "
+                "%zu rows", ctx->rank, data->local_rows);
+    if (st == SL_OK) {
+        sl_status agreed = sl_agree(ctx, NULL, 0, ok, "sl_op_matrixmult");
+        st = ok ? agreed : SL_ERR_NULL;
+    }
+    mm_state *s = NULL;
+    if (st == SL_OK && (st = mm_state_create(ctx, data, dtype, k, m, a_local, &s)) != SL_OK)
+        sl_fail(ctx, st, "sl_op_matrixmult: out of memory");
+    sl_layout ml = {0}, dl = {0};
+    if (st == SL_OK && (st = sl_layout_from_darray(model, &ml)) == SL_OK &&
+        (st = sl_layout_from_darray(data, &dl)) == SL_OK)
+        st = sl_op_new(ctx, &mm_vt, &ml, &dl, s, out);
+    if (st != SL_OK && s)
+        mm_free(s);
+    sl_layout_free(&ml);
+    sl_layout_free(&dl);
+    sl_darray_destroy(data);
+    sl_darray_destroy(model);
+    return st;
+}

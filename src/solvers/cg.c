@@ -1,0 +1,89 @@
+/* Conjugate gradient for Hermitian positive definite operators (PyLops' cg), as tasks:
+ * a = ||r||^2 / <d, A d> and b = ||r_new||^2 / ||r||^2 are scalar futures. */
+#include <stdlib.h>
+
+#include "solvers/solver_common.h"
+
+sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                sl_solve_result *result)
+{
+    sl_solver_opts o;
+    sl_status st = sl_solver_check("sl_cg", op, y, x, opts, &o, result);
+    if (st != SL_OK)
+        return st;
+    if (!sl_layout_equal(&op->model, &op->data, op->ctx->size))
+        return sl_fail(op->ctx, SL_ERR_SHAPE, "sl_cg: %s is not square (model and data layouts "
+                       "differ)", op->vt->name);
+    sl_context *ctx = op->ctx;
+    sl_darray *r = NULL, *d = NULL, *ad = NULL;
+    sl_scalar *kold = NULL;
+    sl_history hist = {0};
+    st = sl_op_create_data(op, &r);
+    if (st == SL_OK) st = sl_op_create_data(op, &d);
+    if (st == SL_OK) st = sl_op_create_data(op, &ad);
+    if (st == SL_OK) st = sl_solver_start(&o, x);
+    if (st == SL_OK) st = sl_darray_copy(y, r);
+    if (st == SL_OK && o.x0) {
+        st = sl_op_matvec(op, x, ad);
+        if (st == SL_OK) st = sl_darray_axpy(-1.0, ad, r);
+    }
+    if (st == SL_OK) st = sl_darray_copy(r, d);
+    if (st == SL_OK) st = sl_darray_vdot(r, r, &kold);
+    result->istop = 2;
+    double k = 0;
+    if (st == SL_OK && (o.tol > 0 || o.show)) {
+        st = sl_scalar_get_real(kold, &k);
+        if (o.show) sl_solver_log(ctx, "CG", 0, k, "||r||^2");
+        if (o.tol > 0 && k <= o.tol) result->istop = 1;
+    }
+    int it = 0;
+    for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
+        sl_scalar *dad = NULL, *a = NULL, *knew = NULL, *b = NULL;
+        st = sl_op_matvec(op, d, ad);
+        if (st == SL_OK) st = sl_darray_vdot(d, ad, &dad);
+        if (st == SL_OK) st = sl_scalar_ratio(ctx, kold, dad, NULL, 0, &a);
+        if (st == SL_OK) st = sl_darray_axpy_scalar(a, 1.0, d, x);
+        if (st == SL_OK) st = sl_darray_axpy_scalar(a, -1.0, ad, r);
+        if (st == SL_OK) st = sl_darray_vdot(r, r, &knew);
+        if (st == SL_OK) st = sl_scalar_ratio(ctx, knew, kold, NULL, 0, &b);
+        if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, r, b, 1.0, d);
+        sl_scalar_destroy(dad);
+        sl_scalar_destroy(a);
+        sl_scalar_destroy(b);
+        sl_scalar_destroy(kold);
+        kold = knew;
+        if (st == SL_OK && o.history) {
+            sl_scalar *n = NULL;
+            st = sl_darray_norm(r, 2, &n);
+            if (st == SL_OK) st = sl_history_push(&hist, n);
+        }
+        if (st == SL_OK && (o.tol > 0 || o.show)) {
+            st = sl_scalar_get_real(kold, &k);
+            if (o.show) sl_solver_log(ctx, "CG", it + 1, k, "");
+            if (o.tol > 0 && k <= o.tol) result->istop = 1;
+        }
+        if (st == SL_OK && o.callback) {
+            sl_wait(ctx);
+            o.callback(it + 1, x, o.callback_arg);
+        }
+    }
+    result->iterations = it;
+    if (st == SL_OK) st = sl_history_finish(&hist, result);
+    else sl_history_finish(&hist, &(sl_solve_result){0});
+    /* r1norm: the recursively updated residual y - A x */
+    if (st == SL_OK) st = sl_solver_norms(r, x, 0.0, result);
+    sl_scalar_destroy(kold);
+    sl_darray_destroy(r);
+    sl_darray_destroy(d);
+    sl_darray_destroy(ad);
+    return st;
+}
+
+void sl_solve_result_free(sl_solve_result *result)
+{
+    if (result) {
+        free(result->cost);
+        result->cost = NULL;
+        result->ncost = 0;
+    }
+}

@@ -1,0 +1,127 @@
+/* CGLS for min ||y - A x||^2 + damp^2 ||x||^2 (PyLops' cgls, with damp^2 used consistently).
+ * One iteration = one matvec, one rmatvec, two or three reductions and four vector updates,
+ * all submitted; the step lengths a = k / (||q||^2 + damp^2 ||c||^2) and b = k_new / k are
+ * scalar futures computed by tasks. */
+#include <stdlib.h>
+
+#include "solvers/solver_common.h"
+
+typedef struct cgls_vectors {
+    sl_darray *s, *r, *c, *q; /* residual (data), normal residual, direction (model), A c */
+} cgls_vectors;
+
+static void free_vectors(cgls_vectors *v)
+{
+    sl_darray_destroy(v->s);
+    sl_darray_destroy(v->r);
+    sl_darray_destroy(v->c);
+    sl_darray_destroy(v->q);
+}
+
+/* r = A^H s - damp^2 x */
+static sl_status normal_residual(const sl_op *op, const cgls_vectors *v, const sl_darray *x,
+                                 double damp)
+{
+    sl_status st = sl_op_rmatvec(op, v->s, v->r);
+    return st == SL_OK && damp != 0 ? sl_darray_axpy(-damp * damp, x, v->r) : st;
+}
+
+/* ||v||^2 as a future (vdot of v with itself: real, non-negative) */
+static sl_status sq_norm(const sl_darray *v, sl_scalar **out)
+{
+    return sl_darray_vdot(v, v, out);
+}
+
+static sl_status cgls_setup(const sl_op *op, const sl_darray *y, sl_darray *x, double damp,
+                            const sl_solver_opts *o, cgls_vectors *v, sl_scalar **kold)
+{
+    sl_status st = sl_op_create_data(op, &v->s);
+    if (st == SL_OK) st = sl_op_create_data(op, &v->q);
+    if (st == SL_OK) st = sl_op_create_model(op, &v->r);
+    if (st == SL_OK) st = sl_op_create_model(op, &v->c);
+    if (st == SL_OK) st = sl_solver_start(o, x);
+    if (st == SL_OK) st = sl_darray_copy(y, v->s);
+    if (st == SL_OK && o->x0) { /* s = y - A x0, with q as scratch */
+        st = sl_op_matvec(op, x, v->q);
+        if (st == SL_OK) st = sl_darray_axpy(-1.0, v->q, v->s);
+    }
+    if (st == SL_OK) st = normal_residual(op, v, x, damp);
+    if (st == SL_OK) st = sl_darray_copy(v->r, v->c);
+    if (st == SL_OK) st = sl_op_matvec(op, v->c, v->q);
+    if (st == SL_OK) st = sq_norm(v->r, kold);
+    return st;
+}
+
+/* One iteration; on success *kold is replaced by the new ||r||^2 future. */
+static sl_status cgls_step(const sl_op *op, sl_darray *x, double damp, cgls_vectors *v,
+                           sl_scalar **kold)
+{
+    sl_context *ctx = op->ctx;
+    sl_scalar *qq = NULL, *cc = NULL, *a = NULL, *k = NULL, *b = NULL;
+    sl_status st = sq_norm(v->q, &qq);
+    if (st == SL_OK && damp != 0) st = sq_norm(v->c, &cc);
+    if (st == SL_OK) st = sl_scalar_ratio(ctx, *kold, qq, cc, damp * damp, &a);
+    if (st == SL_OK) st = sl_darray_axpy_scalar(a, 1.0, v->c, x);    /* x += a c */
+    if (st == SL_OK) st = sl_darray_axpy_scalar(a, -1.0, v->q, v->s); /* s -= a q */
+    if (st == SL_OK) st = normal_residual(op, v, x, damp);
+    if (st == SL_OK) st = sq_norm(v->r, &k);
+    if (st == SL_OK) st = sl_scalar_ratio(ctx, k, *kold, NULL, 0, &b);
+    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, v->r, b, 1.0, v->c); /* c = r + b c */
+    if (st == SL_OK) st = sl_op_matvec(op, v->c, v->q);
+    sl_scalar_destroy(qq);
+    sl_scalar_destroy(cc);
+    sl_scalar_destroy(a);
+    sl_scalar_destroy(b);
+    if (st == SL_OK) {
+        sl_scalar_destroy(*kold);
+        *kold = k;
+    } else {
+        sl_scalar_destroy(k);
+    }
+    return st;
+}
+
+sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                  sl_solve_result *result)
+{
+    sl_solver_opts o;
+    sl_status st = sl_solver_check("sl_cgls", op, y, x, opts, &o, result);
+    if (st != SL_OK)
+        return st;
+    cgls_vectors v = {0};
+    sl_scalar *kold = NULL;
+    sl_history hist = {0};
+    st = cgls_setup(op, y, x, o.damp, &o, &v, &kold);
+    result->istop = 2;
+    int it = 0;
+    double k = 0;
+    if (st == SL_OK && (o.tol > 0 || o.show)) {
+        st = sl_scalar_get_real(kold, &k);
+        if (o.show) sl_solver_log(op->ctx, "CGLS", 0, k, "||A^H r||^2");
+        if (o.tol > 0 && k <= o.tol) result->istop = 1;
+    }
+    for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
+        st = cgls_step(op, x, o.damp, &v, &kold);
+        if (st == SL_OK && o.history) {
+            sl_scalar *n = NULL;
+            st = sl_darray_norm(v.s, 2, &n);
+            if (st == SL_OK) st = sl_history_push(&hist, n);
+        }
+        if (st == SL_OK && (o.tol > 0 || o.show)) { /* the one wait of an iteration */
+            st = sl_scalar_get_real(kold, &k);
+            if (o.show) sl_solver_log(op->ctx, "CGLS", it + 1, k, "");
+            if (o.tol > 0 && k <= o.tol) result->istop = 1;
+        }
+        if (st == SL_OK && o.callback) {
+            sl_wait(op->ctx);
+            o.callback(it + 1, x, o.callback_arg);
+        }
+    }
+    result->iterations = it;
+    if (st == SL_OK) st = sl_history_finish(&hist, result);
+    else sl_history_finish(&hist, &(sl_solve_result){0});
+    if (st == SL_OK) st = sl_solver_norms(v.s, x, o.damp, result);
+    sl_scalar_destroy(kold);
+    free_vectors(&v);
+    return st;
+}

@@ -1,0 +1,31 @@
+/* Pieces shared by the solvers: argument checks, the iteration log, result bookkeeping. */
+#ifndef STARLOPS_SOLVER_COMMON_H
+#define STARLOPS_SOLVER_COMMON_H
+
+#include <starlops/solvers.h>
+#include "ops/op_internal.h"
+
+/* Checks op, y (data layout), x (model layout), options; fills defaults into *o. */
+sl_status sl_solver_check(const char *name, const sl_op *op, const sl_darray *y,
+                          const sl_darray *x, const sl_solver_opts *opts, sl_solver_opts *o,
+                          sl_solve_result *result);
+
+/* Residual norm futures kept for the history, read after the last iteration. */
+typedef struct sl_history {
+    sl_scalar **norms;
+    int count, capacity;
+} sl_history;
+sl_status sl_history_push(sl_history *h, sl_scalar *norm);
+/* Reads the futures into result->cost (one wait at the end) and frees them. */
+sl_status sl_history_finish(sl_history *h, sl_solve_result *result);
+
+/* x = x0 or zeros. */
+sl_status sl_solver_start(const sl_solver_opts *o, sl_darray *x);
+/* r1norm = ||s||, r2norm = sqrt(r1^2 + damp^2 ||x||^2) (host reads at the end). */
+sl_status sl_solver_norms(const sl_darray *s, const sl_darray *x, double damp,
+                          sl_solve_result *result);
+/* Iteration table on rank 0 (PyLops style). */
+void sl_solver_log(sl_context *ctx, const char *name, int iteration, double value,
+                   const char *what);
+
+#endif
