@@ -36,15 +36,19 @@ static void mm_adjoint_cpu(void *buffers[], void *cl_arg)
                    (void *)STARPU_VECTOR_GET_PTR(buffers[0]), m);
 }
 
-/* X_j (W) = acc[offset : offset + size of X_j] */
+/* A tile (W) of a block := the same elements of a copy of the whole block (acc, R): the tile
+ * starts at element `offset` of the block and its rows are ld elements apart in both. */
 static void slice_copy_cpu(void *buffers[], void *cl_arg)
 {
-    size_t offset_bytes;
-    starpu_codelet_unpack_args(cl_arg, &offset_bytes);
+    size_t offset;
+    starpu_codelet_unpack_args(cl_arg, &offset);
     void *x = buffers[0];
-    size_t bytes = STARPU_MATRIX_GET_NX(x) * STARPU_MATRIX_GET_ELEMSIZE(x);
-    memcpy((void *)STARPU_MATRIX_GET_PTR(x),
-           (const char *)STARPU_VECTOR_GET_PTR(buffers[1]) + offset_bytes, bytes);
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(x), nx = STARPU_MATRIX_GET_NX(x);
+    size_t ld = STARPU_MATRIX_GET_LD(x);
+    const char *src = (const char *)STARPU_VECTOR_GET_PTR(buffers[1]);
+    for (size_t r = 0; r < STARPU_MATRIX_GET_NY(x); r++)
+        memcpy((char *)STARPU_MATRIX_GET_PTR(x) + r * ld * es, src + (offset + r * ld) * es,
+               nx * es);
 }
 
 static void vec_zero_cpu(void *buffers[], void *arg)

@@ -38,6 +38,18 @@ sl_status sl_op_diagonal(const sl_darray *d, sl_op **out);
 sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, size_t nrhs,
                            const void *a_local, const size_t *local_rows, sl_op **out);
 
+/* User-defined operator from a per-rank callback on local blocks (C order, the arrays' dtype):
+ * fn(in, out, adjoint, user) maps this rank's block of the model (adjoint: data) to its block
+ * of the data (adjoint: model). It runs inside a task (keep it thread-safe, never call MPI or
+ * starlops from it); in/out may be NULL on a rank holding no elements. Layouts are taken from
+ * model_like and data_like. When the output is replicated and the input scattered, the ranks'
+ * outputs are summed: a scattered data with a replicated model is PyLops-MPI's VStack (each
+ * rank's block of rows, adjoint = sum of the local adjoints), the reverse is HStack, both
+ * scattered is BlockDiag. user is borrowed. */
+typedef void (*sl_local_apply_fn)(const void *in, void *out, int adjoint, void *user);
+sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *data_like,
+                               sl_local_apply_fn fn, void *user, sl_op **out);
+
 /* Algebra (each result borrows its operands). */
 sl_status sl_op_adjoint(const sl_op *a, sl_op **out);                 /* A^H */
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out); /* alpha A */

@@ -65,9 +65,8 @@ static sl_status mm_adjoint(const sl_op *op, const sl_darray *y, sl_darray *x)
     if (st == SL_OK)
         st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->acc,
                                single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, SL_COMM_SUM);
-    size_t es = sl_dtype_size(s->dtype);
     for (size_t j = 0; j < x->ntiles && st == SL_OK; j++) {
-        size_t offset = x->tiles[j].row0 * s->nrhs * es;
+        size_t offset = x->tiles[j].row0 * s->nrhs;
         if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
                                STARPU_W, x->tiles[j].handle, STARPU_R, s->acc, 0) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");

@@ -1,0 +1,141 @@
+/* User-defined operators from a per-rank callback pair on local blocks (like subclassing
+ * PyLops-MPI's MPILinearOperator). The callback runs inside one task per application, which
+ * holds every tile of the input (R) and of the output (W), so the blocks it sees are complete
+ * and nothing else touches them meanwhile. When the output is replicated and the input
+ * scattered (VStack's adjoint, HStack's forward), the ranks' results are summed: the callback
+ * writes into a per-rank scratch block, an allreduce task sums it, copy tasks fill the tiles. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codelets.h"
+#include "ops/op_internal.h"
+
+typedef struct callback_state {
+    sl_local_apply_fn fn;
+    void *user;
+    void *scratch[2];                 /* per direction: output block, when summed */
+    starpu_data_handle_t scratch_h[2];
+} callback_state;
+
+typedef struct callback_args {
+    sl_local_apply_fn fn;
+    void *user;
+    int adjoint;
+    const void *in;
+    void *out;
+} callback_args;
+
+static void callback_cpu(void *buffers[], void *cl_arg)
+{
+    (void)buffers;
+    callback_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    a.fn(a.in, a.out, a.adjoint, a.user);
+}
+
+static struct starpu_codelet callback_cl = {
+    .cpu_funcs = {callback_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS, .name = "user_op"};
+
+static int summed(const sl_op *op, int adjoint)
+{
+    const sl_layout *in = adjoint ? &op->data : &op->model, *out = adjoint ? &op->model : &op->data;
+    return in->partition == SL_SCATTER && out->partition != SL_SCATTER;
+}
+
+static sl_status callback_apply(const sl_op *op, int adjoint, const sl_darray *in,
+                                sl_darray *out)
+{
+    callback_state *s = op->state;
+    sl_context *ctx = op->ctx;
+    int sum = summed(op, adjoint);
+    size_t n = in->ntiles + (sum ? 1 : out->ntiles);
+    struct starpu_data_descr *d = malloc((n + 1) * sizeof *d);
+    if (!d)
+        return sl_fail(ctx, SL_ERR_NOMEM, "user operator: out of memory");
+    size_t i = 0;
+    for (size_t t = 0; t < in->ntiles; t++)
+        d[i++] = (struct starpu_data_descr){in->tiles[t].handle, STARPU_R};
+    if (sum)
+        d[i++] = (struct starpu_data_descr){s->scratch_h[adjoint], STARPU_W};
+    else
+        for (size_t t = 0; t < out->ntiles; t++)
+            d[i++] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
+    callback_args a = {s->fn, s->user, adjoint, in->data, sum ? s->scratch[adjoint] : out->data};
+    sl_status st = SL_OK;
+    if (starpu_task_insert(&callback_cl, STARPU_VALUE, &a, sizeof a, STARPU_DATA_MODE_ARRAY, d,
+                           (int)i, 0) != 0)
+        st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for user_op");
+    free(d);
+    if (st != SL_OK || !sum)
+        return st;
+    int single = out->dtype == SL_F32 || out->dtype == SL_C64;
+    st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->scratch_h[adjoint],
+                           single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, SL_COMM_SUM);
+    for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
+        size_t offset = out->tiles[t].row0 * out->inner;
+        if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
+                               STARPU_W, out->tiles[t].handle, STARPU_R, s->scratch_h[adjoint],
+                               0) != 0)
+            st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");
+    }
+    return st;
+}
+
+static void callback_destroy(sl_op *op)
+{
+    callback_state *s = op->state;
+    for (int i = 0; i < 2; i++) {
+        if (s->scratch_h[i])
+            starpu_data_unregister(s->scratch_h[i]);
+        free(s->scratch[i]);
+    }
+    free(s);
+}
+
+static const sl_op_vtable callback_vt = {"UserOperator", callback_apply, callback_destroy};
+
+sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *data_like,
+                               sl_local_apply_fn fn, void *user, sl_op **out)
+{
+    if (!model_like || !data_like || !fn || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    sl_context *ctx = model_like->ctx;
+    if (data_like->ctx != ctx || data_like->dtype != model_like->dtype)
+        return sl_fail(ctx, SL_ERR_DTYPE, "sl_op_from_callbacks: model and data arrays differ "
+                       "in context or dtype");
+    callback_state *s = calloc(1, sizeof *s);
+    sl_layout ml = {0}, dl = {0};
+    sl_status st = s ? sl_layout_from_darray(model_like, &ml) : SL_ERR_NOMEM;
+    if (st == SL_OK)
+        st = sl_layout_from_darray(data_like, &dl);
+    if (st == SL_OK) {
+        s->fn = fn;
+        s->user = user;
+        st = sl_op_new(ctx, &callback_vt, &ml, &dl, s, out);
+    }
+    /* scratch blocks for the directions whose results are summed over ranks */
+    for (int adj = 0; adj < 2 && st == SL_OK; adj++) {
+        const sl_darray *o = adj ? model_like : data_like;
+        if (!summed(*out, adj))
+            continue;
+        size_t count = o->outer * o->local_rows * o->inner;
+        s->scratch[adj] = calloc(count, o->elem_size);
+        if (!s->scratch[adj]) {
+            st = sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
+            break;
+        }
+        starpu_vector_data_register(&s->scratch_h[adj], STARPU_MAIN_RAM,
+                                    (uintptr_t)s->scratch[adj], (uint32_t)count, o->elem_size);
+    }
+    if (st != SL_OK) {
+        if (*out)
+            sl_op_destroy(*out); /* frees s through callback_destroy */
+        else if (s)
+            free(s);
+        *out = NULL;
+    }
+    sl_layout_free(&ml);
+    sl_layout_free(&dl);
+    return st;
+}
