@@ -169,7 +169,35 @@ static void test_matrixmult(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneve
         CHECK_OK(sl_op_product(h, op, &normal), ctx);
         mm_ref rn = {a, n, k, m, 1, NULL, 1};
         if (normal) expect_apply(ctx, normal, dt, k * m, k * m, mm_apply_ref, &rn, "A^H A");
+        /* conj(A), A^T, (A^H A)^2 */
+        sl_op *cj = NULL, *tr = NULL, *pw = NULL;
+        size_t nk = n * k;
+        cplx *ac = malloc(nk * sizeof(cplx)), *at = malloc(nk * sizeof(cplx));
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < k; j++) {
+                ac[i * k + j] = conj(a[i * k + j]);
+                at[j * n + i] = a[i * k + j];
+            }
+        CHECK_OK(sl_op_conj(op, &cj), ctx);
+        mm_ref rc = {ac, n, k, m, 1, NULL, 0};
+        if (cj) expect_apply(ctx, cj, dt, n * m, k * m, mm_apply_ref, &rc, "Conj(MatrixMult)");
+        CHECK_OK(sl_op_transpose(op, &tr), ctx);
+        mm_ref rt = {at, k, n, m, 1, NULL, 0};
+        if (tr) expect_apply(ctx, tr, dt, k * m, n * m, mm_apply_ref, &rt, "Transpose(MatrixMult)");
+        if (normal) {
+            CHECK_OK(sl_op_power(normal, 2, &pw), ctx);
+            int passed = 0;
+            double err = 0;
+            if (pw) CHECK_OK(sl_dottest(pw, dot_tol(dt), &passed, &err), ctx);
+            CHECK(passed, "dottest (A^H A)^2 %s: %g", sl_dtype_name(dt), err);
+        }
         sl_op *bad = NULL;
+        CHECK_STATUS(sl_op_power(op, 2, &bad), SL_ERR_SHAPE, ctx);
+        sl_op_destroy(pw);
+        sl_op_destroy(tr);
+        sl_op_destroy(cj);
+        free(ac);
+        free(at);
         CHECK_STATUS(sl_op_product(op, op, &bad), SL_ERR_SHAPE, ctx);
         CHECK_STATUS(sl_op_sum(op, h, &bad), SL_ERR_SHAPE, ctx);
         if (!sl_dtype_is_complex(dt))

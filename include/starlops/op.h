@@ -55,6 +55,9 @@ sl_status sl_op_adjoint(const sl_op *a, sl_op **out);                 /* A^H */
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out); /* alpha A */
 sl_status sl_op_sum(const sl_op *a, const sl_op *b, sl_op **out);     /* A + B */
 sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out); /* A B */
+sl_status sl_op_conj(const sl_op *a, sl_op **out);                    /* conj(A) */
+sl_status sl_op_transpose(const sl_op *a, sl_op **out);               /* A^T */
+sl_status sl_op_power(const sl_op *a, int p, sl_op **out);            /* A^p, square A, p >= 0 */
 
 /* PyLops' dottest: |<A x, y> - <x, A^H y>| <= rtol * max(|<A x, y>|, |<x, A^H y>|) with
  * random x and y (seeded, same on every rank). Collective, blocking. *passed is 0 or 1;

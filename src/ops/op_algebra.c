@@ -154,3 +154,119 @@ sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out)
     }
     return finish(ctx, &product_vt, &b->model, &a->data, s, out);
 }
+
+/* --- conjugate and transpose: conj(A) x = conj(A conj(x)); A^T = conj(A)^H --- */
+typedef struct conj_state {
+    const sl_op *a;
+    int transpose;
+    sl_darray *tmp_model, *tmp_data; /* conj of the input, per input layout of A */
+} conj_state;
+
+static sl_status conj_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+{
+    conj_state *s = op->state;
+    int base_adjoint = s->transpose ? !adjoint : adjoint;
+    sl_darray *tmp = base_adjoint ? s->tmp_data : s->tmp_model;
+    sl_status st = sl_darray_conj(in, tmp);
+    if (st == SL_OK)
+        st = s->a->vt->apply(s->a, base_adjoint, tmp, out);
+    return st == SL_OK ? sl_darray_conj(out, out) : st;
+}
+
+static void conj_destroy(sl_op *op)
+{
+    conj_state *s = op->state;
+    sl_darray_destroy(s->tmp_model);
+    sl_darray_destroy(s->tmp_data);
+    free(s);
+}
+
+static const sl_op_vtable conj_vt = {"Conj", conj_apply, conj_destroy};
+static const sl_op_vtable transpose_vt = {"Transpose", conj_apply, conj_destroy};
+
+static sl_status conj_like(const sl_op *a, int transpose, sl_op **out)
+{
+    if (!a || !out)
+        return SL_ERR_NULL;
+    conj_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return sl_fail(a->ctx, SL_ERR_NOMEM, "operator algebra: out of memory");
+    s->a = a;
+    s->transpose = transpose;
+    sl_status st = sl_layout_create(a->ctx, &a->model, &s->tmp_model);
+    if (st == SL_OK)
+        st = sl_layout_create(a->ctx, &a->data, &s->tmp_data);
+    if (st == SL_OK)
+        st = transpose ? sl_op_new(a->ctx, &transpose_vt, &a->data, &a->model, s, out)
+                       : sl_op_new(a->ctx, &conj_vt, &a->model, &a->data, s, out);
+    if (st != SL_OK)
+        conj_destroy(&(sl_op){.state = s});
+    return st;
+}
+
+sl_status sl_op_conj(const sl_op *a, sl_op **out)
+{
+    return conj_like(a, 0, out);
+}
+
+sl_status sl_op_transpose(const sl_op *a, sl_op **out)
+{
+    return conj_like(a, 1, out);
+}
+
+/* --- integer power of a square operator: A^p x applies A p times (p = 0: identity) --- */
+typedef struct power_state {
+    const sl_op *a;
+    int p;
+    sl_darray *tmp[2]; /* ping-pong between applications */
+} power_state;
+
+static sl_status power_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+{
+    power_state *s = op->state;
+    if (s->p == 0)
+        return sl_darray_copy(in, out);
+    const sl_darray *src = in;
+    sl_status st = SL_OK;
+    for (int i = 0; i < s->p && st == SL_OK; i++) {
+        sl_darray *dst = i == s->p - 1 ? out : s->tmp[i % 2];
+        st = s->a->vt->apply(s->a, adjoint, src, dst);
+        src = dst;
+    }
+    return st;
+}
+
+static void power_destroy(sl_op *op)
+{
+    power_state *s = op->state;
+    sl_darray_destroy(s->tmp[0]);
+    sl_darray_destroy(s->tmp[1]);
+    free(s);
+}
+
+static const sl_op_vtable power_vt = {"Power", power_apply, power_destroy};
+
+sl_status sl_op_power(const sl_op *a, int p, sl_op **out)
+{
+    if (!a || !out)
+        return SL_ERR_NULL;
+    sl_context *ctx = a->ctx;
+    if (p < 0)
+        return sl_fail(ctx, SL_ERR_ARG, "sl_op_power: p=%d is negative", p);
+    if (!sl_layout_equal(&a->model, &a->data, ctx->size))
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_power: %s is not square (model and data "
+                       "layouts differ)", a->vt->name);
+    power_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return sl_fail(ctx, SL_ERR_NOMEM, "operator algebra: out of memory");
+    s->a = a;
+    s->p = p;
+    sl_status st = sl_layout_create(ctx, &a->model, &s->tmp[0]);
+    if (st == SL_OK)
+        st = sl_layout_create(ctx, &a->model, &s->tmp[1]);
+    if (st == SL_OK)
+        st = sl_op_new(ctx, &power_vt, &a->model, &a->data, s, out);
+    if (st != SL_OK)
+        power_destroy(&(sl_op){.state = s});
+    return st;
+}
