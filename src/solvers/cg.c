@@ -30,12 +30,8 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
     if (st == SL_OK) st = sl_darray_copy(r, d);
     if (st == SL_OK) st = sl_darray_vdot(r, r, &kold);
     result->istop = 2;
-    double k = 0;
-    if (st == SL_OK && (o.tol > 0 || o.show)) {
-        st = sl_scalar_get_real(kold, &k);
-        if (o.show) sl_solver_log(ctx, "CG", 0, k, "||r||^2");
-        if (o.tol > 0 && k <= o.tol) result->istop = 1;
-    }
+    if (st == SL_OK)
+        st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, 0, r, kold, x, &hist, result);
     int it = 0;
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         sl_scalar *dad = NULL, *a = NULL, *knew = NULL, *b = NULL;
@@ -52,20 +48,8 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
         sl_scalar_destroy(b);
         sl_scalar_destroy(kold);
         kold = knew;
-        if (st == SL_OK && o.history) {
-            sl_scalar *n = NULL;
-            st = sl_darray_norm(r, 2, &n);
-            if (st == SL_OK) st = sl_history_push(&hist, n);
-        }
-        if (st == SL_OK && (o.tol > 0 || o.show)) {
-            st = sl_scalar_get_real(kold, &k);
-            if (o.show) sl_solver_log(ctx, "CG", it + 1, k, "");
-            if (o.tol > 0 && k <= o.tol) result->istop = 1;
-        }
-        if (st == SL_OK && o.callback) {
-            sl_wait(ctx);
-            o.callback(it + 1, x, o.callback_arg);
-        }
+        if (st == SL_OK)
+            st = sl_solver_iteration_end(op, "CG", "", &o, it + 1, r, kold, x, &hist, result);
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);

@@ -94,28 +94,14 @@ sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     st = cgls_setup(op, y, x, o.damp, &o, &v, &kold);
     result->istop = 2;
     int it = 0;
-    double k = 0;
-    if (st == SL_OK && (o.tol > 0 || o.show)) {
-        st = sl_scalar_get_real(kold, &k);
-        if (o.show) sl_solver_log(op->ctx, "CGLS", 0, k, "||A^H r||^2");
-        if (o.tol > 0 && k <= o.tol) result->istop = 1;
-    }
+    if (st == SL_OK)
+        st = sl_solver_iteration_end(op, "CGLS", "||A^H r||^2", &o, 0, v.s, kold, x, &hist,
+                                     result);
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         st = cgls_step(op, x, o.damp, &v, &kold);
-        if (st == SL_OK && o.history) {
-            sl_scalar *n = NULL;
-            st = sl_darray_norm(v.s, 2, &n);
-            if (st == SL_OK) st = sl_history_push(&hist, n);
-        }
-        if (st == SL_OK && (o.tol > 0 || o.show)) { /* the one wait of an iteration */
-            st = sl_scalar_get_real(kold, &k);
-            if (o.show) sl_solver_log(op->ctx, "CGLS", it + 1, k, "");
-            if (o.tol > 0 && k <= o.tol) result->istop = 1;
-        }
-        if (st == SL_OK && o.callback) {
-            sl_wait(op->ctx);
-            o.callback(it + 1, x, o.callback_arg);
-        }
+        if (st == SL_OK)
+            st = sl_solver_iteration_end(op, "CGLS", "", &o, it + 1, v.s, kold, x, &hist,
+                                         result);
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);

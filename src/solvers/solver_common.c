@@ -86,8 +86,8 @@ sl_status sl_solver_norms(const sl_darray *s, const sl_darray *x, double damp,
     return st;
 }
 
-void sl_solver_log(sl_context *ctx, const char *name, int iteration, double value,
-                   const char *what)
+static void log_row(sl_context *ctx, const char *name, int iteration, double value,
+                    const char *what)
 {
     if (ctx->rank != 0)
         return;
@@ -95,4 +95,32 @@ void sl_solver_log(sl_context *ctx, const char *name, int iteration, double valu
         printf("%s (starlops, %d ranks)\n   Itn      %s\n", name, ctx->size, what);
     printf("%6d   %14.6e\n", iteration, value);
     fflush(stdout);
+}
+
+sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char *what,
+                                  const sl_solver_opts *o, int iteration,
+                                  const sl_darray *residual, const sl_scalar *k,
+                                  const sl_darray *x, sl_history *hist,
+                                  sl_solve_result *result)
+{
+    sl_status st = SL_OK;
+    if (iteration > 0 && o->history) {
+        sl_scalar *n = NULL;
+        st = sl_darray_norm(residual, 2, &n);
+        if (st == SL_OK)
+            st = sl_history_push(hist, n);
+    }
+    if (st == SL_OK && (o->tol > 0 || o->show)) {
+        double value = 0;
+        st = sl_scalar_get_real((sl_scalar *)k, &value);
+        if (st == SL_OK && o->show)
+            log_row(op->ctx, name, iteration, value, what);
+        if (st == SL_OK && o->tol > 0 && value <= o->tol)
+            result->istop = 1;
+    }
+    if (st == SL_OK && iteration > 0 && o->callback) {
+        st = sl_wait(op->ctx);
+        o->callback(iteration, x, o->callback_arg);
+    }
+    return st;
 }

@@ -24,8 +24,13 @@ sl_status sl_solver_start(const sl_solver_opts *o, sl_darray *x);
 /* r1norm = ||s||, r2norm = sqrt(r1^2 + damp^2 ||x||^2) (host reads at the end). */
 sl_status sl_solver_norms(const sl_darray *s, const sl_darray *x, double damp,
                           sl_solve_result *result);
-/* Iteration table on rank 0 (PyLops style). */
-void sl_solver_log(sl_context *ctx, const char *name, int iteration, double value,
-                   const char *what);
+/* Bookkeeping after iteration `iteration` (0: the starting point): the residual norm future for
+ * the history, the host read of the squared norm `k` when the stopping test or the log needs it
+ * (the iteration's only wait; sets result->istop = 1 when k <= tol), the log, the callback. */
+sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char *what,
+                                  const sl_solver_opts *o, int iteration,
+                                  const sl_darray *residual, const sl_scalar *k,
+                                  const sl_darray *x, sl_history *hist,
+                                  sl_solve_result *result);
 
 #endif
