@@ -43,6 +43,9 @@ typedef struct sl_comm_ops {
                                     const sl_comm_neighbours *nb, sl_comm_elem elem);
     /* Communication operations that failed so far (posting or completing). */
     unsigned long (*failures)(const sl_comm *comm);
+    /* Before StarPU shuts down: release StarPU resources (token, progression hook). */
+    void (*shutdown)(sl_comm *comm);
+    /* After StarPU has shut down (no worker can still be running the hook): free memory. */
     void (*destroy)(sl_comm *comm);
 } sl_comm_ops;
 
@@ -72,6 +75,10 @@ static inline sl_status sl_comm_neighbour_exchange(sl_comm *c, sl_comm_group g,
 static inline unsigned long sl_comm_failures(const sl_comm *c)
 {
     return c->ops->failures(c);
+}
+static inline void sl_comm_shutdown(sl_comm *c)
+{
+    if (c) c->ops->shutdown(c);
 }
 static inline void sl_comm_destroy(sl_comm *c)
 {

@@ -210,10 +210,16 @@ static unsigned long mpi_failures(const sl_comm *comm)
            sl_request_poller_failures(be->poller);
 }
 
-static void mpi_destroy(sl_comm *comm)
+static void mpi_shutdown(sl_comm *comm)
 {
     mpi_backend *be = comm->backend;
     starpu_data_unregister(be->token);
+    sl_request_poller_stop(be->poller);
+}
+
+static void mpi_destroy(sl_comm *comm)
+{
+    mpi_backend *be = comm->backend;
     sl_request_poller_destroy(be->poller);
     free(be);
     free(comm);
@@ -225,6 +231,7 @@ static const sl_comm_ops mpi_ops = {
     .broadcast = mpi_broadcast,
     .neighbour_exchange = mpi_neighbours,
     .failures = mpi_failures,
+    .shutdown = mpi_shutdown,
     .destroy = mpi_destroy,
 };
 

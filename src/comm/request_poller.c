@@ -97,12 +97,18 @@ unsigned long sl_request_poller_failures(const sl_request_poller *poller)
     return __atomic_load_n(&poller->failures, __ATOMIC_RELAXED);
 }
 
+void sl_request_poller_stop(sl_request_poller *poller)
+{
+    if (poller && poller->hook_id >= 0) {
+        starpu_progression_hook_deregister(poller->hook_id);
+        poller->hook_id = -1;
+    }
+}
+
 void sl_request_poller_destroy(sl_request_poller *poller)
 {
     if (!poller)
         return;
-    /* Callers wait for all tasks first, so nothing is pending; deregistering is then safe. */
-    starpu_progression_hook_deregister(poller->hook_id);
     pthread_mutex_destroy(&poller->lock);
     free(poller->ops);
     free(poller);

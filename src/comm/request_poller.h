@@ -15,7 +15,10 @@
 typedef struct sl_request_poller sl_request_poller;
 
 sl_status sl_request_poller_create(sl_request_poller **out);
-/* Waits until no request is pending, then deregisters the hook and frees. */
+/* Deregisters the hook (callers have waited for every task, so nothing is pending). A worker
+ * may still be inside the hook right then: free only after StarPU has shut down. */
+void sl_request_poller_stop(sl_request_poller *poller);
+/* Frees the poller; call after StarPU's shutdown has joined the workers. */
 void sl_request_poller_destroy(sl_request_poller *poller);
 /* Called from inside the running task `task`: adds one end dependency to it and watches the
  * requests (copied). nreq <= SL_POLLER_MAX_REQS. If a request fails, the task still completes

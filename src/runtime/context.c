@@ -196,9 +196,10 @@ sl_status sl_finalize(sl_context *ctx)
     if (!ctx)
         return SL_OK;
     starpu_task_wait_for_all();
-    sl_comm_destroy(ctx->comm);
-    free_mask_groups(ctx);
+    sl_comm_shutdown(ctx->comm);
     starpu_mpi_shutdown(); /* also shuts StarPU down: starpu_mpi_init_conf started it */
+    sl_comm_destroy(ctx->comm); /* after the workers are gone: one may have been in the hook */
+    free_mask_groups(ctx);
     MPI_Comm_free(&ctx->host_comm);
     MPI_Comm_free(&ctx->task_comm);
     int finalise_mpi = ctx->we_initialised_mpi;
