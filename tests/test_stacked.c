@@ -133,7 +133,10 @@ static void run(sl_context *ctx, sl_dtype dt)
         CHECK_OK(sl_stacked_norm(x, 3, &b), ctx);
         sl_scalar_get(a, &va);
         sl_scalar_get(b, &vb);
-        CHECK(va == vb, "nested norm %g vs flat %g", creal(va), creal(vb));
+        /* not bitwise: REDUX combines tile partials in whatever order the tasks ran */
+        double tol = (dt == SL_F32 || dt == SL_C64) ? 1e-6 : 1e-13;
+        CHECK(cabs(va - vb) <= tol * cabs(vb), "nested norm %.17g vs flat %.17g", creal(va),
+              creal(vb));
         sl_scalar_destroy(a);
         sl_scalar_destroy(b);
     }
