@@ -10,5 +10,6 @@
 #include <starlops/stacked.h>
 #include <starlops/op.h>
 #include <starlops/solvers.h>
+#include <starlops/io.h>
 
 #endif
