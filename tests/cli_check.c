@@ -1,0 +1,115 @@
+/* Helper of the CLI round-trip test: `gen DIR` writes input .npy files, `check DIR` compares
+ * the files the starlops CLI wrote with serial references (LAPACKE zgels for the solve). */
+#include <complex.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starlops.h>
+
+#define N 13
+#define K 5
+#define M 3
+
+static double val(size_t i, int part) { return sin(1.0 + 0.7 * (double)i + 1.3 * part); }
+
+static int failures;
+
+static void gen(const char *dir)
+{
+    char p[512];
+    double a[N * K], x[K], y[N];
+    double _Complex az[N * K], xz[K * M];
+    for (size_t i = 0; i < N * K; i++) {
+        a[i] = val(i, 0) + ((i / K) == (i % K) ? 3.0 : 0.0);
+        az[i] = CMPLX(a[i], val(i, 1));
+    }
+    for (size_t i = 0; i < K; i++) x[i] = val(i + 100, 0);
+    for (size_t i = 0; i < N; i++) y[i] = val(i + 200, 0);
+    for (size_t i = 0; i < K * M; i++) xz[i] = CMPLX(val(i + 300, 0), val(i + 300, 1));
+    size_t sa[2] = {N, K}, sx[1] = {K}, sy[1] = {N}, sxz[2] = {K, M};
+    snprintf(p, sizeof p, "%s/A.npy", dir); sl_npy_write(NULL, p, SL_F64, 2, sa, a);
+    snprintf(p, sizeof p, "%s/x.npy", dir); sl_npy_write(NULL, p, SL_F64, 1, sx, x);
+    snprintf(p, sizeof p, "%s/y.npy", dir); sl_npy_write(NULL, p, SL_F64, 1, sy, y);
+    snprintf(p, sizeof p, "%s/Az.npy", dir); sl_npy_write(NULL, p, SL_C128, 2, sa, az);
+    snprintf(p, sizeof p, "%s/xz.npy", dir); sl_npy_write(NULL, p, SL_C128, 2, sxz, xz);
+}
+
+static void *load(const char *dir, const char *name, size_t count)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    sl_npy_array arr;
+    if (sl_npy_read(NULL, p, &arr) != SL_OK) {
+        printf("cannot read %s\n", p);
+        failures++;
+        return calloc(count, 16);
+    }
+    return arr.data;
+}
+
+static void expect(const char *what, double err, double tol)
+{
+    int ok = err <= tol;
+    failures += !ok;
+    printf("%-32s rel err %.3g %s\n", what, err, ok ? "ok" : "FAILED");
+}
+
+static void check(const char *dir)
+{
+    double *a = load(dir, "A.npy", N * K), *x = load(dir, "x.npy", K), *y = load(dir, "y.npy", N);
+    double *ax = load(dir, "Ax.npy", N), *aty = load(dir, "ATy.npy", K), *sol = load(dir, "sol.npy", K);
+    double _Complex *az = load(dir, "Az.npy", N * K), *xz = load(dir, "xz.npy", K * M);
+    double _Complex *azx = load(dir, "Azx.npy", N * M);
+    double e = 0, s = 0;
+    for (int i = 0; i < N; i++) {
+        double r = 0;
+        for (int j = 0; j < K; j++) r += a[i * K + j] * x[j];
+        e = fmax(e, fabs(r - ax[i]));
+        s = fmax(s, fabs(r));
+    }
+    expect("apply A x", e / s, 1e-13);
+    e = s = 0;
+    for (int j = 0; j < K; j++) {
+        double r = 0;
+        for (int i = 0; i < N; i++) r += a[i * K + j] * y[i];
+        e = fmax(e, fabs(r - aty[j]));
+        s = fmax(s, fabs(r));
+    }
+    expect("apply --adjoint A^T y", e / s, 1e-13);
+    e = s = 0;
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < M; c++) {
+            double _Complex r = 0;
+            for (int j = 0; j < K; j++) r += az[i * K + j] * xz[j * M + c];
+            e = fmax(e, cabs(r - azx[i * M + c]));
+            s = fmax(s, cabs(r));
+        }
+    expect("apply complex, 3 right-hand sides", e / s, 1e-13);
+    double acopy[N * K], b[N];
+    memcpy(acopy, a, sizeof acopy);
+    memcpy(b, y, sizeof b);
+    LAPACKE_dgels(LAPACK_ROW_MAJOR, 'N', N, K, 1, acopy, K, b, 1);
+    e = s = 0;
+    for (int j = 0; j < K; j++) {
+        e = fmax(e, fabs(b[j] - sol[j]));
+        s = fmax(s, fabs(b[j]));
+    }
+    expect("solve --solver cgls vs dgels", e / s, 1e-8);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: cli_check gen|check DIR\n");
+        return 2;
+    }
+    if (!strcmp(argv[1], "gen"))
+        gen(argv[2]);
+    else
+        check(argv[2]);
+    printf("cli_check: %d failed\n", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The starlops CLI at NP ranks on .npy files, checked against serial references, plus error
+# paths (missing file, wrong dtype, unknown flag) that must fail with a message, not hang.
+# Usage: cli_roundtrip.sh MPIEXEC NP STARLOPS_BIN CLI_CHECK_BIN
+set -euo pipefail
+mpiexec=$1; np=$2; cli=$3; checker=$4
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+run() { "$mpiexec" -n "$np" --oversubscribe --bind-to none "$cli" "$@"; }
+"$checker" gen "$dir" > /dev/null
+run apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/Ax.npy"
+run apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/y.npy" --out "$dir/ATy.npy" --adjoint
+run apply --op matrixmult --matrix "$dir/Az.npy" --in "$dir/xz.npy" --out "$dir/Azx.npy"
+out=$(run solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver cgls \
+      --niter 50 --tol 1e-26 --out "$dir/sol.npy")
+echo "$out"
+echo "$out" | grep -q '"iterations"' || { echo "no JSON line"; exit 1; }
+"$checker" check "$dir"
+fails=0
+expect_failure() {
+  if run "$@" > "$dir/err.log" 2>&1; then echo "should have failed: $*"; fails=$((fails+1));
+  elif ! grep -q "starlops" "$dir/err.log"; then echo "no message: $*"; fails=$((fails+1)); fi
+}
+expect_failure apply --op matrixmult --matrix "$dir/missing.npy" --in "$dir/x.npy" --out "$dir/o.npy"
+expect_failure apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/xz.npy" --out "$dir/o.npy"
+expect_failure apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/y.npy" --out "$dir/o.npy"
+expect_failure apply --op nosuchop --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/o.npy"
+expect_failure solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver lsqr --niter 3 --out "$dir/o.npy"
+expect_failure apply --bogus 1
+[ ! -e "$dir/o.npy" ] || { echo "a failed run left o.npy"; fails=$((fails+1)); }
+echo "cli_roundtrip ($np ranks): $((4 + 6 - fails)) passed, $fails failed"
+[ "$fails" = 0 ]
