@@ -72,6 +72,18 @@ extern struct starpu_codelet sl_cl_reduce_axis;
  * solvers' step lengths from scalar futures. */
 extern struct starpu_codelet sl_cl_scalar_ratio;
 
+/* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). */
+enum {
+    SL_LSQR_ALFA, SL_LSQR_BETA, SL_LSQR_RHOBAR, SL_LSQR_PHIBAR, SL_LSQR_ANORM, SL_LSQR_DDNORM,
+    SL_LSQR_RES2, SL_LSQR_XNORM, SL_LSQR_XXNORM, SL_LSQR_Z, SL_LSQR_CS2, SL_LSQR_SN2,
+    SL_LSQR_RNORM, SL_LSQR_ARNORM, SL_LSQR_ACOND, SL_LSQR_R1NORM, SL_LSQR_DAMP, SL_LSQR_NSTATE
+};
+typedef struct sl_lsqr_stage_args {
+    int which;   /* SL_LSQR_BETA or SL_LSQR_ALFA */
+    int initial; /* the set-up before the first iteration */
+} sl_lsqr_stage_args;
+extern struct starpu_codelet sl_cl_lsqr_norm_stage, sl_cl_lsqr_rotate;
+
 /* 1D MatrixMult (see matrixmult_codelets.c). */
 typedef struct sl_mm_args {
     sl_dtype dtype;

@@ -61,6 +61,7 @@ static void check(const char *dir)
 {
     double *a = load(dir, "A.npy", N * K), *x = load(dir, "x.npy", K), *y = load(dir, "y.npy", N);
     double *ax = load(dir, "Ax.npy", N), *aty = load(dir, "ATy.npy", K), *sol = load(dir, "sol.npy", K);
+    double *sol_lsqr = load(dir, "sol_lsqr.npy", K);
     double _Complex *az = load(dir, "Az.npy", N * K), *xz = load(dir, "xz.npy", K * M);
     double _Complex *azx = load(dir, "Azx.npy", N * M);
     double e = 0, s = 0;
@@ -98,6 +99,9 @@ static void check(const char *dir)
         s = fmax(s, fabs(b[j]));
     }
     expect("solve --solver cgls vs dgels", e / s, 1e-8);
+    e = 0;
+    for (int j = 0; j < K; j++) e = fmax(e, fabs(b[j] - sol_lsqr[j]));
+    expect("solve --solver lsqr vs dgels", e / s, 1e-8);
 }
 
 int main(int argc, char **argv)

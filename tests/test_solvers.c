@@ -169,6 +169,59 @@ static void test_cgls(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
     free(p.y);
 }
 
+/* LSQR with its stopping tests, against the direct solution; then a run without tests. */
+static void test_lsqr(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, double damp)
+{
+    problem p = make_problem(dt, 40, 12, nrhs ? nrhs : 1);
+    sl_darray *y = NULL, *x = NULL;
+    sl_op *op = distribute(ctx, dt, &p, nrhs, uneven, &y);
+    if (!op) return;
+    CHECK_OK(sl_op_create_model(op, &x), ctx);
+    cplx *want = malloc(p.k * p.m * sizeof(cplx));
+    direct_solution(&p, damp, want);
+    double tol = single(dt) ? 1e-7 : 1e-15;
+    sl_solver_opts o = {.niter = 200, .damp = damp, .atol = tol, .btol = tol, .conlim = 1e12,
+                        .history = 1};
+    sl_solve_result res;
+    CHECK_OK(sl_lsqr(op, y, x, &o, &res), ctx);
+    char what[96];
+    snprintf(what, sizeof what, "LSQR vs gels nrhs=%zu damp=%g %s", nrhs, damp,
+             uneven ? "uneven" : "balanced");
+    expect_close(ctx, dt, x, want, p.k * p.m, single(dt) ? 2e-4 : 1e-8, what);
+    CHECK(res.istop >= 1 && res.istop <= 2 && res.iterations < 200 &&
+              res.ncost == res.iterations,
+          "%s: istop %d after %d iterations, %d costs", what, res.istop, res.iterations,
+          res.ncost);
+    cplx *ax = malloc(p.n * p.m * sizeof(cplx));
+    matmul(&p, want, ax, 0);
+    double r1 = 0, xx = 0;
+    for (size_t i = 0; i < p.n * p.m; i++) r1 += pow(cabs(p.y[i] - ax[i]), 2);
+    for (size_t i = 0; i < p.k * p.m; i++) xx += pow(cabs(want[i]), 2);
+    r1 = sqrt(r1);
+    double r2 = sqrt(r1 * r1 + damp * damp * xx), rt = single(dt) ? 1e-3 : 1e-7;
+    CHECK(fabs(res.r1norm - r1) <= rt * r1, "%s: r1norm %.12g vs %.12g", what, res.r1norm, r1);
+    CHECK(fabs(res.r2norm - r2) <= rt * r2, "%s: r2norm %.12g vs %.12g", what, res.r2norm, r2);
+    sl_solve_result_free(&res);
+    /* no tests: niter iterations, istop 7, a single host read (the final state) */
+    unsigned long before, after;
+    sl_context_host_waits(ctx, &before);
+    CHECK_OK(sl_lsqr(op, y, x, &(sl_solver_opts){.niter = 40, .damp = damp}, &res), ctx);
+    sl_context_host_waits(ctx, &after);
+    CHECK(res.istop == 7 && res.iterations == 40 && after - before == 1,
+          "LSQR without tests: istop %d, %d iterations, %lu waits", res.istop, res.iterations,
+          after - before);
+    expect_close(ctx, dt, x, want, p.k * p.m, single(dt) ? 2e-4 : 1e-8, "LSQR 40 iterations");
+    CHECK_STATUS(sl_lsqr(op, y, x, &(sl_solver_opts){.niter = 5, .atol = -1}, &res), SL_ERR_ARG,
+                 ctx);
+    free(ax);
+    free(want);
+    sl_darray_destroy(x);
+    sl_darray_destroy(y);
+    sl_op_destroy(op);
+    free(p.a);
+    free(p.y);
+}
+
 /* CG on the normal operator A^H A with A^H y: the least-squares solution again. */
 static void test_cg(sl_context *ctx, sl_dtype dt)
 {
@@ -249,6 +302,9 @@ int main(int argc, char **argv)
         test_cgls(ctx, dt, 0, 1, 0.7);
         test_cgls(ctx, dt, 3, 1, 0.0);
         test_cg(ctx, dt);
+        test_lsqr(ctx, dt, 0, 0, 0.0);
+        test_lsqr(ctx, dt, 0, 1, 0.7);
+        test_lsqr(ctx, dt, 2, 1, 0.0);
     }
     test_host_waits(ctx);
     return th_end(ctx, "test_solvers");

@@ -16,7 +16,9 @@ extern "C" {
 typedef struct sl_solver_opts {
     int niter;             /* maximum number of iterations (>= 0) */
     double tol;            /* stopping threshold (0: run niter iterations) */
-    double damp;           /* CGLS: minimise ||y - A x||^2 + damp^2 ||x||^2 */
+    double damp;           /* CGLS, LSQR: minimise ||y - A x||^2 + damp^2 ||x||^2 */
+    double atol, btol;     /* LSQR stopping tolerances (Paige & Saunders); 0: not tested */
+    double conlim;         /* LSQR: stop when the condition estimate exceeds it; 0: no limit */
     const sl_darray *x0;   /* initial guess, or NULL for zeros */
     int show;              /* print a PyLops-style iteration table on rank 0 (reads per iteration) */
     int history;           /* record r1norm after every iteration in sl_solve_result.cost */
@@ -27,7 +29,10 @@ typedef struct sl_solver_opts {
 
 typedef struct sl_solve_result {
     int iterations;
-    int istop;       /* 1: tolerance reached, 2: niter reached */
+    int istop;       /* CG/CGLS: 1 tolerance reached, 2 niter reached.
+                        LSQR (Paige & Saunders / scipy codes): 0 x = 0 is the solution,
+                        1 Ax = y within atol/btol, 2 least-squares within atol, 3 condition
+                        above conlim, 4-6 the same at machine precision, 7 niter reached */
     double r1norm;   /* ||y - A x|| */
     double r2norm;   /* sqrt(r1norm^2 + damp^2 ||x||^2) */
     double *cost;    /* r1norm after each iteration when opts.history (free: sl_solve_result_free) */
@@ -41,6 +46,12 @@ sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
 /* CG for Hermitian positive definite A: stops when ||y - A x||^2 <= tol. */
 sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                 sl_solve_result *result);
+/* LSQR (Paige & Saunders 1982, as scipy.sparse.linalg.lsqr / PyLops lsqr): the scalar
+ * recurrences (rotations, norm and condition estimates) run in tasks on a per-rank state
+ * vector. With atol = btol = conlim = 0 no test is made (istop 7 after niter iterations) and
+ * no iteration waits; otherwise the host reads the state once per iteration. */
+sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                  sl_solve_result *result);
 void sl_solve_result_free(sl_solve_result *result);
 
 #ifdef __cplusplus

@@ -86,7 +86,7 @@ sl_status sl_solver_norms(const sl_darray *s, const sl_darray *x, double damp,
     return st;
 }
 
-static void log_row(sl_context *ctx, const char *name, int iteration, double value,
+void sl_solver_log_row(sl_context *ctx, const char *name, int iteration, double value,
                     const char *what)
 {
     if (ctx->rank != 0)
@@ -114,7 +114,7 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
         double value = 0;
         st = sl_scalar_get_real((sl_scalar *)k, &value);
         if (st == SL_OK && o->show)
-            log_row(op->ctx, name, iteration, value, what);
+            sl_solver_log_row(op->ctx, name, iteration, value, what);
         if (st == SL_OK && o->tol > 0 && value <= o->tol)
             result->istop = 1;
     }

@@ -33,4 +33,8 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
                                   const sl_darray *x, sl_history *hist,
                                   sl_solve_result *result);
 
+/* One row of the iteration table on rank 0 (with a title before iteration 0). */
+void sl_solver_log_row(sl_context *ctx, const char *name, int iteration, double value,
+                       const char *what);
+
 #endif

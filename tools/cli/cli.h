@@ -10,7 +10,7 @@ typedef struct cli_args {
     const char *matrix, *in, *out, *data;
     const char *solver;            /* cg | cgls | lsqr */
     int adjoint, niter, show;
-    double damp, tol;
+    double damp, tol, atol, btol, conlim;
 } cli_args;
 
 /* Parses argv; on error writes a sentence to msg and returns 0. */

@@ -11,7 +11,9 @@ void cli_usage(void)
             "usage:\n"
             "  starlops apply --op matrixmult --matrix A.npy --in x.npy --out y.npy [--adjoint]\n"
             "  starlops solve --op matrixmult --matrix A.npy --data y.npy --solver cg|cgls|lsqr\n"
-            "                 --niter N [--damp D] [--tol T] [--show] --out x.npy\n"
+            "                 --niter N [--damp D] [--tol T] [--atol A --btol B --conlim C]\n"
+            "                 [--show] --out x.npy\n"
+            "  (--tol: CG/CGLS stopping threshold; --atol/--btol/--conlim: LSQR's tests)\n"
             "Run under mpirun -np P; every rank reads the input files. Prints one JSON line.\n");
 }
 
@@ -47,6 +49,9 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
         else if (!strcmp(f, "--niter") && number(v, &d) && d >= 0 && d == (int)d) a->niter = (int)d;
         else if (!strcmp(f, "--damp") && number(v, &d)) a->damp = d;
         else if (!strcmp(f, "--tol") && number(v, &d) && d >= 0) a->tol = d;
+        else if (!strcmp(f, "--atol") && number(v, &d) && d >= 0) a->atol = d;
+        else if (!strcmp(f, "--btol") && number(v, &d) && d >= 0) a->btol = d;
+        else if (!strcmp(f, "--conlim") && number(v, &d) && d >= 0) a->conlim = d;
         else { snprintf(msg, len, "unknown flag or bad value: %s %s", f, v); return 0; }
     }
     const char *missing = !a->op ? "--op" : !a->out ? "--out" : NULL;

@@ -62,7 +62,8 @@ static sl_status run_apply(sl_context *ctx, const cli_args *a, cli_problem *p, c
 static sl_status run_solve(sl_context *ctx, const cli_args *a, cli_problem *p, char *json,
                            size_t len)
 {
-    sl_solver_opts o = {.niter = a->niter, .tol = a->tol, .damp = a->damp, .show = a->show};
+    sl_solver_opts o = {.niter = a->niter, .tol = a->tol, .damp = a->damp, .show = a->show,
+                        .atol = a->atol, .btol = a->btol, .conlim = a->conlim};
     sl_solve_result r;
     memset(&r, 0, sizeof r);
     double t0 = MPI_Wtime();
@@ -72,7 +73,7 @@ static sl_status run_solve(sl_context *ctx, const cli_args *a, cli_problem *p, c
     else if (!strcmp(a->solver, "cg"))
         st = sl_cg(p->op, p->data, p->model, &o, &r);
     else if (!strcmp(a->solver, "lsqr"))
-        st = cli_fail(SL_ERR_UNSUPPORTED, "--solver lsqr is not implemented yet (use cgls)");
+        st = sl_lsqr(p->op, p->data, p->model, &o, &r);
     else
         st = cli_fail(SL_ERR_ARG, "unknown solver '%s' (cg, cgls, lsqr)", a->solver);
     double sec = MPI_Wtime() - t0;

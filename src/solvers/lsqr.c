@@ -1,0 +1,200 @@
+/* LSQR (Paige & Saunders, ACM TOMS 8(1), 1982; update order and stopping tests as in scipy's
+ * lsqr, which PyLops' lsqr follows). Vector work is submitted as tasks; the scalar recurrences
+ * run in two tasks per iteration on a per-rank state vector (codelets/lsqr_codelets.c), whose
+ * coefficients reach the vector tasks as scalar futures. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codelets.h"
+#include "solvers/solver_common.h"
+
+typedef struct lsqr_work {
+    sl_darray *u, *v, *w, *tmp_data, *tmp_model;
+    double state[SL_LSQR_NSTATE];
+    starpu_data_handle_t state_h;
+    sl_scalar *alfa, *beta; /* current coefficients as futures */
+} lsqr_work;
+
+/* value = ||z||, inverse = 1/value (0 for a zero vector); z *= inverse. */
+static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_darray *z, int which, int initial,
+                           sl_scalar **value)
+{
+    sl_scalar *n2 = NULL, *inv = NULL;
+    double zero[2] = {0, 0};
+    sl_status st = sl_darray_vdot(z, z, &n2);
+    if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, value);
+    if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &inv);
+    sl_lsqr_stage_args a = {which, initial};
+    if (st == SL_OK &&
+        starpu_task_insert(&sl_cl_lsqr_norm_stage, STARPU_VALUE, &a, sizeof a, STARPU_RW,
+                           wk->state_h, STARPU_R, n2->handle, STARPU_W, (*value)->handle,
+                           STARPU_W, inv->handle, 0) != 0)
+        st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_norm");
+    if (st == SL_OK) st = sl_darray_scale_scalar(z, inv, 1.0);
+    sl_scalar_destroy(n2);
+    sl_scalar_destroy(inv);
+    return st;
+}
+
+static sl_status setup(const sl_op *op, const sl_darray *y, sl_darray *x,
+                       const sl_solver_opts *o, lsqr_work *wk)
+{
+    sl_context *ctx = op->ctx;
+    memset(wk->state, 0, sizeof wk->state);
+    wk->state[SL_LSQR_DAMP] = o->damp;
+    wk->state[SL_LSQR_CS2] = -1;
+    starpu_vector_data_register(&wk->state_h, STARPU_MAIN_RAM, (uintptr_t)wk->state,
+                                SL_LSQR_NSTATE, sizeof(double));
+    sl_status st = sl_op_create_data(op, &wk->u);
+    if (st == SL_OK) st = sl_op_create_data(op, &wk->tmp_data);
+    if (st == SL_OK) st = sl_op_create_model(op, &wk->v);
+    if (st == SL_OK) st = sl_op_create_model(op, &wk->w);
+    if (st == SL_OK) st = sl_op_create_model(op, &wk->tmp_model);
+    if (st == SL_OK) st = sl_solver_start(o, x);
+    if (st == SL_OK) st = sl_darray_copy(y, wk->u);
+    if (st == SL_OK && o->x0) {
+        st = sl_op_matvec(op, x, wk->tmp_data);
+        if (st == SL_OK) st = sl_darray_axpy(-1.0, wk->tmp_data, wk->u);
+    }
+    if (st == SL_OK) st = normalise(ctx, wk, wk->u, SL_LSQR_BETA, 1, &wk->beta);
+    if (st == SL_OK) st = sl_op_rmatvec(op, wk->u, wk->v);
+    if (st == SL_OK) st = normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 1, &wk->alfa);
+    if (st == SL_OK) st = sl_darray_copy(wk->v, wk->w);
+    return st;
+}
+
+static sl_status iterate(const sl_op *op, sl_darray *x, lsqr_work *wk)
+{
+    sl_context *ctx = op->ctx;
+    sl_scalar *beta = NULL, *alfa = NULL, *ww = NULL, *t1 = NULL, *t2 = NULL;
+    double zero[2] = {0, 0};
+    /* u = A v - alfa u, beta = ||u||, u /= beta */
+    sl_status st = sl_op_matvec(op, wk->v, wk->tmp_data);
+    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->tmp_data, wk->alfa, -1.0, wk->u);
+    if (st == SL_OK) st = normalise(ctx, wk, wk->u, SL_LSQR_BETA, 0, &beta);
+    /* v = A^H u - beta v, alfa = ||v||, v /= alfa */
+    if (st == SL_OK) st = sl_op_rmatvec(op, wk->u, wk->tmp_model);
+    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->tmp_model, beta, -1.0, wk->v);
+    if (st == SL_OK) st = normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 0, &alfa);
+    /* rotations, then x += t1 w and w = v + t2 w */
+    if (st == SL_OK) st = sl_darray_vdot(wk->w, wk->w, &ww);
+    if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t1);
+    if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t2);
+    if (st == SL_OK &&
+        starpu_task_insert(&sl_cl_lsqr_rotate, STARPU_RW, wk->state_h, STARPU_R, ww->handle,
+                           STARPU_W, t1->handle, STARPU_W, t2->handle, 0) != 0)
+        st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_rotate");
+    if (st == SL_OK) st = sl_darray_axpy_scalar(t1, 1.0, wk->w, x);
+    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->v, t2, 1.0, wk->w);
+    sl_scalar_destroy(ww);
+    sl_scalar_destroy(t1);
+    sl_scalar_destroy(t2);
+    sl_scalar_destroy(wk->alfa);
+    sl_scalar_destroy(wk->beta);
+    wk->alfa = alfa;
+    wk->beta = beta;
+    return st;
+}
+
+/* The host's copy of the state (one wait). */
+static sl_status read_state(sl_context *ctx, lsqr_work *wk, double *s)
+{
+    ctx->host_waits++;
+    if (starpu_data_acquire(wk->state_h, STARPU_R) != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "sl_lsqr: cannot read the state");
+    memcpy(s, wk->state, sizeof wk->state);
+    starpu_data_release(wk->state_h);
+    return SL_OK;
+}
+
+/* scipy's stopping tests; returns istop (0: go on). */
+static int stopping_test(const double *s, double bnorm, const sl_solver_opts *o, int itn)
+{
+    const double eps = DBL_EPSILON;
+    double anorm = s[SL_LSQR_ANORM], xnorm = s[SL_LSQR_XNORM], rnorm = s[SL_LSQR_RNORM];
+    double test1 = bnorm > 0 ? rnorm / bnorm : 0;
+    double test2 = s[SL_LSQR_ARNORM] / (anorm * rnorm + eps);
+    double test3 = 1 / (s[SL_LSQR_ACOND] + eps);
+    double t1 = test1 / (1 + (bnorm > 0 ? anorm * xnorm / bnorm : 0));
+    double rtol = o->btol + o->atol * (bnorm > 0 ? anorm * xnorm / bnorm : 0);
+    double ctol = o->conlim > 0 ? 1 / o->conlim : 0;
+    int istop = 0;
+    if (itn >= o->niter) istop = 7;
+    if (1 + test3 <= 1) istop = 6;
+    if (1 + test2 <= 1) istop = 5;
+    if (1 + t1 <= 1) istop = 4;
+    if (test3 <= ctol) istop = 3;
+    if (test2 <= o->atol) istop = 2;
+    if (test1 <= rtol) istop = 1;
+    return istop;
+}
+
+sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                  sl_solve_result *result)
+{
+    sl_solver_opts o;
+    sl_status st = sl_solver_check("sl_lsqr", op, y, x, opts, &o, result);
+    if (st == SL_OK && (o.atol < 0 || o.btol < 0 || o.conlim < 0))
+        st = sl_fail(op->ctx, SL_ERR_ARG, "sl_lsqr: atol=%g btol=%g conlim=%g must be >= 0",
+                     o.atol, o.btol, o.conlim);
+    if (st != SL_OK)
+        return st;
+    sl_context *ctx = op->ctx;
+    lsqr_work *wk = calloc(1, sizeof *wk);
+    if (!wk)
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
+    int test = o.atol > 0 || o.btol > 0 || o.conlim > 0, it = 0, done = 0;
+    double s[SL_LSQR_NSTATE] = {0}, bnorm = 0;
+    sl_scalar *bn = NULL;
+    st = setup(op, y, x, &o, wk);
+    if (st == SL_OK && test)
+        st = sl_darray_norm(y, 2, &bn);
+    if (st == SL_OK && test)
+        st = sl_scalar_get_real(bn, &bnorm);
+    if (st == SL_OK && (test || o.show)) {
+        st = read_state(ctx, wk, s);
+        done = st == SL_OK && s[SL_LSQR_ALFA] * s[SL_LSQR_BETA] == 0; /* x0 already solves it */
+    }
+    result->istop = done ? 0 : 7;
+    while (st == SL_OK && !done && it < o.niter) {
+        st = iterate(op, x, wk);
+        it++;
+        if (st == SL_OK && (test || o.show || o.history)) {
+            st = read_state(ctx, wk, s);
+            if (st == SL_OK && o.show)
+                sl_solver_log_row(ctx, "LSQR", it, s[SL_LSQR_R1NORM], "r1norm");
+            if (st == SL_OK && o.history) {
+                double *c = realloc(result->cost, (size_t)it * sizeof(double));
+                if (!c)
+                    st = sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
+                else
+                    (result->cost = c)[it - 1] = s[SL_LSQR_R1NORM], result->ncost = it;
+            }
+            int istop = test && st == SL_OK ? stopping_test(s, bnorm, &o, it) : 0;
+            if (istop)
+                result->istop = istop, done = 1;
+        }
+        if (st == SL_OK && o.callback) {
+            st = sl_wait(ctx);
+            o.callback(it, x, o.callback_arg);
+        }
+    }
+    result->iterations = it;
+    if (st == SL_OK)
+        st = read_state(ctx, wk, s);
+    result->r1norm = fabs(s[SL_LSQR_R1NORM]);
+    result->r2norm = s[SL_LSQR_RNORM];
+    sl_scalar_destroy(bn);
+    sl_scalar_destroy(wk->alfa);
+    sl_scalar_destroy(wk->beta);
+    sl_darray_destroy(wk->u);
+    sl_darray_destroy(wk->v);
+    sl_darray_destroy(wk->w);
+    sl_darray_destroy(wk->tmp_data);
+    sl_darray_destroy(wk->tmp_model);
+    starpu_data_unregister(wk->state_h);
+    free(wk);
+    return st;
+}
