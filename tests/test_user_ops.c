@@ -2,6 +2,8 @@
  * (replicated model, scattered data, adjoint summed over ranks) and HStack (the reverse), each
  * rank holding its own dense block; against serial references and dot tests, every dtype,
  * uneven blocks. */
+#include <starpu.h>
+
 #include "harness.h"
 
 typedef struct local_block {
@@ -156,5 +158,16 @@ int main(int argc, char **argv)
     sl_context *ctx = th_init(&argc, &argv);
     for (int d = 0; d < 4; d++)
         run(ctx, th_dtypes[d]);
+    /* codelet operators must be tile-local: differently tiled arrays are refused everywhere */
+    size_t n1 = 40, s2[2] = {40, 3};
+    sl_darray *a1 = NULL, *a2 = NULL;
+    CHECK_OK(sl_darray_create(ctx, SL_F64, 1, &n1, SL_SCATTER, 0, NULL, NULL, &a1), ctx);
+    CHECK_OK(sl_darray_create(ctx, SL_F64, 2, s2, SL_SCATTER, 0, NULL, NULL, &a2), ctx);
+    static struct starpu_codelet dummy = {.nbuffers = 2, .modes = {STARPU_W, STARPU_R}};
+    sl_op *op = NULL;
+    CHECK_STATUS(sl_op_from_codelets(a1, a2, &dummy, &dummy, NULL, 0, &op), SL_ERR_SHAPE, ctx);
+    CHECK_STATUS(sl_op_from_codelets(a1, a1, NULL, &dummy, NULL, 0, &op), SL_ERR_NULL, ctx);
+    sl_darray_destroy(a1);
+    sl_darray_destroy(a2);
     return th_end(ctx, "test_user_ops");
 }

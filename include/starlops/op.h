@@ -50,6 +50,25 @@ typedef void (*sl_local_apply_fn)(const void *in, void *out, int adjoint, void *
 sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *data_like,
                                sl_local_apply_fn fn, void *user, sl_op **out);
 
+/* User-defined operator from a pair of StarPU codelets applied tile by tile (scheduled like the
+ * built-in operators, on any worker kind the codelets implement). Each codelet has nbuffers = 2:
+ * buffer 0 the output tile (STARPU_W), buffer 1 the input tile (STARPU_R), both StarPU matrix
+ * interfaces (nx contiguous elements per row, ny rows, ld). Its cl_arg packs two values, to be
+ * read with starpu_codelet_unpack_args(cl_arg, &info, &your_arg): an sl_tile_info, then the
+ * arg_size bytes of `arg` (copied). The operator must be tile-local, so model_like and
+ * data_like must be tiled alike on every rank (checked, collectively). The codelets are
+ * borrowed and must outlive the operator. */
+typedef struct sl_tile_info {
+    size_t global_row0; /* first row of the tile along the distributed axis, global index */
+    size_t nrows;       /* rows of the tile along that axis */
+    size_t outer, inner; /* products of the dimensions before / after the axis */
+    size_t tile;        /* index of the tile on this rank */
+} sl_tile_info;
+struct starpu_codelet;
+sl_status sl_op_from_codelets(const sl_darray *model_like, const sl_darray *data_like,
+                              struct starpu_codelet *forward, struct starpu_codelet *adjoint,
+                              const void *arg, size_t arg_size, sl_op **out);
+
 /* Algebra (each result borrows its operands). */
 sl_status sl_op_adjoint(const sl_op *a, sl_op **out);                 /* A^H */
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out); /* alpha A */
