@@ -153,11 +153,79 @@ static void run(sl_context *ctx, sl_dtype dt)
     sl_darray_destroy(db);
 }
 
+/* Named stacks over per-rank lists of two local dense operators each. Sizes differ by rank and
+ * by operator; the serial reference is the assembled global matrix. */
+static void run_stacks(sl_context *ctx, sl_dtype dt)
+{
+    int size;
+    sl_context_size(ctx, &size);
+    int cpx = sl_dtype_is_complex(dt);
+    size_t nops_all = (size_t)size * 2, rows[128], cols[128], nr = 0, nc = 0;
+    for (size_t i = 0; i < nops_all; i++) {
+        rows[i] = 2 + i % 3;
+        cols[i] = 1 + (i * 2) % 3;
+        nr += rows[i];
+        nc += cols[i];
+    }
+    const size_t K = 4, N = 3;
+    for (int kind = 0; kind < 3; kind++) {
+        /* global matrix: BlockDiag nr x nc; VStack nr x K; HStack N x nc */
+        size_t gr = kind == 2 ? N : nr, gc = kind == 1 ? K : nc;
+        cplx *g = calloc(gr * gc, sizeof(cplx)), *dense = malloc(gr * gc * sizeof(cplx));
+        th_random(dense, gr * gc, cpx, 60 + (uint64_t)kind);
+        th_round(dt, dense, gr * gc);
+        local_block blocks[2];
+        sl_local_op ops[2];
+        size_t r0 = 0, c0 = 0;
+        for (size_t i = 0; i < nops_all; i++) {
+            size_t br = kind == 2 ? N : rows[i], bc = kind == 1 ? K : cols[i];
+            size_t gr0 = kind == 2 ? 0 : r0, gc0 = kind == 1 ? 0 : c0;
+            for (size_t a = 0; a < br; a++)
+                for (size_t b = 0; b < bc; b++)
+                    g[(gr0 + a) * gc + gc0 + b] = dense[(gr0 + a) * gc + gc0 + b];
+            if (i / 2 == (size_t)th_rank) {
+                blocks[i % 2] = block_of(dt, g, gc, gr0, br, gc0, bc);
+                ops[i % 2] = (sl_local_op){br, bc, apply_block, NULL};
+            }
+            r0 += br;
+            c0 += bc;
+        }
+        ops[0].user = &blocks[0];
+        ops[1].user = &blocks[1];
+        sl_op *op = NULL;
+        const char *names[3] = {"sl_op_blockdiag", "sl_op_vstack", "sl_op_hstack"};
+        sl_status st = kind == 0 ? sl_op_blockdiag(ctx, dt, 2, ops, &op)
+                       : kind == 1 ? sl_op_vstack(ctx, dt, 2, ops, &op)
+                                   : sl_op_hstack(ctx, dt, 2, ops, &op);
+        CHECK(st == SL_OK, "%s: %s (%s)", names[kind], sl_strerror(st), sl_last_error(ctx));
+        if (op)
+            check_op(ctx, dt, op, g, gr, gc, names[kind]);
+        sl_op_destroy(op);
+        free(blocks[0].a);
+        free(blocks[1].a);
+        free(g);
+        free(dense);
+    }
+    /* a VStack whose ranks disagree on the model length fails everywhere */
+    local_block lb = {dt, 2, (size_t)(th_rank == 0 ? 3 : 4), calloc(8, sizeof(cplx))};
+    sl_local_op bad = {lb.rows, lb.cols, apply_block, &lb};
+    sl_op *op = NULL;
+    sl_status st = sl_op_vstack(ctx, dt, 1, &bad, &op);
+    CHECK(size == 1 ? st == SL_OK : st == SL_ERR_SHAPE, "vstack with mismatched columns: %s",
+          sl_strerror(st));
+    sl_op_destroy(op);
+    sl_local_op two[2] = {bad, {2, 5, apply_block, &lb}};
+    CHECK_STATUS(sl_op_vstack(ctx, dt, 2, two, &op), SL_ERR_SHAPE, ctx);
+    free(lb.a);
+}
+
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
-    for (int d = 0; d < 4; d++)
+    for (int d = 0; d < 4; d++) {
         run(ctx, th_dtypes[d]);
+        run_stacks(ctx, th_dtypes[d]);
+    }
     /* codelet operators must be tile-local: differently tiled arrays are refused everywhere */
     size_t n1 = 40, s2[2] = {40, 3};
     sl_darray *a1 = NULL, *a2 = NULL;

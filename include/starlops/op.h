@@ -69,6 +69,29 @@ sl_status sl_op_from_codelets(const sl_darray *model_like, const sl_darray *data
                               struct starpu_codelet *forward, struct starpu_codelet *adjoint,
                               const void *arg, size_t arg_size, sl_op **out);
 
+/* A local (per-rank, non-distributed) linear operator of rows x cols on host blocks in the
+ * stack's dtype: apply(in, out, adjoint, user) computes out = A in (adjoint: A^H in). Called
+ * inside a task; keep it thread-safe and free of MPI/starlops calls. */
+typedef struct sl_local_op {
+    size_t rows, cols;
+    sl_local_apply_fn apply;
+    void *user;
+} sl_local_op;
+
+/* Collective. Each rank passes its own list of local operators (a rank may pass none).
+ * BlockDiag: model and data scattered, each rank's operators along the diagonal.
+ * VStack: model (length = the operators' column count, the same on every rank) replicated,
+ *   data scattered (each rank's operators' rows); the adjoint sums over ranks.
+ * HStack: the transpose arrangement (model scattered, data replicated).
+ * Inconsistent counts (within a rank or across ranks) fail on every rank. The list is copied;
+ * the user pointers are borrowed. */
+sl_status sl_op_blockdiag(sl_context *ctx, sl_dtype dtype, int nops, const sl_local_op *ops,
+                          sl_op **out);
+sl_status sl_op_vstack(sl_context *ctx, sl_dtype dtype, int nops, const sl_local_op *ops,
+                       sl_op **out);
+sl_status sl_op_hstack(sl_context *ctx, sl_dtype dtype, int nops, const sl_local_op *ops,
+                       sl_op **out);
+
 /* Algebra (each result borrows its operands). */
 sl_status sl_op_adjoint(const sl_op *a, sl_op **out);                 /* A^H */
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out); /* alpha A */
