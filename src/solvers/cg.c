@@ -49,7 +49,7 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
         sl_scalar_destroy(kold);
         kold = knew;
         if (st == SL_OK)
-            st = sl_solver_iteration_end(op, "CG", "", &o, it + 1, r, kold, x, &hist, result);
+            st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, it + 1, r, kold, x, &hist, result);
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);

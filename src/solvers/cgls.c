@@ -95,12 +95,12 @@ sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     result->istop = 2;
     int it = 0;
     if (st == SL_OK)
-        st = sl_solver_iteration_end(op, "CGLS", "||A^H r||^2", &o, 0, v.s, kold, x, &hist,
+        st = sl_solver_iteration_end(op, "CGLS", "||A^H r - d^2 x||^2", &o, 0, v.s, kold, x, &hist,
                                      result);
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         st = cgls_step(op, x, o.damp, &v, &kold);
         if (st == SL_OK)
-            st = sl_solver_iteration_end(op, "CGLS", "", &o, it + 1, v.s, kold, x, &hist,
+            st = sl_solver_iteration_end(op, "CGLS", "||A^H r - d^2 x||^2", &o, it + 1, v.s, kold, x, &hist,
                                          result);
     }
     result->iterations = it;

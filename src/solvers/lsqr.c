@@ -156,6 +156,9 @@ sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     if (st == SL_OK && (test || o.show)) {
         st = read_state(ctx, wk, s);
         done = st == SL_OK && s[SL_LSQR_ALFA] * s[SL_LSQR_BETA] == 0; /* x0 already solves it */
+        if (st == SL_OK && o.show)
+            sl_solver_log_row(op, "LSQR", &o, 0, s[SL_LSQR_R1NORM], s[SL_LSQR_RNORM],
+                              s[SL_LSQR_ALFA] * s[SL_LSQR_BETA], "||A^H r||");
     }
     result->istop = done ? 0 : 7;
     while (st == SL_OK && !done && it < o.niter) {
@@ -164,7 +167,8 @@ sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
         if (st == SL_OK && (test || o.show || o.history)) {
             st = read_state(ctx, wk, s);
             if (st == SL_OK && o.show)
-                sl_solver_log_row(ctx, "LSQR", it, s[SL_LSQR_R1NORM], "r1norm");
+                sl_solver_log_row(op, "LSQR", &o, it, fabs(s[SL_LSQR_R1NORM]),
+                                  s[SL_LSQR_RNORM], s[SL_LSQR_ARNORM], "||A^H r||");
             if (st == SL_OK && o.history) {
                 double *c = realloc(result->cost, (size_t)it * sizeof(double));
                 if (!c)

@@ -86,15 +86,32 @@ sl_status sl_solver_norms(const sl_darray *s, const sl_darray *x, double damp,
     return st;
 }
 
-void sl_solver_log_row(sl_context *ctx, const char *name, int iteration, double value,
-                    const char *what)
+void sl_solver_log_row(const sl_op *op, const char *name, const sl_solver_opts *o, int iteration,
+                       double r1norm, double r2norm, double test, const char *test_name)
 {
+    sl_context *ctx = op->ctx;
     if (ctx->rank != 0)
         return;
-    if (iteration == 0)
-        printf("%s (starlops, %d ranks)\n   Itn      %s\n", name, ctx->size, what);
-    printf("%6d   %14.6e\n", iteration, value);
+    if (iteration == 0) {
+        printf("%s (starlops): operator %zu x %zu (%s), %d ranks\n"
+               "damp = %.2e   tol = %.2e   niter = %d\n"
+               "   Itn       r1norm         r2norm        %s\n",
+               name, sl_layout_count(&op->data), sl_layout_count(&op->model), op->vt->name,
+               ctx->size, o->damp, o->tol, o->niter, test_name);
+    }
+    printf("%6d   %12.6e   %12.6e   %12.6e\n", iteration, r1norm, r2norm, test);
     fflush(stdout);
+}
+
+/* r1norm = ||residual|| and r2norm = sqrt(r1^2 + damp^2 ||x||^2), read now (for the log). */
+static sl_status current_norms(const sl_darray *residual, const sl_darray *x, double damp,
+                               double *r1, double *r2)
+{
+    sl_solve_result tmp;
+    sl_status st = sl_solver_norms(residual, x, damp, &tmp);
+    *r1 = tmp.r1norm;
+    *r2 = tmp.r2norm;
+    return st;
 }
 
 sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char *what,
@@ -113,8 +130,9 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
     if (st == SL_OK && (o->tol > 0 || o->show)) {
         double value = 0;
         st = sl_scalar_get_real((sl_scalar *)k, &value);
-        if (st == SL_OK && o->show)
-            sl_solver_log_row(op->ctx, name, iteration, value, what);
+        double r1 = 0, r2 = 0;
+        if (st == SL_OK && o->show && (st = current_norms(residual, x, o->damp, &r1, &r2)) == SL_OK)
+            sl_solver_log_row(op, name, o, iteration, r1, r2, value, what);
         if (st == SL_OK && o->tol > 0 && value <= o->tol)
             result->istop = 1;
     }

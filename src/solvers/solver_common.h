@@ -33,8 +33,9 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
                                   const sl_darray *x, sl_history *hist,
                                   sl_solve_result *result);
 
-/* One row of the iteration table on rank 0 (with a title before iteration 0). */
-void sl_solver_log_row(sl_context *ctx, const char *name, int iteration, double value,
-                       const char *what);
+/* One row of the PyLops-style iteration table on rank 0 (with a header before iteration 0):
+ * Itn, r1norm, r2norm and the quantity the stopping test compares. */
+void sl_solver_log_row(const sl_op *op, const char *name, const sl_solver_opts *o, int iteration,
+                       double r1norm, double r2norm, double test, const char *test_name);
 
 #endif
