@@ -121,6 +121,22 @@ static void expect_close(sl_context *ctx, sl_dtype dt, const sl_darray *x, const
 
 static int single(sl_dtype dt) { return dt == SL_F32 || dt == SL_C64; }
 
+/* r1norm = ||y - A x|| and r2norm = sqrt(r1^2 + damp^2 ||x||^2) of the direct solution. */
+static void expect_norms(const problem *p, const cplx *x, double damp, const sl_solve_result *res,
+                         double rtol, const char *what)
+{
+    cplx *ax = malloc(p->n * p->m * sizeof(cplx));
+    matmul(p, x, ax, 0);
+    double r1 = 0, xx = 0;
+    for (size_t i = 0; i < p->n * p->m; i++) r1 += pow(cabs(p->y[i] - ax[i]), 2);
+    for (size_t i = 0; i < p->k * p->m; i++) xx += pow(cabs(x[i]), 2);
+    r1 = sqrt(r1);
+    double r2 = sqrt(r1 * r1 + damp * damp * xx);
+    CHECK(fabs(res->r1norm - r1) <= rtol * r1, "%s: r1norm %.12g vs %.12g", what, res->r1norm, r1);
+    CHECK(fabs(res->r2norm - r2) <= rtol * r2, "%s: r2norm %.12g vs %.12g", what, res->r2norm, r2);
+    free(ax);
+}
+
 static void test_cgls(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, double damp)
 {
     problem p = make_problem(dt, 40, 12, nrhs ? nrhs : 1);
@@ -139,16 +155,7 @@ static void test_cgls(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
     expect_close(ctx, dt, x, want, p.k * p.m, single(dt) ? 2e-4 : 1e-8, what);
     CHECK(res.istop == 1 && res.iterations > 0 && res.iterations < 100, "%s: istop %d after %d",
           what, res.istop, res.iterations);
-    /* r1norm = ||y - A x|| of the direct solution */
-    cplx *ax = malloc(p.n * p.m * sizeof(cplx));
-    matmul(&p, want, ax, 0);
-    double r1 = 0, xx = 0;
-    for (size_t i = 0; i < p.n * p.m; i++) r1 += pow(cabs(p.y[i] - ax[i]), 2);
-    for (size_t i = 0; i < p.k * p.m; i++) xx += pow(cabs(want[i]), 2);
-    r1 = sqrt(r1);
-    double r2 = sqrt(r1 * r1 + damp * damp * xx), tol = single(dt) ? 1e-4 : 1e-9;
-    CHECK(fabs(res.r1norm - r1) <= tol * r1, "%s: r1norm %.12g vs %.12g", what, res.r1norm, r1);
-    CHECK(fabs(res.r2norm - r2) <= tol * r2, "%s: r2norm %.12g vs %.12g", what, res.r2norm, r2);
+    expect_norms(&p, want, damp, &res, single(dt) ? 1e-4 : 1e-9, what);
 
     /* the iterates after 10 iterations match a serial CGLS */
     if (!single(dt)) {
@@ -160,7 +167,6 @@ static void test_cgls(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
         expect_close(ctx, dt, x, want, p.k * p.m, 1e-10, what);
         CHECK(r10.iterations == 10 && r10.istop == 2, "%s: %d iterations", what, r10.iterations);
     }
-    free(ax);
     free(want);
     sl_darray_destroy(x);
     sl_darray_destroy(y);
@@ -192,15 +198,7 @@ static void test_lsqr(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
               res.ncost == res.iterations,
           "%s: istop %d after %d iterations, %d costs", what, res.istop, res.iterations,
           res.ncost);
-    cplx *ax = malloc(p.n * p.m * sizeof(cplx));
-    matmul(&p, want, ax, 0);
-    double r1 = 0, xx = 0;
-    for (size_t i = 0; i < p.n * p.m; i++) r1 += pow(cabs(p.y[i] - ax[i]), 2);
-    for (size_t i = 0; i < p.k * p.m; i++) xx += pow(cabs(want[i]), 2);
-    r1 = sqrt(r1);
-    double r2 = sqrt(r1 * r1 + damp * damp * xx), rt = single(dt) ? 1e-3 : 1e-7;
-    CHECK(fabs(res.r1norm - r1) <= rt * r1, "%s: r1norm %.12g vs %.12g", what, res.r1norm, r1);
-    CHECK(fabs(res.r2norm - r2) <= rt * r2, "%s: r2norm %.12g vs %.12g", what, res.r2norm, r2);
+    expect_norms(&p, want, damp, &res, single(dt) ? 1e-3 : 1e-7, what);
     sl_solve_result_free(&res);
     /* no tests: niter iterations, istop 7, a single host read (the final state) */
     unsigned long before, after;
@@ -213,7 +211,6 @@ static void test_lsqr(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
     expect_close(ctx, dt, x, want, p.k * p.m, single(dt) ? 2e-4 : 1e-8, "LSQR 40 iterations");
     CHECK_STATUS(sl_lsqr(op, y, x, &(sl_solver_opts){.niter = 5, .atol = -1}, &res), SL_ERR_ARG,
                  ctx);
-    free(ax);
     free(want);
     sl_darray_destroy(x);
     sl_darray_destroy(y);
