@@ -26,7 +26,7 @@ def main():
     ax.set_xticklabels(labels)
     ax.set_ylabel("ms")
     ax.set_yscale("log")
-    ax.legend()
+    ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print("wrote", out)
