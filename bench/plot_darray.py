@@ -23,6 +23,7 @@ def main():
         ax.plot(ks, [pts[k] for k in ks], marker="o", label=op)
     ks = sorted(triad)
     ax.plot(ks, [triad[k] for k in ks], "k--", label="STREAM triad (same run)")
+    ax.set_xticks(sorted(triad))
     ax.set_xlabel("MPI ranks")
     ax.set_ylabel("GB/s (all ranks)")
     ax.set_title("starlops distributed array bandwidth")
