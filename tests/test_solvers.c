@@ -281,6 +281,11 @@ static void test_host_waits(sl_context *ctx)
           after - before);
     sl_solve_result_free(&res);
     CHECK_STATUS(sl_cgls(op, y, x, &(sl_solver_opts){.niter = -1}, &res), SL_ERR_ARG, ctx);
+    int size;
+    sl_context_size(ctx, &size);
+    if (size > 1) /* ranks asking for different iteration counts: an error, not a hang */
+        CHECK_STATUS(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 3 + th_rank}, &res),
+                     SL_ERR_RANK_MISMATCH, ctx);
     CHECK_STATUS(sl_cgls(op, x, y, NULL, &res), SL_ERR_SHAPE, ctx);
     CHECK_STATUS(sl_cgls(op, y, x, NULL, NULL), SL_ERR_NULL, ctx);
     sl_darray_destroy(x);

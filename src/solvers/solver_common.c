@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "solvers/solver_common.h"
@@ -10,23 +11,35 @@ sl_status sl_solver_check(const char *name, const sl_op *op, const sl_darray *y,
                           const sl_darray *x, const sl_solver_opts *opts, sl_solver_opts *o,
                           sl_solve_result *result)
 {
-    if (!op || !y || !x || !result)
-        return SL_ERR_NULL;
-    memset(result, 0, sizeof *result);
-    sl_status st = sl_layout_check(op->ctx, &op->data, y, name);
-    if (st == SL_OK)
-        st = sl_layout_check(op->ctx, &op->model, x, name);
-    if (st == SL_OK && opts && opts->x0)
-        st = sl_layout_check(op->ctx, &op->model, opts->x0, name);
-    if (st != SL_OK)
-        return st;
+    if (!op)
+        return SL_ERR_NULL; /* no context to reach the other ranks with */
     memset(o, 0, sizeof *o);
     if (opts)
         *o = *opts;
-    if (o->niter < 0 || !(o->tol >= 0) || !isfinite(o->damp))
-        return sl_fail(op->ctx, SL_ERR_ARG, "%s: niter=%d, tol=%g, damp=%g (need niter >= 0, "
-                       "tol >= 0, finite damp)", name, o->niter, o->tol, o->damp);
-    return SL_OK;
+    sl_status local = SL_OK;
+    if (!y || !x || !result)
+        local = sl_fail(op->ctx, SL_ERR_NULL, "%s: %s is NULL", name,
+                        !y ? "y" : !x ? "x" : "result");
+    if (local == SL_OK)
+        local = sl_layout_check(op->ctx, &op->data, y, name);
+    if (local == SL_OK)
+        local = sl_layout_check(op->ctx, &op->model, x, name);
+    if (local == SL_OK && o->x0)
+        local = sl_layout_check(op->ctx, &op->model, o->x0, name);
+    if (local == SL_OK && (o->niter < 0 || !(o->tol >= 0) || !isfinite(o->damp)))
+        local = sl_fail(op->ctx, SL_ERR_ARG, "%s: niter=%d, tol=%g, damp=%g (need niter >= 0, "
+                        "tol >= 0, finite damp)", name, o->niter, o->tol, o->damp);
+    if (result)
+        memset(result, 0, sizeof *result);
+    /* Ranks running different iteration counts or tests would leave some in a collective
+     * forever (and one rank's bad argument would leave the others waiting): one check per
+     * solve, not per iteration, makes either an error everywhere. Doubles compare bitwise. */
+    double d[5] = {o->tol, o->damp, o->atol, o->btol, o->conlim};
+    int64_t v[10] = {o->niter, o->show != 0, o->history != 0, o->x0 != NULL,
+                     o->callback != NULL};
+    memcpy(&v[5], d, sizeof d);
+    sl_status agreed = sl_agree(op->ctx, v, 10, local == SL_OK, name);
+    return local != SL_OK ? local : agreed;
 }
 
 sl_status sl_history_push(sl_history *h, sl_scalar *norm)
