@@ -26,6 +26,8 @@ typedef struct cli_problem {
 /* Builds the operator named by a->op (collective); every rank reads the files it needs. */
 sl_status cli_build_problem(sl_context *ctx, const cli_args *a, cli_problem *p);
 void cli_free_problem(cli_problem *p);
+/* Operator builders registered in cli_build_problem's table. */
+sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* Records a CLI-level error sentence (shown instead of the library's last error). */
 sl_status cli_fail(sl_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

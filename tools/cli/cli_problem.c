@@ -1,4 +1,6 @@
-/* The `matrixmult` operator of the CLI: A from --matrix (2-D .npy), 1D block-row split. */
+/* Building the CLI's problem: the operator registry and the `matrixmult` operator (A from
+ * --matrix, a 2-D .npy, with a 1D block-row split). Later operator families add a builder and
+ * a registry entry. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +33,9 @@ static sl_status check_matrix(const sl_npy_array *a)
     return SL_OK;
 }
 
-sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *p)
+sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_problem *p)
 {
     memset(p, 0, sizeof *p);
-    if (strcmp(args->op, "matrixmult") != 0)
-        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: "
-                                          "matrixmult)", args->op));
     if (!args->matrix)
         return cli_agree(ctx, cli_fail(SL_ERR_ARG, "matrixmult needs --matrix A.npy"));
     /* the vector file fixes the number of right-hand sides */
@@ -73,6 +72,24 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
     if (st != SL_OK)
         cli_free_problem(p);
     return st;
+}
+
+/* The operators the CLI knows; each later operator family adds its entry here. */
+static const struct {
+    const char *name;
+    sl_status (*build)(sl_context *ctx, const cli_args *args, cli_problem *p);
+} registry[] = {
+    {"matrixmult", cli_build_matrixmult},
+};
+
+sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *p)
+{
+    memset(p, 0, sizeof *p);
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+        if (!strcmp(args->op, registry[i].name))
+            return registry[i].build(ctx, args, p);
+    return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult)",
+                                   args->op));
 }
 
 void cli_free_problem(cli_problem *p)
