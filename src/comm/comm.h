@@ -11,10 +11,18 @@
 
 #include <mpi.h>
 #include <starpu.h>
+#include <starlops/dtype.h>
 #include <starlops/status.h>
 
 typedef enum sl_comm_elem { SL_COMM_DOUBLE, SL_COMM_FLOAT, SL_COMM_BYTE } sl_comm_elem;
 typedef enum sl_comm_op { SL_COMM_SUM, SL_COMM_MAX, SL_COMM_MIN } sl_comm_op;
+
+/* The real element type carrying a dtype's values (complex values travel as pairs of reals,
+ * which is all a sum needs). */
+static inline sl_comm_elem sl_comm_elem_of(sl_dtype dtype)
+{
+    return dtype == SL_F32 || dtype == SL_C64 ? SL_COMM_FLOAT : SL_COMM_DOUBLE;
+}
 
 typedef struct sl_comm sl_comm;
 

@@ -19,7 +19,6 @@ static sl_status broadcast_block(sl_darray *x)
 {
     sl_context *ctx = x->ctx;
     size_t count = x->outer * x->local_rows * x->inner;
-    int single = x->dtype == SL_F32 || x->dtype == SL_C64;
     size_t reals = count * (sl_dtype_is_complex(x->dtype) ? 2 : 1);
     if (reals > INT_MAX)
         return sl_fail(ctx, SL_ERR_UNSUPPORTED, "broadcast of %zu values exceeds MPI's int "
@@ -28,7 +27,7 @@ static sl_status broadcast_block(sl_darray *x)
     starpu_vector_data_register(&block, STARPU_MAIN_RAM, (uintptr_t)x->data, (uint32_t)count,
                                 x->elem_size);
     sl_status st = sl_comm_broadcast(ctx->comm, (sl_comm_group){ctx->task_comm}, block,
-                                     single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, 0);
+                                     sl_comm_elem_of(x->dtype), 0);
     starpu_data_unregister(block); /* waits for the broadcast task */
     return st;
 }

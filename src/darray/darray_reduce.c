@@ -13,12 +13,22 @@ typedef struct reduction {
     int finish; /* 0: none, else 1 + sl_acc_finish */
 } reduction;
 
+/* Identity element and cross-rank operation of an accumulator kind. */
+static double identity_of(sl_acc_combine c)
+{
+    return c == SL_ACC_MAX ? -INFINITY : c == SL_ACC_MIN ? INFINITY : 0.0;
+}
+
+static sl_comm_op comm_op_of(sl_acc_combine c)
+{
+    return c == SL_ACC_MAX ? SL_COMM_MAX : c == SL_ACC_MIN ? SL_COMM_MIN : SL_COMM_SUM;
+}
+
 static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduction r,
                                   sl_scalar **out)
 {
     sl_context *ctx = x->ctx;
-    double init[2] = {r.combine == SL_ACC_MAX ? -INFINITY
-                      : r.combine == SL_ACC_MIN ? INFINITY : 0.0, 0.0};
+    double init[2] = {identity_of(r.combine), 0.0};
     sl_scalar *s;
     sl_status st = sl_scalar_create(ctx, r.combine, init, &s);
     if (st != SL_OK)
@@ -37,10 +47,8 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
     }
     /* Replicated arrays hold the whole array on every rank: their local result is global. */
     if (st == SL_OK && !sl_darray_is_replicated(x)) {
-        sl_comm_op op = r.combine == SL_ACC_MAX ? SL_COMM_MAX
-                        : r.combine == SL_ACC_MIN ? SL_COMM_MIN : SL_COMM_SUM;
         sl_comm_group g = {x->reduce_comm};
-        st = sl_comm_allreduce(ctx->comm, g, s->handle, SL_COMM_DOUBLE, op);
+        st = sl_comm_allreduce(ctx->comm, g, s->handle, SL_COMM_DOUBLE, comm_op_of(r.combine));
         if (st != SL_OK)
             sl_fail(ctx, st, "allreduce submission failed");
     }
@@ -174,7 +182,7 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
     if (m == 0)
         return SL_OK; /* along another axis, a rank without rows has no result */
     /* The accumulator: a StarPU vector over the caller's buffer, pre-set to the identity. */
-    double init = r.combine == SL_ACC_MAX ? -INFINITY : r.combine == SL_ACC_MIN ? INFINITY : 0;
+    double init = identity_of(r.combine);
     for (size_t i = 0; i < m; i++)
         out[i] = init;
     starpu_data_handle_t acc;
@@ -184,10 +192,8 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
     st = submit_axis_tasks(x, r, post, len, acc);
     /* Along the distributed axis every rank holds a part of each sum: combine across ranks. */
     if (st == SL_OK && collective) {
-        sl_comm_op op = r.combine == SL_ACC_MAX ? SL_COMM_MAX
-                        : r.combine == SL_ACC_MIN ? SL_COMM_MIN : SL_COMM_SUM;
         st = sl_comm_allreduce(ctx->comm, (sl_comm_group){x->reduce_comm}, acc, SL_COMM_DOUBLE,
-                               op);
+                               comm_op_of(r.combine));
     }
     if (st == SL_OK && r.finish) {
         sl_acc_finish_args fa = {(sl_acc_finish)(r.finish - 1), r.p, 0};

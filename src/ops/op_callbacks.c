@@ -68,9 +68,8 @@ static sl_status callback_apply(const sl_op *op, int adjoint, const sl_darray *i
     free(d);
     if (st != SL_OK || !sum)
         return st;
-    int single = out->dtype == SL_F32 || out->dtype == SL_C64;
     st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->scratch_h[adjoint],
-                           single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, SL_COMM_SUM);
+                           sl_comm_elem_of(out->dtype), SL_COMM_SUM);
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
         size_t offset = out->tiles[t].row0 * out->inner;
         if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,

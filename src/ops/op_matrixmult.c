@@ -61,10 +61,9 @@ static sl_status mm_adjoint(const sl_op *op, const sl_darray *y, sl_darray *x)
                                          {y->tiles[t].handle, STARPU_R}};
         st = insert(&sl_cl_mm_adjoint, &args, d, 3, ctx);
     }
-    int single = s->dtype == SL_F32 || s->dtype == SL_C64;
     if (st == SL_OK)
         st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->acc,
-                               single ? SL_COMM_FLOAT : SL_COMM_DOUBLE, SL_COMM_SUM);
+                               sl_comm_elem_of(s->dtype), SL_COMM_SUM);
     for (size_t j = 0; j < x->ntiles && st == SL_OK; j++) {
         size_t offset = x->tiles[j].row0 * s->nrhs;
         if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
