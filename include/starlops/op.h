@@ -7,6 +7,7 @@
 #define STARLOPS_OP_H
 
 #include <starlops/darray.h>
+#include <starlops/stacked.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +25,30 @@ sl_status sl_op_create_data(const sl_op *op, sl_darray **y);
 sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model);
 sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype);
 sl_status sl_op_destroy(sl_op *op);
+
+/* Operators on stacked arrays (PyLops-MPI's StackedDistributedArray). An operator's model and
+ * data are each either plain (one sl_darray) or stacked (an sl_stacked, made by the stacked
+ * operators below). The _stacked entry points take any operator: a plain side is passed as a
+ * stack of one array. The plain entry points above need an operator with both sides plain.
+ * Stacks from create_*_stacked own their arrays (sl_stacked_destroy frees them). */
+sl_status sl_op_matvec_stacked(const sl_op *op, const sl_stacked *x, sl_stacked *y);
+sl_status sl_op_rmatvec_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x);
+sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x);
+sl_status sl_op_create_data_stacked(const sl_op *op, sl_stacked **y);
+sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacked);
+
+/* Stacked operators over distributed operators (borrowed; count >= 1):
+ * StackedBlockDiag: model and data are the stacks of the operators' models and data;
+ *   y_i = A_i x_i.
+ * StackedVStack: every operator has the same model; data is the stack of their data;
+ *   y_i = A_i x, adjoint x = sum_i A_i^H y_i (PyLops-MPI MPIStackedVStack).
+ * StackedHStack: every operator has the same data; model is the stack of their models;
+ *   y = sum_i A_i x_i (the adjoint arrangement of StackedVStack).
+ * An operand that is itself stacked contributes all its components (stacks flatten). The
+ * sums need one scratch vector, created with the operator (collective). */
+sl_status sl_op_stacked_blockdiag(int count, const sl_op *const *ops, sl_op **out);
+sl_status sl_op_stacked_vstack(int count, const sl_op *const *ops, sl_op **out);
+sl_status sl_op_stacked_hstack(int count, const sl_op *const *ops, sl_op **out);
 
 /* Identity on arrays laid out like `like`. */
 sl_status sl_op_identity(const sl_darray *like, sl_op **out);

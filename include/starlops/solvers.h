@@ -25,6 +25,10 @@ typedef struct sl_solver_opts {
     /* called after every iteration with the current iterate (host synchronisation point) */
     void (*callback)(int iteration, const sl_darray *x, void *arg);
     void *callback_arg;
+    /* The same two for the _stacked solvers (which reject x0 and callback; the plain solvers
+     * reject these): initial guess and per-iteration callback on stacks. */
+    const sl_stacked *x0_stacked;
+    void (*callback_stacked)(int iteration, const sl_stacked *x, void *arg);
 } sl_solver_opts;
 
 typedef struct sl_solve_result {
@@ -52,6 +56,16 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
  * no iteration waits; otherwise the host reads the state once per iteration. */
 sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                   sl_solve_result *result);
+/* The same solvers on stacked vectors (PyLops-MPI's StackedDistributedArray), for operators
+ * with a stacked model or data (or both; a plain side is passed as a stack of one array).
+ * Every dtype mix the stacks' components allow works; the step lengths are complex when any
+ * component is. */
+sl_status sl_cgls_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                          const sl_solver_opts *opts, sl_solve_result *result);
+sl_status sl_cg_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                        const sl_solver_opts *opts, sl_solve_result *result);
+sl_status sl_lsqr_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                          const sl_solver_opts *opts, sl_solve_result *result);
 void sl_solve_result_free(sl_solve_result *result);
 
 #ifdef __cplusplus

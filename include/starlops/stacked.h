@@ -1,7 +1,9 @@
 /* Stacked distributed arrays (PyLops-MPI StackedDistributedArray): a list of distributed arrays
  * treated as one vector. Math applies component-wise (as tasks); dot/vdot/norm combine the
  * components' futures in one more task, so nothing waits on the host.
- * The stack borrows its components: destroy them after the stack. Components may differ in
+ * A stack made by sl_stacked_create borrows its components: destroy them after the stack. A
+ * stack returned by starlops (sl_op_create_model_stacked, ...) owns its components and
+ * destroys them with itself. Components may differ in
  * shape, axis, partition and dtype; binary operations need stacks with pairwise-compatible
  * components. Stacks nest (sl_stacked_create_nested); a nested stack behaves exactly as the
  * flat stack of its leaves, which is also how PyLops-MPI combines nested norms
@@ -35,6 +37,16 @@ sl_status sl_stacked_scale(sl_stacked *x, double _Complex alpha);
 sl_status sl_stacked_axpby(double _Complex alpha, const sl_stacked *x, double _Complex beta,
                            sl_stacked *y);
 sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, sl_stacked *y);
+sl_status sl_stacked_zeros(sl_stacked *x);
+/* Uniform random components in [-1, 1) (complex: both parts), a distinct seed per component. */
+sl_status sl_stacked_random(sl_stacked *x, uint64_t seed);
+/* The scalar-future forms of sl_darray_axpy_scalar / axpby_scalars / scale_scalar. */
+sl_status sl_stacked_axpy_scalar(const sl_scalar *alpha, double sign, const sl_stacked *x,
+                                 sl_stacked *y);
+sl_status sl_stacked_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
+                                   const sl_stacked *x, const sl_scalar *beta,
+                                   double _Complex beta_factor, sl_stacked *y);
+sl_status sl_stacked_scale_scalar(sl_stacked *x, const sl_scalar *alpha, double _Complex factor);
 sl_status sl_stacked_add(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);
 sl_status sl_stacked_sub(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);
 sl_status sl_stacked_multiply(const sl_stacked *x, const sl_stacked *y, sl_stacked *z);

@@ -7,12 +7,7 @@
 #include <starlops/stacked.h>
 
 #include "codelets.h"
-#include "darray/darray_internal.h"
-
-struct sl_stacked {
-    int count;
-    sl_darray **arrays;
-};
+#include "darray/stacked_internal.h"
 
 sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out)
 {
@@ -71,9 +66,19 @@ sl_status sl_stacked_create_nested(int count, const sl_stack_item *items, sl_sta
     return st;
 }
 
+sl_status sl_stacked_adopt(int count, sl_darray *const *arrays, sl_stacked **out)
+{
+    sl_status st = sl_stacked_create(count, arrays, out);
+    if (st == SL_OK)
+        (*out)->owns_arrays = 1;
+    return st;
+}
+
 sl_status sl_stacked_destroy(sl_stacked *s)
 {
     if (s) {
+        for (int i = 0; s->owns_arrays && i < s->count; i++)
+            sl_darray_destroy(s->arrays[i]);
         free(s->arrays);
         free(s);
     }
@@ -153,6 +158,44 @@ sl_status sl_stacked_axpby(double _Complex alpha, const sl_stacked *x, double _C
 sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, sl_stacked *y)
 {
     return sl_stacked_axpby(alpha, x, 1.0, y);
+}
+
+sl_status sl_stacked_zeros(sl_stacked *x)
+{
+    return sl_stacked_fill(x, 0);
+}
+
+/* Each component gets its own stream (seed + index), so the stack is not a repeated pattern. */
+sl_status sl_stacked_random(sl_stacked *x, uint64_t seed)
+{
+    const sl_stacked *first = x;
+    FOR_EACH(x, sl_darray_random(x->arrays[i], seed + 0x9E3779B97F4A7C15ull * (uint64_t)i));
+}
+
+sl_status sl_stacked_axpy_scalar(const sl_scalar *alpha, double sign, const sl_stacked *x,
+                                 sl_stacked *y)
+{
+    const sl_stacked *first = x;
+    if (x && y && same_count(x, y, "sl_stacked_axpy_scalar") != SL_OK)
+        return SL_ERR_SHAPE;
+    FOR_EACH(x && y, sl_darray_axpy_scalar(alpha, sign, x->arrays[i], y->arrays[i]));
+}
+
+sl_status sl_stacked_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
+                                   const sl_stacked *x, const sl_scalar *beta,
+                                   double _Complex beta_factor, sl_stacked *y)
+{
+    const sl_stacked *first = x;
+    if (x && y && same_count(x, y, "sl_stacked_axpby_scalars") != SL_OK)
+        return SL_ERR_SHAPE;
+    FOR_EACH(x && y, sl_darray_axpby_scalars(alpha, alpha_factor, x->arrays[i], beta,
+                                             beta_factor, y->arrays[i]));
+}
+
+sl_status sl_stacked_scale_scalar(sl_stacked *x, const sl_scalar *alpha, double _Complex factor)
+{
+    const sl_stacked *first = x;
+    FOR_EACH(x, sl_darray_scale_scalar(x->arrays[i], alpha, factor));
 }
 
 typedef sl_status (*binary_fn)(const sl_darray *, const sl_darray *, sl_darray *);
@@ -241,6 +284,8 @@ static sl_status part_norm(const sl_darray *x, const sl_darray *y, double ord, s
 static sl_status reduce_parts(part_fn fn, const sl_stacked *x, const sl_stacked *y, double ord,
                               sl_combine_args how, sl_scalar **out)
 {
+    if (x->count == 1) /* a single component's future is already the answer: no combine task */
+        return fn(x->arrays[0], y ? y->arrays[0] : NULL, ord, out);
     sl_context *ctx = x->arrays[0]->ctx;
     sl_scalar **parts = calloc((size_t)x->count, sizeof *parts);
     if (!parts)

@@ -1,207 +1,202 @@
-/* Operator algebra: adjoint, scaling, sum and product, each an sl_op composable with any other.
- * Sums and products own one temporary array each, created with the operator (collectively). */
+/* Operator algebra: adjoint, scaling, sum and product, conjugate, transpose and power, each an
+ * sl_op composable with any other, plain or stacked (they work on stacks, where a plain array
+ * is a stack of one). Sums, products and the rest own their scratch vectors, created with the
+ * operator (collectively). */
 #include <stdlib.h>
 
 #include "ops/op_internal.h"
 
-typedef struct pair_state {
+typedef struct algebra_state {
     const sl_op *a, *b;
     double _Complex alpha;
-    sl_darray *tmp_forward, *tmp_adjoint; /* scratch arrays, NULL when not needed */
-} pair_state;
+    int p;                   /* power */
+    int transpose;           /* conj-like: A^T rather than conj(A) */
+    sl_stacked *scratch[2];  /* owned, NULL when not needed */
+} algebra_state;
 
-static void pair_destroy(sl_op *op)
+static void algebra_destroy(sl_op *op)
 {
-    pair_state *s = op->state;
-    sl_darray_destroy(s->tmp_forward);
-    sl_darray_destroy(s->tmp_adjoint);
+    algebra_state *s = op->state;
+    sl_stacked_destroy(s->scratch[0]);
+    sl_stacked_destroy(s->scratch[1]);
     free(s);
 }
 
-static sl_status new_state(sl_context *ctx, const sl_op *a, const sl_op *b, pair_state **out)
+/* Makes the operator over the given spaces with two optional scratch vectors, or frees all. */
+static sl_status make(const sl_op_vtable *vt, const sl_op *a, const sl_op *b,
+                      const sl_space *model, const sl_space *data, const sl_space *scratch0,
+                      const sl_space *scratch1, algebra_state proto, sl_op **out)
 {
-    pair_state *s = calloc(1, sizeof *s);
+    sl_context *ctx = a->ctx;
+    algebra_state *s = malloc(sizeof *s);
     if (!s)
         return sl_fail(ctx, SL_ERR_NOMEM, "operator algebra: out of memory");
+    *s = proto;
     s->a = a;
     s->b = b;
-    s->alpha = 1;
-    *out = s;
-    return SL_OK;
-}
-
-/* Creates the operator, or frees the state on failure. */
-static sl_status finish(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *model,
-                        const sl_layout *data, pair_state *s, sl_op **out)
-{
-    sl_status st = sl_op_new(ctx, vt, model, data, s, out);
-    if (st != SL_OK) {
-        sl_darray_destroy(s->tmp_forward);
-        sl_darray_destroy(s->tmp_adjoint);
-        free(s);
-    }
+    s->scratch[0] = s->scratch[1] = NULL;
+    sl_status st = SL_OK;
+    if (scratch0)
+        st = sl_space_create(ctx, scratch0, &s->scratch[0]);
+    if (st == SL_OK && scratch1)
+        st = sl_space_create(ctx, scratch1, &s->scratch[1]);
+    if (st == SL_OK)
+        st = sl_op_new_spaces(ctx, vt, model, data, s, out);
+    if (st != SL_OK)
+        algebra_destroy(&(sl_op){.state = s});
     return st;
 }
 
+static const algebra_state plain = {.alpha = 1};
+
 /* --- adjoint --- */
-static sl_status adjoint_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+static sl_status adjoint_apply(const sl_op *op, int adjoint, const sl_stacked *in,
+                               sl_stacked *out)
 {
-    const sl_op *a = ((pair_state *)op->state)->a;
-    return a->vt->apply(a, !adjoint, in, out);
+    const algebra_state *s = op->state;
+    return sl_op_apply(s->a, !adjoint, in, out);
 }
 
-static const sl_op_vtable adjoint_vt = {"Adjoint", adjoint_apply, pair_destroy};
+static const sl_op_vtable adjoint_vt = {
+    .name = "Adjoint",
+    .destroy = algebra_destroy,
+    .apply_stacked = adjoint_apply,
+};
 
 sl_status sl_op_adjoint(const sl_op *a, sl_op **out)
 {
     if (!a || !out)
         return SL_ERR_NULL;
-    pair_state *s = NULL;
-    sl_status st = new_state(a->ctx, a, NULL, &s);
-    return st == SL_OK ? finish(a->ctx, &adjoint_vt, &a->data, &a->model, s, out) : st;
+    return make(&adjoint_vt, a, NULL, &a->data, &a->model, NULL, NULL, plain, out);
 }
 
 /* --- scaling: (alpha A)^H = conj(alpha) A^H --- */
-static sl_status scale_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+static sl_status scale_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)
 {
-    pair_state *s = op->state;
-    sl_status st = s->a->vt->apply(s->a, adjoint, in, out);
-    return st == SL_OK ? sl_darray_scale(out, adjoint ? conj(s->alpha) : s->alpha) : st;
+    const algebra_state *s = op->state;
+    sl_status st = sl_op_apply(s->a, adjoint, in, out);
+    return st == SL_OK ? sl_stacked_scale(out, adjoint ? conj(s->alpha) : s->alpha) : st;
 }
 
-static const sl_op_vtable scale_vt = {"Scaled", scale_apply, pair_destroy};
+static const sl_op_vtable scale_vt = {
+    .name = "Scaled",
+    .destroy = algebra_destroy,
+    .apply_stacked = scale_apply,
+};
+
+/* A complex factor would be silently dropped by a real component. */
+static int space_is_real(const sl_space *s)
+{
+    for (int i = 0; i < s->count; i++)
+        if (sl_dtype_is_complex(s->layouts[i].dtype))
+            return 0;
+    return 1;
+}
 
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out)
 {
     if (!a || !out)
         return SL_ERR_NULL;
-    if (cimag(alpha) != 0 && !sl_dtype_is_complex(a->model.dtype))
-        return sl_fail(a->ctx, SL_ERR_DTYPE, "sl_op_scale: complex alpha for a %s operator",
-                       sl_dtype_name(a->model.dtype));
-    pair_state *s = NULL;
-    sl_status st = new_state(a->ctx, a, NULL, &s);
-    if (st != SL_OK)
-        return st;
-    s->alpha = alpha;
-    return finish(a->ctx, &scale_vt, &a->model, &a->data, s, out);
+    if (cimag(alpha) != 0 && (space_is_real(&a->model) || space_is_real(&a->data)))
+        return sl_fail(a->ctx, SL_ERR_DTYPE, "sl_op_scale: complex alpha for %s, which has a "
+                       "real (%s) side", a->vt->name, sl_dtype_name(sl_op_model_layout(a)->dtype));
+    algebra_state proto = plain;
+    proto.alpha = alpha;
+    return make(&scale_vt, a, NULL, &a->model, &a->data, NULL, NULL, proto, out);
 }
 
-/* --- sum: (A + B) x = A x + B x --- */
-static sl_status sum_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+/* --- sum: (A + B) x = A x + B x; scratch 0 holds B x, scratch 1 B^H y --- */
+static sl_status sum_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)
 {
-    pair_state *s = op->state;
-    sl_darray *tmp = adjoint ? s->tmp_adjoint : s->tmp_forward;
-    sl_status st = s->a->vt->apply(s->a, adjoint, in, out);
+    const algebra_state *s = op->state;
+    sl_stacked *tmp = s->scratch[adjoint];
+    sl_status st = sl_op_apply(s->a, adjoint, in, out);
     if (st == SL_OK)
-        st = s->b->vt->apply(s->b, adjoint, in, tmp);
-    return st == SL_OK ? sl_darray_axpy(1.0, tmp, out) : st;
+        st = sl_op_apply(s->b, adjoint, in, tmp);
+    return st == SL_OK ? sl_stacked_axpy(1.0, tmp, out) : st;
 }
 
-static const sl_op_vtable sum_vt = {"Sum", sum_apply, pair_destroy};
+static const sl_op_vtable sum_vt = {
+    .name = "Sum",
+    .destroy = algebra_destroy,
+    .apply_stacked = sum_apply,
+};
 
 sl_status sl_op_sum(const sl_op *a, const sl_op *b, sl_op **out)
 {
     if (!a || !b || !out)
         return SL_ERR_NULL;
     sl_context *ctx = a->ctx;
-    if (!sl_layout_equal(&a->model, &b->model, ctx->size) ||
-        !sl_layout_equal(&a->data, &b->data, ctx->size))
+    if (!sl_space_equal(&a->model, &b->model, ctx->size) ||
+        !sl_space_equal(&a->data, &b->data, ctx->size))
         return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_sum: %s and %s have different model or data "
                        "layouts", a->vt->name, b->vt->name);
-    pair_state *s = NULL;
-    sl_status st = new_state(ctx, a, b, &s);
-    if (st == SL_OK)
-        st = sl_layout_create(ctx, &a->data, &s->tmp_forward);
-    if (st == SL_OK)
-        st = sl_layout_create(ctx, &a->model, &s->tmp_adjoint);
-    if (st != SL_OK) {
-        if (s)
-            pair_destroy(&(sl_op){.state = s});
-        return st;
-    }
-    return finish(ctx, &sum_vt, &a->model, &a->data, s, out);
+    return make(&sum_vt, a, b, &a->model, &a->data, &a->data, &a->model, plain, out);
 }
 
-/* --- product: (A B) x = A (B x); (A B)^H y = B^H (A^H y) --- */
-static sl_status product_apply(const sl_op *op, int adjoint, const sl_darray *in,
-                               sl_darray *out)
+/* --- product: (A B) x = A (B x); (A B)^H y = B^H (A^H y); scratch 0 is B's data --- */
+static sl_status product_apply(const sl_op *op, int adjoint, const sl_stacked *in,
+                               sl_stacked *out)
 {
-    pair_state *s = op->state;
+    const algebra_state *s = op->state;
     const sl_op *first = adjoint ? s->a : s->b, *second = adjoint ? s->b : s->a;
-    sl_status st = first->vt->apply(first, adjoint, in, s->tmp_forward);
-    return st == SL_OK ? second->vt->apply(second, adjoint, s->tmp_forward, out) : st;
+    sl_status st = sl_op_apply(first, adjoint, in, s->scratch[0]);
+    return st == SL_OK ? sl_op_apply(second, adjoint, s->scratch[0], out) : st;
 }
 
-static const sl_op_vtable product_vt = {"Product", product_apply, pair_destroy};
+static const sl_op_vtable product_vt = {
+    .name = "Product",
+    .destroy = algebra_destroy,
+    .apply_stacked = product_apply,
+};
 
 sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out)
 {
     if (!a || !b || !out)
         return SL_ERR_NULL;
     sl_context *ctx = a->ctx;
-    if (!sl_layout_equal(&a->model, &b->data, ctx->size))
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_product: the model of %s (%zu elements) is "
-                       "not laid out like the data of %s (%zu elements)", a->vt->name,
-                       sl_layout_count(&a->model), b->vt->name, sl_layout_count(&b->data));
-    pair_state *s = NULL;
-    sl_status st = new_state(ctx, a, b, &s);
-    if (st == SL_OK)
-        st = sl_layout_create(ctx, &b->data, &s->tmp_forward);
-    if (st != SL_OK) {
-        if (s)
-            pair_destroy(&(sl_op){.state = s});
-        return st;
-    }
-    return finish(ctx, &product_vt, &b->model, &a->data, s, out);
+    if (!sl_space_equal(&a->model, &b->data, ctx->size))
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_product: the model of %s (%zu elements in %d "
+                       "components) is not laid out like the data of %s (%zu elements in %d)",
+                       a->vt->name, sl_space_count(&a->model), a->model.count, b->vt->name,
+                       sl_space_count(&b->data), b->data.count);
+    return make(&product_vt, a, b, &b->model, &a->data, &b->data, NULL, plain, out);
 }
 
-/* --- conjugate and transpose: conj(A) x = conj(A conj(x)); A^T = conj(A)^H --- */
-typedef struct conj_state {
-    const sl_op *a;
-    int transpose;
-    sl_darray *tmp_model, *tmp_data; /* conj of the input, per input layout of A */
-} conj_state;
-
-static sl_status conj_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+/* --- conjugate and transpose: conj(A) x = conj(A conj(x)); A^T = conj(A)^H.
+ * Scratch 0 holds conj of A's model-side input, scratch 1 of its data-side input. --- */
+static sl_status conj_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)
 {
-    conj_state *s = op->state;
+    const algebra_state *s = op->state;
     int base_adjoint = s->transpose ? !adjoint : adjoint;
-    sl_darray *tmp = base_adjoint ? s->tmp_data : s->tmp_model;
-    sl_status st = sl_darray_conj(in, tmp);
+    sl_stacked *tmp = s->scratch[base_adjoint];
+    sl_status st = sl_stacked_conj(in, tmp);
     if (st == SL_OK)
-        st = s->a->vt->apply(s->a, base_adjoint, tmp, out);
-    return st == SL_OK ? sl_darray_conj(out, out) : st;
+        st = sl_op_apply(s->a, base_adjoint, tmp, out);
+    return st == SL_OK ? sl_stacked_conj(out, out) : st;
 }
 
-static void conj_destroy(sl_op *op)
-{
-    conj_state *s = op->state;
-    sl_darray_destroy(s->tmp_model);
-    sl_darray_destroy(s->tmp_data);
-    free(s);
-}
-
-static const sl_op_vtable conj_vt = {"Conj", conj_apply, conj_destroy};
-static const sl_op_vtable transpose_vt = {"Transpose", conj_apply, conj_destroy};
+static const sl_op_vtable conj_vt = {
+    .name = "Conj",
+    .destroy = algebra_destroy,
+    .apply_stacked = conj_apply,
+};
+static const sl_op_vtable transpose_vt = {
+    .name = "Transpose",
+    .destroy = algebra_destroy,
+    .apply_stacked = conj_apply,
+};
 
 static sl_status conj_like(const sl_op *a, int transpose, sl_op **out)
 {
     if (!a || !out)
         return SL_ERR_NULL;
-    conj_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return sl_fail(a->ctx, SL_ERR_NOMEM, "operator algebra: out of memory");
-    s->a = a;
-    s->transpose = transpose;
-    sl_status st = sl_layout_create(a->ctx, &a->model, &s->tmp_model);
-    if (st == SL_OK)
-        st = sl_layout_create(a->ctx, &a->data, &s->tmp_data);
-    if (st == SL_OK)
-        st = transpose ? sl_op_new(a->ctx, &transpose_vt, &a->data, &a->model, s, out)
-                       : sl_op_new(a->ctx, &conj_vt, &a->model, &a->data, s, out);
-    if (st != SL_OK)
-        conj_destroy(&(sl_op){.state = s});
-    return st;
+    algebra_state proto = plain;
+    proto.transpose = transpose;
+    return transpose ? make(&transpose_vt, a, NULL, &a->data, &a->model, &a->model, &a->data,
+                            proto, out)
+                     : make(&conj_vt, a, NULL, &a->model, &a->data, &a->model, &a->data, proto,
+                            out);
 }
 
 sl_status sl_op_conj(const sl_op *a, sl_op **out)
@@ -214,37 +209,28 @@ sl_status sl_op_transpose(const sl_op *a, sl_op **out)
     return conj_like(a, 1, out);
 }
 
-/* --- integer power of a square operator: A^p x applies A p times (p = 0: identity) --- */
-typedef struct power_state {
-    const sl_op *a;
-    int p;
-    sl_darray *tmp[2]; /* ping-pong between applications */
-} power_state;
-
-static sl_status power_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+/* --- integer power of a square operator: A^p x applies A p times (p = 0: identity);
+ * the two scratch vectors ping-pong between applications --- */
+static sl_status power_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)
 {
-    power_state *s = op->state;
+    const algebra_state *s = op->state;
     if (s->p == 0)
-        return sl_darray_copy(in, out);
-    const sl_darray *src = in;
+        return sl_stacked_copy(in, out);
+    const sl_stacked *src = in;
     sl_status st = SL_OK;
     for (int i = 0; i < s->p && st == SL_OK; i++) {
-        sl_darray *dst = i == s->p - 1 ? out : s->tmp[i % 2];
-        st = s->a->vt->apply(s->a, adjoint, src, dst);
+        sl_stacked *dst = i == s->p - 1 ? out : s->scratch[i % 2];
+        st = sl_op_apply(s->a, adjoint, src, dst);
         src = dst;
     }
     return st;
 }
 
-static void power_destroy(sl_op *op)
-{
-    power_state *s = op->state;
-    sl_darray_destroy(s->tmp[0]);
-    sl_darray_destroy(s->tmp[1]);
-    free(s);
-}
-
-static const sl_op_vtable power_vt = {"Power", power_apply, power_destroy};
+static const sl_op_vtable power_vt = {
+    .name = "Power",
+    .destroy = algebra_destroy,
+    .apply_stacked = power_apply,
+};
 
 sl_status sl_op_power(const sl_op *a, int p, sl_op **out)
 {
@@ -253,20 +239,10 @@ sl_status sl_op_power(const sl_op *a, int p, sl_op **out)
     sl_context *ctx = a->ctx;
     if (p < 0)
         return sl_fail(ctx, SL_ERR_ARG, "sl_op_power: p=%d is negative", p);
-    if (!sl_layout_equal(&a->model, &a->data, ctx->size))
+    if (!sl_space_equal(&a->model, &a->data, ctx->size))
         return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_power: %s is not square (model and data "
                        "layouts differ)", a->vt->name);
-    power_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return sl_fail(ctx, SL_ERR_NOMEM, "operator algebra: out of memory");
-    s->a = a;
-    s->p = p;
-    sl_status st = sl_layout_create(ctx, &a->model, &s->tmp[0]);
-    if (st == SL_OK)
-        st = sl_layout_create(ctx, &a->model, &s->tmp[1]);
-    if (st == SL_OK)
-        st = sl_op_new(ctx, &power_vt, &a->model, &a->data, s, out);
-    if (st != SL_OK)
-        power_destroy(&(sl_op){.state = s});
-    return st;
+    algebra_state proto = plain;
+    proto.p = p;
+    return make(&power_vt, a, NULL, &a->model, &a->data, &a->model, &a->model, proto, out);
 }

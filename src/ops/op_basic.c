@@ -11,7 +11,11 @@ static sl_status identity_apply(const sl_op *op, int adjoint, const sl_darray *i
     return sl_darray_copy(in, out);
 }
 
-static const sl_op_vtable identity_vt = {"Identity", identity_apply, NULL};
+static const sl_op_vtable identity_vt = {
+    .name = "Identity",
+    .apply = identity_apply,
+    .destroy = NULL,
+};
 
 sl_status sl_op_identity(const sl_darray *like, sl_op **out)
 {
@@ -33,7 +37,11 @@ static sl_status diagonal_apply(const sl_op *op, int adjoint, const sl_darray *i
     return adjoint ? sl_darray_conj_multiply(d, in, out) : sl_darray_multiply(d, in, out);
 }
 
-static const sl_op_vtable diagonal_vt = {"Diagonal", diagonal_apply, NULL};
+static const sl_op_vtable diagonal_vt = {
+    .name = "Diagonal",
+    .apply = diagonal_apply,
+    .destroy = NULL,
+};
 
 sl_status sl_op_diagonal(const sl_darray *d, sl_op **out)
 {

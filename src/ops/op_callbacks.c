@@ -38,7 +38,8 @@ static struct starpu_codelet callback_cl = {
 
 static int summed(const sl_op *op, int adjoint)
 {
-    const sl_layout *in = adjoint ? &op->data : &op->model, *out = adjoint ? &op->model : &op->data;
+    const sl_layout *in = adjoint ? sl_op_data_layout(op) : sl_op_model_layout(op);
+    const sl_layout *out = adjoint ? sl_op_model_layout(op) : sl_op_data_layout(op);
     return in->partition == SL_SCATTER && out->partition != SL_SCATTER;
 }
 
@@ -91,7 +92,11 @@ static void callback_destroy(sl_op *op)
     free(s);
 }
 
-static const sl_op_vtable callback_vt = {"UserOperator", callback_apply, callback_destroy};
+static const sl_op_vtable callback_vt = {
+    .name = "UserOperator",
+    .apply = callback_apply,
+    .destroy = callback_destroy,
+};
 
 sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *data_like,
                                sl_local_apply_fn fn, void *user, sl_op **out)

@@ -38,7 +38,11 @@ static void codelet_destroy(sl_op *op)
     free(s);
 }
 
-static const sl_op_vtable codelet_vt = {"UserCodeletOperator", codelet_apply, codelet_destroy};
+static const sl_op_vtable codelet_vt = {
+    .name = "UserCodeletOperator",
+    .apply = codelet_apply,
+    .destroy = codelet_destroy,
+};
 
 static int same_tiles(const sl_darray *a, const sl_darray *b)
 {

@@ -85,31 +85,18 @@ sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *
     return SL_OK;
 }
 
-static sl_status layout_clone(const sl_layout *src, sl_layout *dst, int nranks)
-{
-    *dst = *src;
-    dst->local_sizes = malloc((size_t)nranks * sizeof(size_t));
-    dst->mask = src->mask ? malloc((size_t)nranks * sizeof(int)) : NULL;
-    if (!dst->local_sizes || (src->mask && !dst->mask)) {
-        sl_layout_free(dst);
-        return SL_ERR_NOMEM;
-    }
-    memcpy(dst->local_sizes, src->local_sizes, (size_t)nranks * sizeof(size_t));
-    if (src->mask)
-        memcpy(dst->mask, src->mask, (size_t)nranks * sizeof(int));
-    return SL_OK;
-}
-
-sl_status sl_op_new(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *model,
-                    const sl_layout *data, void *state, sl_op **out)
+sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_space *model,
+                           const sl_space *data, void *state, sl_op **out)
 {
     sl_op *op = calloc(1, sizeof *op);
-    if (!op || layout_clone(model, &op->model, ctx->size) != SL_OK ||
-        layout_clone(data, &op->data, ctx->size) != SL_OK) {
-        if (op) {
-            sl_layout_free(&op->model);
-            free(op);
-        }
+    if (!op)
+        return sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", vt->name);
+    sl_status st = sl_space_clone(ctx, model, &op->model);
+    if (st == SL_OK)
+        st = sl_space_clone(ctx, data, &op->data);
+    if (st != SL_OK) {
+        sl_space_free(&op->model);
+        free(op);
         return sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", vt->name);
     }
     op->ctx = ctx;
@@ -119,52 +106,143 @@ sl_status sl_op_new(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *mo
     return SL_OK;
 }
 
-static sl_status apply_checked(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+sl_status sl_op_new(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *model,
+                    const sl_layout *data, void *state, sl_op **out)
+{
+    sl_space m = {0}, d = {0};
+    sl_status st = sl_space_single(ctx, model, &m);
+    if (st == SL_OK)
+        st = sl_space_single(ctx, data, &d);
+    if (st == SL_OK)
+        st = sl_op_new_spaces(ctx, vt, &m, &d, state, out);
+    sl_space_free(&m);
+    sl_space_free(&d);
+    return st;
+}
+
+sl_status sl_op_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)
+{
+    if (op->vt->apply_stacked)
+        return op->vt->apply_stacked(op, adjoint, in, out);
+    return op->vt->apply(op, adjoint, in->arrays[0], out->arrays[0]);
+}
+
+/* An operator writing into an array it reads would read half-updated input. */
+static int shares_an_array(const sl_stacked *a, const sl_stacked *b)
+{
+    for (int i = 0; i < a->count; i++)
+        for (int j = 0; j < b->count; j++)
+            if (a->arrays[i] == b->arrays[j])
+                return 1;
+    return 0;
+}
+
+static sl_status apply_checked(const sl_op *op, int adjoint, const sl_stacked *in,
+                               sl_stacked *out, const char *what)
+{
+    const sl_space *sin = adjoint ? &op->data : &op->model;
+    const sl_space *sout = adjoint ? &op->model : &op->data;
+    sl_status st = sl_space_check(op->ctx, sin, in, what);
+    if (st == SL_OK)
+        st = sl_space_check(op->ctx, sout, out, what);
+    if (st == SL_OK && shares_an_array(in, out))
+        st = sl_fail(op->ctx, SL_ERR_ARG, "%s (%s): input and output must be different "
+                     "arrays", what, op->vt->name);
+    return st == SL_OK ? sl_op_apply(op, adjoint, in, out) : st;
+}
+
+/* The plain entry points take single arrays, so they need plain spaces. */
+static sl_status need_plain(const sl_op *op, const char *what, const char *instead)
+{
+    if (!op->model.stacked && !op->data.stacked)
+        return SL_OK;
+    return sl_fail(op->ctx, SL_ERR_ARG, "%s: %s has a stacked %s space; use %s", what,
+                   op->vt->name, op->model.stacked ? "model" : "data", instead);
+}
+
+static sl_status apply_plain(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
 {
     if (!op || !in || !out)
         return SL_ERR_NULL;
-    const sl_layout *lin = adjoint ? &op->data : &op->model;
-    const sl_layout *lout = adjoint ? &op->model : &op->data;
     const char *what = adjoint ? "sl_op_rmatvec" : "sl_op_matvec";
-    sl_status st = sl_layout_check(op->ctx, lin, in, what);
-    if (st == SL_OK)
-        st = sl_layout_check(op->ctx, lout, out, what);
-    if (st == SL_OK && (const sl_darray *)out == in)
-        st = sl_fail(op->ctx, SL_ERR_ARG, "%s (%s): input and output must be different "
-                     "arrays", what, op->vt->name);
-    return st == SL_OK ? op->vt->apply(op, adjoint, in, out) : st;
+    sl_status st = need_plain(op, what, adjoint ? "sl_op_rmatvec_stacked"
+                                                : "sl_op_matvec_stacked");
+    if (st != SL_OK)
+        return st;
+    sl_darray *in_slot = (sl_darray *)in, *out_slot = out;
+    sl_stacked vin = sl_stacked_single(&in_slot), vout = sl_stacked_single(&out_slot);
+    return apply_checked(op, adjoint, &vin, &vout, what);
 }
 
 sl_status sl_op_matvec(const sl_op *op, const sl_darray *x, sl_darray *y)
 {
-    return apply_checked(op, 0, x, y);
+    return apply_plain(op, 0, x, y);
 }
 
 sl_status sl_op_rmatvec(const sl_op *op, const sl_darray *y, sl_darray *x)
 {
-    return apply_checked(op, 1, y, x);
+    return apply_plain(op, 1, y, x);
+}
+
+sl_status sl_op_matvec_stacked(const sl_op *op, const sl_stacked *x, sl_stacked *y)
+{
+    if (!op || !x || !y)
+        return SL_ERR_NULL;
+    return apply_checked(op, 0, x, y, "sl_op_matvec_stacked");
+}
+
+sl_status sl_op_rmatvec_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x)
+{
+    if (!op || !x || !y)
+        return SL_ERR_NULL;
+    return apply_checked(op, 1, y, x, "sl_op_rmatvec_stacked");
 }
 
 sl_status sl_op_create_model(const sl_op *op, sl_darray **x)
 {
     if (!op || !x)
         return SL_ERR_NULL;
-    return sl_layout_create(op->ctx, &op->model, x);
+    sl_status st = need_plain(op, "sl_op_create_model", "sl_op_create_model_stacked");
+    return st == SL_OK ? sl_layout_create(op->ctx, sl_op_model_layout(op), x) : st;
 }
 
 sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
 {
     if (!op || !y)
         return SL_ERR_NULL;
-    return sl_layout_create(op->ctx, &op->data, y);
+    sl_status st = need_plain(op, "sl_op_create_data", "sl_op_create_data_stacked");
+    return st == SL_OK ? sl_layout_create(op->ctx, sl_op_data_layout(op), y) : st;
+}
+
+sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x)
+{
+    if (!op || !x)
+        return SL_ERR_NULL;
+    return sl_space_create(op->ctx, &op->model, x);
+}
+
+sl_status sl_op_create_data_stacked(const sl_op *op, sl_stacked **y)
+{
+    if (!op || !y)
+        return SL_ERR_NULL;
+    return sl_space_create(op->ctx, &op->data, y);
+}
+
+sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacked)
+{
+    if (!op || !model_stacked || !data_stacked)
+        return SL_ERR_NULL;
+    *model_stacked = op->model.stacked;
+    *data_stacked = op->data.stacked;
+    return SL_OK;
 }
 
 sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model)
 {
     if (!op || !n_data || !n_model)
         return SL_ERR_NULL;
-    *n_data = sl_layout_count(&op->data);
-    *n_model = sl_layout_count(&op->model);
+    *n_data = sl_space_count(&op->data);
+    *n_model = sl_space_count(&op->model);
     return SL_OK;
 }
 
@@ -172,7 +250,7 @@ sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype)
 {
     if (!op || !dtype)
         return SL_ERR_NULL;
-    *dtype = op->model.dtype;
+    *dtype = sl_op_model_layout(op)->dtype;
     return SL_OK;
 }
 
@@ -182,8 +260,8 @@ sl_status sl_op_destroy(sl_op *op)
         return SL_OK;
     if (op->vt->destroy)
         op->vt->destroy(op);
-    sl_layout_free(&op->model);
-    sl_layout_free(&op->data);
+    sl_space_free(&op->model);
+    sl_space_free(&op->data);
     free(op);
     return SL_OK;
 }

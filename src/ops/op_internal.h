@@ -4,6 +4,7 @@
 
 #include <starlops/op.h>
 #include "darray/darray_internal.h"
+#include "darray/stacked_internal.h"
 
 /* Everything sl_darray_create needs to make an array of this layout. */
 typedef struct sl_layout {
@@ -16,19 +17,43 @@ typedef struct sl_layout {
     int *mask;           /* owned, or NULL */
 } sl_layout;
 
+/* An operator's model or data space: one layout per component. A plain space (an sl_darray)
+ * has count 1 and stacked 0; a stacked space (an sl_stacked) has stacked 1 and its leaves'
+ * layouts, flattened. */
+typedef struct sl_space {
+    int count;
+    int stacked;
+    sl_layout *layouts; /* count entries (owned) */
+} sl_space;
+
 typedef struct sl_op_vtable {
     const char *name;
-    /* in has the model layout (adjoint: data layout); out the other one. Only submits. */
+    /* Plain operators: in has the model layout (adjoint: data layout); out the other one.
+     * Only submits. */
     sl_status (*apply)(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out);
     void (*destroy)(sl_op *op);
+    /* Operators written on stacks (stacked spaces, or generic like the algebra): used instead
+     * of apply when set. Plain spaces arrive as stacks of one. */
+    sl_status (*apply_stacked)(const sl_op *op, int adjoint, const sl_stacked *in,
+                               sl_stacked *out);
 } sl_op_vtable;
 
 struct sl_op {
     sl_context *ctx;
     const sl_op_vtable *vt;
-    sl_layout model, data;
+    sl_space model, data;
     void *state;
 };
+
+/* The single layout of a plain space (the first component of a stacked one). */
+static inline const sl_layout *sl_op_model_layout(const sl_op *op)
+{
+    return &op->model.layouts[0];
+}
+static inline const sl_layout *sl_op_data_layout(const sl_op *op)
+{
+    return &op->data.layouts[0];
+}
 
 /* Layout helpers. */
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l);
@@ -40,8 +65,28 @@ sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *
 size_t sl_layout_count(const sl_layout *l);
 int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks);
 
+/* Spaces (src/ops/space.c). */
+sl_status sl_space_single(sl_context *ctx, const sl_layout *l, sl_space *out);
+sl_status sl_space_clone(sl_context *ctx, const sl_space *src, sl_space *out);
+/* The stacked space of the parts' components, in order (nested stacks flatten). */
+sl_status sl_space_concat(sl_context *ctx, int n, const sl_space *const *parts, sl_space *out);
+void sl_space_free(sl_space *s);
+int sl_space_equal(const sl_space *a, const sl_space *b, int nranks);
+size_t sl_space_count(const sl_space *s);
+/* SL_OK if v has the space's components and layouts (else a message prefixed by what). */
+sl_status sl_space_check(sl_context *ctx, const sl_space *s, const sl_stacked *v,
+                         const char *what);
+/* New zero vector of the space, as a stack owning its arrays (collective). */
+sl_status sl_space_create(sl_context *ctx, const sl_space *s, sl_stacked **out);
+
 /* A new operator with the given layouts (copied) and state (owned through vt->destroy). */
 sl_status sl_op_new(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *model,
                     const sl_layout *data, void *state, sl_op **out);
+/* The same with spaces (copied). On failure the state is not destroyed. */
+sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_space *model,
+                           const sl_space *data, void *state, sl_op **out);
+/* Applies op (or its adjoint) without checking the arguments: what composite operators call
+ * on their operands, whose spaces they checked when they were made. */
+sl_status sl_op_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out);
 
 #endif

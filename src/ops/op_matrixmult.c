@@ -96,7 +96,7 @@ static void mm_destroy(sl_op *op)
     mm_free(op->state);
 }
 
-static const sl_op_vtable mm_vt = {"MatrixMult", mm_apply, mm_destroy};
+static const sl_op_vtable mm_vt = {.name = "MatrixMult", .apply = mm_apply, .destroy = mm_destroy};
 
 /* Copies this rank's rows and registers them in the data's row tiles. */
 static sl_status mm_state_create(sl_context *ctx, const sl_darray *data, sl_dtype dtype,

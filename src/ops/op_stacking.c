@@ -72,9 +72,11 @@ static void stack_destroy(sl_op *op)
     free(s);
 }
 
-static const sl_op_vtable stack_vt[3] = {{"BlockDiag", stack_forward, stack_destroy},
-                                         {"VStack", stack_forward, stack_destroy},
-                                         {"HStack", stack_forward, stack_destroy}};
+static const sl_op_vtable stack_vt[3] = {
+    {.name = "BlockDiag", .apply = stack_forward, .destroy = stack_destroy},
+    {.name = "VStack", .apply = stack_forward, .destroy = stack_destroy},
+    {.name = "HStack", .apply = stack_forward, .destroy = stack_destroy},
+};
 
 /* Validates the list and sums this rank's rows and columns. */
 static sl_status local_sizes(sl_context *ctx, const char *what, int nops, const sl_local_op *ops,
@@ -193,7 +195,7 @@ static sl_status build(sl_context *ctx, stack_kind kind, sl_dtype dtype, int nop
         st = sl_op_from_callbacks(model, data, stack_apply, s, &s->inner);
     }
     if (st == SL_OK)
-        st = sl_op_new(ctx, &stack_vt[kind], &s->inner->model, &s->inner->data, s, out);
+        st = sl_op_new_spaces(ctx, &stack_vt[kind], &s->inner->model, &s->inner->data, s, out);
     if (st != SL_OK && s) {
         sl_op_destroy(s->inner);
         free(s->ops);

@@ -4,52 +4,53 @@
 
 #include "solvers/solver_common.h"
 
-sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
-                sl_solve_result *result)
+static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                    const sl_solver_opts *opts, sl_solve_result *result)
 {
     sl_solver_opts o;
-    sl_status st = sl_solver_check("sl_cg", op, y, x, opts, &o, result);
+    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
     if (st != SL_OK)
         return st;
-    if (!sl_layout_equal(&op->model, &op->data, op->ctx->size))
-        return sl_fail(op->ctx, SL_ERR_SHAPE, "sl_cg: %s is not square (model and data layouts "
-                       "differ)", op->vt->name);
+    if (!sl_space_equal(&op->model, &op->data, op->ctx->size))
+        return sl_fail(op->ctx, SL_ERR_SHAPE, "%s: %s is not square (model and data layouts "
+                       "differ)", name, op->vt->name);
     sl_context *ctx = op->ctx;
-    sl_darray *r = NULL, *d = NULL, *ad = NULL;
+    sl_stacked *r = NULL, *d = NULL, *ad = NULL;
     sl_scalar *kold = NULL;
     sl_history hist = {0};
-    st = sl_op_create_data(op, &r);
-    if (st == SL_OK) st = sl_op_create_data(op, &d);
-    if (st == SL_OK) st = sl_op_create_data(op, &ad);
+    st = sl_op_create_data_stacked(op, &r);
+    if (st == SL_OK) st = sl_op_create_data_stacked(op, &d);
+    if (st == SL_OK) st = sl_op_create_data_stacked(op, &ad);
     if (st == SL_OK) st = sl_solver_start(&o, x);
-    if (st == SL_OK) st = sl_darray_copy(y, r);
-    if (st == SL_OK && o.x0) {
-        st = sl_op_matvec(op, x, ad);
-        if (st == SL_OK) st = sl_darray_axpy(-1.0, ad, r);
+    if (st == SL_OK) st = sl_stacked_copy(y, r);
+    if (st == SL_OK && o.x0_stacked) {
+        st = sl_op_apply(op, 0, x, ad);
+        if (st == SL_OK) st = sl_stacked_axpy(-1.0, ad, r);
     }
-    if (st == SL_OK) st = sl_darray_copy(r, d);
-    if (st == SL_OK) st = sl_darray_vdot(r, r, &kold);
+    if (st == SL_OK) st = sl_stacked_copy(r, d);
+    if (st == SL_OK) st = sl_stacked_vdot(r, r, &kold);
     result->istop = 2;
     if (st == SL_OK)
         st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, 0, r, kold, x, &hist, result);
     int it = 0;
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         sl_scalar *dad = NULL, *a = NULL, *knew = NULL, *b = NULL;
-        st = sl_op_matvec(op, d, ad);
-        if (st == SL_OK) st = sl_darray_vdot(d, ad, &dad);
+        st = sl_op_apply(op, 0, d, ad);
+        if (st == SL_OK) st = sl_stacked_vdot(d, ad, &dad);
         if (st == SL_OK) st = sl_scalar_ratio(ctx, kold, dad, NULL, 0, &a);
-        if (st == SL_OK) st = sl_darray_axpy_scalar(a, 1.0, d, x);
-        if (st == SL_OK) st = sl_darray_axpy_scalar(a, -1.0, ad, r);
-        if (st == SL_OK) st = sl_darray_vdot(r, r, &knew);
+        if (st == SL_OK) st = sl_stacked_axpy_scalar(a, 1.0, d, x);
+        if (st == SL_OK) st = sl_stacked_axpy_scalar(a, -1.0, ad, r);
+        if (st == SL_OK) st = sl_stacked_vdot(r, r, &knew);
         if (st == SL_OK) st = sl_scalar_ratio(ctx, knew, kold, NULL, 0, &b);
-        if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, r, b, 1.0, d);
+        if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, r, b, 1.0, d);
         sl_scalar_destroy(dad);
         sl_scalar_destroy(a);
         sl_scalar_destroy(b);
         sl_scalar_destroy(kold);
         kold = knew;
         if (st == SL_OK)
-            st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, it + 1, r, kold, x, &hist, result);
+            st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, it + 1, r, kold, x, &hist,
+                                         result);
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);
@@ -57,10 +58,22 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
     /* r1norm: the recursively updated residual y - A x */
     if (st == SL_OK) st = sl_solver_norms(r, x, 0.0, result);
     sl_scalar_destroy(kold);
-    sl_darray_destroy(r);
-    sl_darray_destroy(d);
-    sl_darray_destroy(ad);
+    sl_stacked_destroy(r);
+    sl_stacked_destroy(d);
+    sl_stacked_destroy(ad);
     return st;
+}
+
+sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                sl_solve_result *result)
+{
+    return sl_solver_run_plain("sl_cg", "sl_cg_stacked", cg, op, y, x, opts, result);
+}
+
+sl_status sl_cg_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                        const sl_solver_opts *opts, sl_solve_result *result)
+{
+    return cg("sl_cg_stacked", op, y, x, opts, result);
 }
 
 void sl_solve_result_free(sl_solve_result *result)

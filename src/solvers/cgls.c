@@ -7,53 +7,53 @@
 #include "solvers/solver_common.h"
 
 typedef struct cgls_vectors {
-    sl_darray *s, *r, *c, *q; /* residual (data), normal residual, direction (model), A c */
+    sl_stacked *s, *r, *c, *q; /* residual (data), normal residual, direction (model), A c */
 } cgls_vectors;
 
 static void free_vectors(cgls_vectors *v)
 {
-    sl_darray_destroy(v->s);
-    sl_darray_destroy(v->r);
-    sl_darray_destroy(v->c);
-    sl_darray_destroy(v->q);
+    sl_stacked_destroy(v->s);
+    sl_stacked_destroy(v->r);
+    sl_stacked_destroy(v->c);
+    sl_stacked_destroy(v->q);
 }
 
 /* r = A^H s - damp^2 x */
-static sl_status normal_residual(const sl_op *op, const cgls_vectors *v, const sl_darray *x,
+static sl_status normal_residual(const sl_op *op, const cgls_vectors *v, const sl_stacked *x,
                                  double damp)
 {
-    sl_status st = sl_op_rmatvec(op, v->s, v->r);
-    return st == SL_OK && damp != 0 ? sl_darray_axpy(-damp * damp, x, v->r) : st;
+    sl_status st = sl_op_apply(op, 1, v->s, v->r);
+    return st == SL_OK && damp != 0 ? sl_stacked_axpy(-damp * damp, x, v->r) : st;
 }
 
 /* ||v||^2 as a future (vdot of v with itself: real, non-negative) */
-static sl_status sq_norm(const sl_darray *v, sl_scalar **out)
+static sl_status sq_norm(const sl_stacked *v, sl_scalar **out)
 {
-    return sl_darray_vdot(v, v, out);
+    return sl_stacked_vdot(v, v, out);
 }
 
-static sl_status cgls_setup(const sl_op *op, const sl_darray *y, sl_darray *x, double damp,
+static sl_status cgls_setup(const sl_op *op, const sl_stacked *y, sl_stacked *x, double damp,
                             const sl_solver_opts *o, cgls_vectors *v, sl_scalar **kold)
 {
-    sl_status st = sl_op_create_data(op, &v->s);
-    if (st == SL_OK) st = sl_op_create_data(op, &v->q);
-    if (st == SL_OK) st = sl_op_create_model(op, &v->r);
-    if (st == SL_OK) st = sl_op_create_model(op, &v->c);
+    sl_status st = sl_op_create_data_stacked(op, &v->s);
+    if (st == SL_OK) st = sl_op_create_data_stacked(op, &v->q);
+    if (st == SL_OK) st = sl_op_create_model_stacked(op, &v->r);
+    if (st == SL_OK) st = sl_op_create_model_stacked(op, &v->c);
     if (st == SL_OK) st = sl_solver_start(o, x);
-    if (st == SL_OK) st = sl_darray_copy(y, v->s);
-    if (st == SL_OK && o->x0) { /* s = y - A x0, with q as scratch */
-        st = sl_op_matvec(op, x, v->q);
-        if (st == SL_OK) st = sl_darray_axpy(-1.0, v->q, v->s);
+    if (st == SL_OK) st = sl_stacked_copy(y, v->s);
+    if (st == SL_OK && o->x0_stacked) { /* s = y - A x0, with q as scratch */
+        st = sl_op_apply(op, 0, x, v->q);
+        if (st == SL_OK) st = sl_stacked_axpy(-1.0, v->q, v->s);
     }
     if (st == SL_OK) st = normal_residual(op, v, x, damp);
-    if (st == SL_OK) st = sl_darray_copy(v->r, v->c);
-    if (st == SL_OK) st = sl_op_matvec(op, v->c, v->q);
+    if (st == SL_OK) st = sl_stacked_copy(v->r, v->c);
+    if (st == SL_OK) st = sl_op_apply(op, 0, v->c, v->q);
     if (st == SL_OK) st = sq_norm(v->r, kold);
     return st;
 }
 
 /* One iteration; on success *kold is replaced by the new ||r||^2 future. */
-static sl_status cgls_step(const sl_op *op, sl_darray *x, double damp, cgls_vectors *v,
+static sl_status cgls_step(const sl_op *op, sl_stacked *x, double damp, cgls_vectors *v,
                            sl_scalar **kold)
 {
     sl_context *ctx = op->ctx;
@@ -61,13 +61,13 @@ static sl_status cgls_step(const sl_op *op, sl_darray *x, double damp, cgls_vect
     sl_status st = sq_norm(v->q, &qq);
     if (st == SL_OK && damp != 0) st = sq_norm(v->c, &cc);
     if (st == SL_OK) st = sl_scalar_ratio(ctx, *kold, qq, cc, damp * damp, &a);
-    if (st == SL_OK) st = sl_darray_axpy_scalar(a, 1.0, v->c, x);    /* x += a c */
-    if (st == SL_OK) st = sl_darray_axpy_scalar(a, -1.0, v->q, v->s); /* s -= a q */
+    if (st == SL_OK) st = sl_stacked_axpy_scalar(a, 1.0, v->c, x);    /* x += a c */
+    if (st == SL_OK) st = sl_stacked_axpy_scalar(a, -1.0, v->q, v->s); /* s -= a q */
     if (st == SL_OK) st = normal_residual(op, v, x, damp);
     if (st == SL_OK) st = sq_norm(v->r, &k);
     if (st == SL_OK) st = sl_scalar_ratio(ctx, k, *kold, NULL, 0, &b);
-    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, v->r, b, 1.0, v->c); /* c = r + b c */
-    if (st == SL_OK) st = sl_op_matvec(op, v->c, v->q);
+    if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, v->r, b, 1.0, v->c); /* c = r + b c */
+    if (st == SL_OK) st = sl_op_apply(op, 0, v->c, v->q);
     sl_scalar_destroy(qq);
     sl_scalar_destroy(cc);
     sl_scalar_destroy(a);
@@ -81,11 +81,11 @@ static sl_status cgls_step(const sl_op *op, sl_darray *x, double damp, cgls_vect
     return st;
 }
 
-sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
-                  sl_solve_result *result)
+static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                      const sl_solver_opts *opts, sl_solve_result *result)
 {
     sl_solver_opts o;
-    sl_status st = sl_solver_check("sl_cgls", op, y, x, opts, &o, result);
+    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
     if (st != SL_OK)
         return st;
     cgls_vectors v = {0};
@@ -94,13 +94,13 @@ sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     st = cgls_setup(op, y, x, o.damp, &o, &v, &kold);
     result->istop = 2;
     int it = 0;
+    const char *test = "||A^H r - d^2 x||^2";
     if (st == SL_OK)
-        st = sl_solver_iteration_end(op, "CGLS", "||A^H r - d^2 x||^2", &o, 0, v.s, kold, x, &hist,
-                                     result);
+        st = sl_solver_iteration_end(op, "CGLS", test, &o, 0, v.s, kold, x, &hist, result);
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         st = cgls_step(op, x, o.damp, &v, &kold);
         if (st == SL_OK)
-            st = sl_solver_iteration_end(op, "CGLS", "||A^H r - d^2 x||^2", &o, it + 1, v.s, kold, x, &hist,
+            st = sl_solver_iteration_end(op, "CGLS", test, &o, it + 1, v.s, kold, x, &hist,
                                          result);
     }
     result->iterations = it;
@@ -110,4 +110,16 @@ sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     sl_scalar_destroy(kold);
     free_vectors(&v);
     return st;
+}
+
+sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                  sl_solve_result *result)
+{
+    return sl_solver_run_plain("sl_cgls", "sl_cgls_stacked", cgls, op, y, x, opts, result);
+}
+
+sl_status sl_cgls_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                          const sl_solver_opts *opts, sl_solve_result *result)
+{
+    return cgls("sl_cgls_stacked", op, y, x, opts, result);
 }

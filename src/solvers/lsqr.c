@@ -11,19 +11,19 @@
 #include "solvers/solver_common.h"
 
 typedef struct lsqr_work {
-    sl_darray *u, *v, *w, *tmp_data, *tmp_model;
+    sl_stacked *u, *v, *w, *tmp_data, *tmp_model;
     double state[SL_LSQR_NSTATE];
     starpu_data_handle_t state_h;
     sl_scalar *alfa, *beta; /* current coefficients as futures */
 } lsqr_work;
 
 /* value = ||z||, inverse = 1/value (0 for a zero vector); z *= inverse. */
-static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_darray *z, int which, int initial,
+static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_stacked *z, int which, int initial,
                            sl_scalar **value)
 {
     sl_scalar *n2 = NULL, *inv = NULL;
     double zero[2] = {0, 0};
-    sl_status st = sl_darray_vdot(z, z, &n2);
+    sl_status st = sl_stacked_vdot(z, z, &n2);
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, value);
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &inv);
     sl_lsqr_stage_args a = {which, initial};
@@ -32,13 +32,13 @@ static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_darray *z, int whi
                            wk->state_h, STARPU_R, n2->handle, STARPU_W, (*value)->handle,
                            STARPU_W, inv->handle, 0) != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_norm");
-    if (st == SL_OK) st = sl_darray_scale_scalar(z, inv, 1.0);
+    if (st == SL_OK) st = sl_stacked_scale_scalar(z, inv, 1.0);
     sl_scalar_destroy(n2);
     sl_scalar_destroy(inv);
     return st;
 }
 
-static sl_status setup(const sl_op *op, const sl_darray *y, sl_darray *x,
+static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
                        const sl_solver_opts *o, lsqr_work *wk)
 {
     sl_context *ctx = op->ctx;
@@ -47,47 +47,47 @@ static sl_status setup(const sl_op *op, const sl_darray *y, sl_darray *x,
     wk->state[SL_LSQR_CS2] = -1;
     starpu_vector_data_register(&wk->state_h, STARPU_MAIN_RAM, (uintptr_t)wk->state,
                                 SL_LSQR_NSTATE, sizeof(double));
-    sl_status st = sl_op_create_data(op, &wk->u);
-    if (st == SL_OK) st = sl_op_create_data(op, &wk->tmp_data);
-    if (st == SL_OK) st = sl_op_create_model(op, &wk->v);
-    if (st == SL_OK) st = sl_op_create_model(op, &wk->w);
-    if (st == SL_OK) st = sl_op_create_model(op, &wk->tmp_model);
+    sl_status st = sl_op_create_data_stacked(op, &wk->u);
+    if (st == SL_OK) st = sl_op_create_data_stacked(op, &wk->tmp_data);
+    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->v);
+    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->w);
+    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->tmp_model);
     if (st == SL_OK) st = sl_solver_start(o, x);
-    if (st == SL_OK) st = sl_darray_copy(y, wk->u);
-    if (st == SL_OK && o->x0) {
-        st = sl_op_matvec(op, x, wk->tmp_data);
-        if (st == SL_OK) st = sl_darray_axpy(-1.0, wk->tmp_data, wk->u);
+    if (st == SL_OK) st = sl_stacked_copy(y, wk->u);
+    if (st == SL_OK && o->x0_stacked) {
+        st = sl_op_apply(op, 0, x, wk->tmp_data);
+        if (st == SL_OK) st = sl_stacked_axpy(-1.0, wk->tmp_data, wk->u);
     }
     if (st == SL_OK) st = normalise(ctx, wk, wk->u, SL_LSQR_BETA, 1, &wk->beta);
-    if (st == SL_OK) st = sl_op_rmatvec(op, wk->u, wk->v);
+    if (st == SL_OK) st = sl_op_apply(op, 1, wk->u, wk->v);
     if (st == SL_OK) st = normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 1, &wk->alfa);
-    if (st == SL_OK) st = sl_darray_copy(wk->v, wk->w);
+    if (st == SL_OK) st = sl_stacked_copy(wk->v, wk->w);
     return st;
 }
 
-static sl_status iterate(const sl_op *op, sl_darray *x, lsqr_work *wk)
+static sl_status iterate(const sl_op *op, sl_stacked *x, lsqr_work *wk)
 {
     sl_context *ctx = op->ctx;
     sl_scalar *beta = NULL, *alfa = NULL, *ww = NULL, *t1 = NULL, *t2 = NULL;
     double zero[2] = {0, 0};
     /* u = A v - alfa u, beta = ||u||, u /= beta */
-    sl_status st = sl_op_matvec(op, wk->v, wk->tmp_data);
-    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->tmp_data, wk->alfa, -1.0, wk->u);
+    sl_status st = sl_op_apply(op, 0, wk->v, wk->tmp_data);
+    if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, wk->tmp_data, wk->alfa, -1.0, wk->u);
     if (st == SL_OK) st = normalise(ctx, wk, wk->u, SL_LSQR_BETA, 0, &beta);
     /* v = A^H u - beta v, alfa = ||v||, v /= alfa */
-    if (st == SL_OK) st = sl_op_rmatvec(op, wk->u, wk->tmp_model);
-    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->tmp_model, beta, -1.0, wk->v);
+    if (st == SL_OK) st = sl_op_apply(op, 1, wk->u, wk->tmp_model);
+    if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, wk->tmp_model, beta, -1.0, wk->v);
     if (st == SL_OK) st = normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 0, &alfa);
     /* rotations, then x += t1 w and w = v + t2 w */
-    if (st == SL_OK) st = sl_darray_vdot(wk->w, wk->w, &ww);
+    if (st == SL_OK) st = sl_stacked_vdot(wk->w, wk->w, &ww);
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t1);
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t2);
     if (st == SL_OK &&
         starpu_task_insert(&sl_cl_lsqr_rotate, STARPU_RW, wk->state_h, STARPU_R, ww->handle,
                            STARPU_W, t1->handle, STARPU_W, t2->handle, 0) != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_rotate");
-    if (st == SL_OK) st = sl_darray_axpy_scalar(t1, 1.0, wk->w, x);
-    if (st == SL_OK) st = sl_darray_axpby_scalars(NULL, 1.0, wk->v, t2, 1.0, wk->w);
+    if (st == SL_OK) st = sl_stacked_axpy_scalar(t1, 1.0, wk->w, x);
+    if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, wk->v, t2, 1.0, wk->w);
     sl_scalar_destroy(ww);
     sl_scalar_destroy(t1);
     sl_scalar_destroy(t2);
@@ -131,13 +131,13 @@ static int stopping_test(const double *s, double bnorm, const sl_solver_opts *o,
     return istop;
 }
 
-sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
-                  sl_solve_result *result)
+static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                      const sl_solver_opts *opts, sl_solve_result *result)
 {
     sl_solver_opts o;
-    sl_status st = sl_solver_check("sl_lsqr", op, y, x, opts, &o, result);
+    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
     if (st == SL_OK && (o.atol < 0 || o.btol < 0 || o.conlim < 0))
-        st = sl_fail(op->ctx, SL_ERR_ARG, "sl_lsqr: atol=%g btol=%g conlim=%g must be >= 0",
+        st = sl_fail(op->ctx, SL_ERR_ARG, "%s: atol=%g btol=%g conlim=%g must be >= 0", name,
                      o.atol, o.btol, o.conlim);
     if (st != SL_OK)
         return st;
@@ -150,7 +150,7 @@ sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     sl_scalar *bn = NULL;
     st = setup(op, y, x, &o, wk);
     if (st == SL_OK && test)
-        st = sl_darray_norm(y, 2, &bn);
+        st = sl_stacked_norm(y, 2, &bn);
     if (st == SL_OK && test)
         st = sl_scalar_get_real(bn, &bnorm);
     if (st == SL_OK && (test || o.show)) {
@@ -180,10 +180,8 @@ sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
             if (istop)
                 result->istop = istop, done = 1;
         }
-        if (st == SL_OK && o.callback) {
-            st = sl_wait(ctx);
-            o.callback(it, x, o.callback_arg);
-        }
+        if (st == SL_OK)
+            st = sl_solver_notify(op, &o, it, x);
     }
     result->iterations = it;
     if (st == SL_OK)
@@ -193,12 +191,24 @@ sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_so
     sl_scalar_destroy(bn);
     sl_scalar_destroy(wk->alfa);
     sl_scalar_destroy(wk->beta);
-    sl_darray_destroy(wk->u);
-    sl_darray_destroy(wk->v);
-    sl_darray_destroy(wk->w);
-    sl_darray_destroy(wk->tmp_data);
-    sl_darray_destroy(wk->tmp_model);
+    sl_stacked_destroy(wk->u);
+    sl_stacked_destroy(wk->v);
+    sl_stacked_destroy(wk->w);
+    sl_stacked_destroy(wk->tmp_data);
+    sl_stacked_destroy(wk->tmp_model);
     starpu_data_unregister(wk->state_h);
     free(wk);
     return st;
+}
+
+sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                  sl_solve_result *result)
+{
+    return sl_solver_run_plain("sl_lsqr", "sl_lsqr_stacked", lsqr, op, y, x, opts, result);
+}
+
+sl_status sl_lsqr_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                          const sl_solver_opts *opts, sl_solve_result *result)
+{
+    return lsqr("sl_lsqr_stacked", op, y, x, opts, result);
 }
