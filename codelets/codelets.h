@@ -6,6 +6,7 @@
 
 #include <starpu.h>
 #include "cpu/kernels.h"
+#include "cpu/stencil_kernels.h"
 
 /* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
  * (-1: absent), ialpha / ibeta the indices of scalar handles that multiply alpha / beta (-1:
@@ -91,6 +92,36 @@ typedef struct sl_mm_args {
 } sl_mm_args;
 extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_copy,
     sl_cl_vec_zero;
+/* Stencils (derivatives, Laplacian, convolution): one task per output tile. Buffers: the output
+ * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of
+ * the same rows (R, matrix), then the pieces (R): neighbouring input tiles (matrix) or ghost
+ * slabs received from other ranks (vector). Terms after the first accumulate. */
+#define SL_STENCIL_MAX_TERMS 8
+typedef struct sl_stencil_term_args {
+    int stencil; /* index in the table */
+    sl_stencil_geometry geom;
+} sl_stencil_term_args;
+typedef struct sl_stencil_piece_args {
+    int is_vector;
+    size_t row0, nrows, pre_stride;
+} sl_stencil_piece_args;
+typedef struct sl_stencil_task_args {
+    int single, adjoint, nterms, npieces;
+    sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
+    sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
+} sl_stencil_task_args;
+extern struct starpu_codelet sl_cl_stencil;
+
+/* Packs rows [first, first + rows) of a rank's block (outer x local_rows x inner, bytes) into a
+ * slab (outer x rows x inner) for a ghost exchange. Buffers: the slab (W, vector of bytes), then
+ * the tiles holding those rows (R, matrix), in order. */
+typedef struct sl_pack_args {
+    size_t first, rows, outer, row_bytes, ld_bytes;
+    int ntiles;
+    size_t tile_row0[SL_STENCIL_MAX_PIECES], tile_nrows[SL_STENCIL_MAX_PIECES];
+} sl_pack_args;
+extern struct starpu_codelet sl_cl_pack_rows;
+
 /* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
 void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
 

@@ -9,6 +9,8 @@
 #include <starlops/darray.h>
 #include <starlops/stacked.h>
 #include <starlops/op.h>
+#include <starlops/derivatives.h>
+#include <starlops/convolve.h>
 #include <starlops/solvers.h>
 #include <starlops/io.h>
 

@@ -254,12 +254,26 @@ sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype)
     return SL_OK;
 }
 
+sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops)
+{
+    sl_op **all = realloc(op->owned, (size_t)(op->nowned + n) * sizeof *all);
+    if (!all)
+        return sl_fail(op->ctx, SL_ERR_NOMEM, "%s: out of memory", op->vt->name);
+    memcpy(all + op->nowned, ops, (size_t)n * sizeof *all);
+    op->owned = all;
+    op->nowned += n;
+    return SL_OK;
+}
+
 sl_status sl_op_destroy(sl_op *op)
 {
     if (!op)
         return SL_OK;
     if (op->vt->destroy)
         op->vt->destroy(op);
+    for (int i = 0; i < op->nowned; i++)
+        sl_op_destroy(op->owned[i]);
+    free(op->owned);
     sl_space_free(&op->model);
     sl_space_free(&op->data);
     free(op);

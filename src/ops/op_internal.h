@@ -43,6 +43,8 @@ struct sl_op {
     const sl_op_vtable *vt;
     sl_space model, data;
     void *state;
+    sl_op **owned; /* operands this operator destroys after itself (composite constructors) */
+    int nowned;
 };
 
 /* The single layout of a plain space (the first component of a stacked one). */
@@ -85,6 +87,10 @@ sl_status sl_op_new(sl_context *ctx, const sl_op_vtable *vt, const sl_layout *mo
 /* The same with spaces (copied). On failure the state is not destroyed. */
 sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_space *model,
                            const sl_space *data, void *state, sl_op **out);
+/* op takes ownership of n operators (destroyed after op's own state). On failure (out of
+ * memory) it owns nothing and the caller keeps them. */
+sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops);
+
 /* Applies op (or its adjoint) without checking the arguments: what composite operators call
  * on their operands, whose spaces they checked when they were made. */
 sl_status sl_op_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out);
