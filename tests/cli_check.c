@@ -17,6 +17,44 @@ static double val(size_t i, int part) { return sin(1.0 + 0.7 * (double)i + 1.3 *
 
 static int failures;
 
+/* A small volume for the stencil operators (nt x nx x ny, time first as in PyLops). */
+#define V0 6
+#define V1 7
+#define V2 8
+#define VN (V0 * V1 * V2)
+static const size_t vdims[3] = {V0, V1, V2};
+static const double wavelet[5] = {-0.1, 0.4, 1.0, 0.4, -0.1};
+
+/* y = line operator along `axis` of the volume: kind 1 centered first derivative with edge,
+ * 2 centered second derivative (zero end rows), 3 PyLops convolution with the wavelet. */
+static void along(int kind, int axis, double scale, const double *x, double *y)
+{
+    size_t n = vdims[axis], inner = 1, outer = 1;
+    for (int d = axis + 1; d < 3; d++) inner *= vdims[d];
+    for (int d = 0; d < axis; d++) outer *= vdims[d];
+    for (size_t o = 0; o < outer; o++)
+        for (size_t in = 0; in < inner; in++) {
+            const double *xl = x + o * n * inner + in;
+            double *yl = y + o * n * inner + in;
+            for (size_t i = 0; i < n; i++) {
+                double r = 0;
+                if (kind == 1)
+                    r = i == 0 ? xl[inner] - xl[0]
+                        : i == n - 1 ? xl[i * inner] - xl[(i - 1) * inner]
+                                     : 0.5 * (xl[(i + 1) * inner] - xl[(i - 1) * inner]);
+                else if (kind == 2)
+                    r = i == 0 || i == n - 1 ? 0
+                        : xl[(i + 1) * inner] - 2 * xl[i * inner] + xl[(i - 1) * inner];
+                else
+                    for (int k = 0; k < 5; k++) {
+                        long j = (long)i + 2 - k;
+                        if (j >= 0 && j < (long)n) r += wavelet[k] * xl[(size_t)j * inner];
+                    }
+                yl[i * inner] = scale * r;
+            }
+        }
+}
+
 static void gen(const char *dir)
 {
     char p[512];
@@ -35,6 +73,52 @@ static void gen(const char *dir)
     snprintf(p, sizeof p, "%s/y.npy", dir); sl_npy_write(NULL, p, SL_F64, 1, sy, y);
     snprintf(p, sizeof p, "%s/Az.npy", dir); sl_npy_write(NULL, p, SL_C128, 2, sa, az);
     snprintf(p, sizeof p, "%s/xz.npy", dir); sl_npy_write(NULL, p, SL_C128, 2, sxz, xz);
+    double v[VN];
+    size_t sw[1] = {5};
+    for (size_t i = 0; i < VN; i++) v[i] = val(i + 400, 0);
+    snprintf(p, sizeof p, "%s/vol.npy", dir); sl_npy_write(NULL, p, SL_F64, 3, vdims, v);
+    snprintf(p, sizeof p, "%s/wav.npy", dir); sl_npy_write(NULL, p, SL_F64, 1, sw, wavelet);
+}
+
+static double rel_err(const double *got, const double *want, size_t n)
+{
+    double e = 0, s = 1e-300;
+    for (size_t i = 0; i < n; i++) {
+        e = fmax(e, fabs(got[i] - want[i]));
+        s = fmax(s, fabs(want[i]));
+    }
+    return e / s;
+}
+
+static void *load(const char *dir, const char *name, size_t count);
+static void expect(const char *what, double err, double tol);
+
+/* laplacian --axes 0,1,2 --weights 1,2,3 --sampling 1,0.5,2; gradient --edge; poststack. */
+static void check_stencils(const char *dir)
+{
+    double *v = load(dir, "vol.npy", VN), *lap = load(dir, "lap.npy", VN);
+    double *grad = load(dir, "grad.npy", 3 * VN), *post = load(dir, "post.npy", VN);
+    double want[3 * VN], tmp[VN];
+    const double weights[3] = {1, 2, 3}, sampling[3] = {1, 0.5, 2};
+    memset(want, 0, sizeof want);
+    for (int a = 0; a < 3; a++) {
+        along(2, a, weights[a] / (sampling[a] * sampling[a]), v, tmp);
+        for (size_t i = 0; i < VN; i++) want[i] += tmp[i];
+    }
+    expect("apply laplacian (3 axes)", rel_err(lap, want, VN), 1e-13);
+    for (int a = 0; a < 3; a++) along(1, a, 1.0, v, want + a * VN);
+    expect("apply gradient --edge", rel_err(grad, want, 3 * VN), 1e-13);
+    double d[VN];
+    for (size_t i = 0; i < VN; i++) d[i] = 0;
+    along(1, 0, 1.0, v, d);
+    for (size_t o = 0; o < VN / V0; o++) /* edge off: zero the first and last time samples */
+        d[o] = d[(V0 - 1) * (VN / V0) + o] = 0;
+    along(3, 0, 1.0, d, want);
+    expect("apply poststack (time axis 0)", rel_err(post, want, VN), 1e-13);
+    free(v);
+    free(lap);
+    free(grad);
+    free(post);
 }
 
 static void *load(const char *dir, const char *name, size_t count)
@@ -102,6 +186,7 @@ static void check(const char *dir)
     e = 0;
     for (int j = 0; j < K; j++) e = fmax(e, fabs(b[j] - sol_lsqr[j]));
     expect("solve --solver lsqr vs dgels", e / s, 1e-8);
+    check_stencils(dir);
 }
 
 int main(int argc, char **argv)

@@ -17,6 +17,11 @@ echo "$out"
 echo "$out" | grep -q '"iterations"' || { echo "no JSON line"; exit 1; }
 run solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver lsqr \
       --niter 50 --atol 1e-15 --btol 1e-15 --out "$dir/sol_lsqr.npy"
+run apply --op laplacian --dims 6,7,8 --axes 0,1,2 --weights 1,2,3 --sampling 1,0.5,2 \
+      --in "$dir/vol.npy" --out "$dir/lap.npy"
+run apply --op gradient --dims 6,7,8 --edge --in "$dir/vol.npy" --out "$dir/grad.npy"
+run apply --op poststack --dims 6,7,8 --wavelet "$dir/wav.npy" --in "$dir/vol.npy" \
+      --out "$dir/post.npy"
 "$checker" check "$dir"
 fails=0
 expect_failure() {
@@ -29,6 +34,9 @@ expect_failure apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/y.npy" --o
 expect_failure apply --op nosuchop --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/o.npy"
 expect_failure solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver qr --niter 3 --out "$dir/o.npy"
 expect_failure apply --bogus 1
+expect_failure apply --op laplacian --dims 6,7 --in "$dir/vol.npy" --out "$dir/o.npy"
+expect_failure apply --op firstderivative --dims 6,7,8 --kind sideways --in "$dir/vol.npy" --out "$dir/o.npy"
+expect_failure apply --op poststack --dims 6,7,8 --in "$dir/vol.npy" --out "$dir/o.npy"
 [ ! -e "$dir/o.npy" ] || { echo "a failed run left o.npy"; fails=$((fails+1)); }
-echo "cli_roundtrip ($np ranks): $((4 + 6 - fails)) passed, $fails failed"
+echo "cli_roundtrip ($np ranks): $((7 + 9 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

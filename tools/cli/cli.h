@@ -11,23 +11,49 @@ typedef struct cli_args {
     const char *solver;            /* cg | cgls | lsqr */
     int adjoint, niter, show;
     double damp, tol, atol, btol, conlim;
+    /* stencil operators (flags named after PyLops' parameters) */
+    size_t dims[SL_MAX_NDIM];
+    int ndims;                     /* 0: --dims not given */
+    int axis;                      /* --axis (default -1, as PyLops) */
+    int split_axis;                /* --split-axis: the distributed axis (CLI_DEFAULT_AXIS) */
+    const char *kind;              /* centered | forward | backward */
+    int order, edge;
+    double sampling[SL_MAX_NDIM], weights[SL_MAX_NDIM];
+    int nsampling, nweights;
+    int axes[SL_MAX_NDIM], naxes;
+    const char *wavelet;           /* --wavelet w.npy (poststack, convolve) */
+    long offset;                   /* --offset (convolve; default len(h) / 2) */
 } cli_args;
+
+#define CLI_DEFAULT_AXIS (-1000)
 
 /* Parses argv; on error writes a sentence to msg and returns 0. */
 int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len);
 void cli_usage(void);
 
-/* An operator built from the command line, with its model and data arrays. */
+/* An operator built from the command line, with its model and data vectors (stacks owning
+ * their arrays; a plain side is a stack of one). */
 typedef struct cli_problem {
     sl_op *op;
-    sl_darray *model, *data;
+    sl_stacked *model, *data;
 } cli_problem;
 
 /* Builds the operator named by a->op (collective); every rank reads the files it needs. */
 sl_status cli_build_problem(sl_context *ctx, const cli_args *a, cli_problem *p);
 void cli_free_problem(cli_problem *p);
-/* Operator builders registered in cli_build_problem's table. */
+/* Operator builders registered in cli_build_problem's table (cli_problem.c, cli_stencil.c). */
 sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_firstderivative(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_secondderivative(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_laplacian(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_gradient(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
+
+/* The vectors of p->op, with the input file's values (flat, the stack's components in order,
+ * checked against the expected element count) on the side the command reads. Collective. */
+sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p,
+                           const sl_npy_array *v, const char *path);
 
 /* Records a CLI-level error sentence (shown instead of the library's last error). */
 sl_status cli_fail(sl_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -63,10 +63,8 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
         st = sl_op_matrixmult(ctx, a.dtype, n, k, nrhs, (char *)a.data + row0 * k * es, NULL,
                               &p->op);
     }
-    if (st == SL_OK) st = sl_op_create_model(p->op, &p->model);
-    if (st == SL_OK) st = sl_op_create_data(p->op, &p->data);
     if (st == SL_OK)
-        st = sl_darray_from_global(vec_is_data ? p->data : p->model, v.data);
+        st = cli_make_vectors(ctx, args, p, &v, vec_path);
     sl_npy_free(&a);
     sl_npy_free(&v);
     if (st != SL_OK)
@@ -74,12 +72,76 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
     return st;
 }
 
-/* The operators the CLI knows; each later operator family adds its entry here. */
+/* Elements of every component of a stack, summed. */
+static size_t stack_count(const sl_stacked *s)
+{
+    int n = 0;
+    size_t total = 0;
+    sl_stacked_count(s, &n);
+    for (int c = 0; c < n; c++) {
+        sl_darray *a = NULL;
+        size_t shape[SL_MAX_NDIM], k = 1;
+        int nd = 0;
+        sl_stacked_get(s, c, &a);
+        sl_darray_ndim(a, &nd);
+        sl_darray_shape(a, shape);
+        for (int d = 0; d < nd; d++) k *= shape[d];
+        total += k;
+    }
+    return total;
+}
+
+sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p,
+                           const sl_npy_array *v, const char *path)
+{
+    int reads_data = !strcmp(args->command, "solve") || args->adjoint;
+    sl_status st = sl_op_create_model_stacked(p->op, &p->model);
+    if (st == SL_OK) st = sl_op_create_data_stacked(p->op, &p->data);
+    if (st != SL_OK)
+        return st;
+    sl_stacked *target = reads_data ? p->data : p->model;
+    sl_darray *first = NULL;
+    sl_dtype dt;
+    sl_stacked_get(target, 0, &first);
+    sl_darray_dtype(first, &dt);
+    size_t want = stack_count(target), have = 1;
+    for (int d = 0; d < v->ndim; d++) have *= v->shape[d];
+    /* every rank read the same file: the verdict is the same everywhere */
+    if (v->dtype != dt)
+        return cli_fail(SL_ERR_DTYPE, "%s is %s, the operator works on %s", path,
+                        sl_dtype_name(v->dtype), sl_dtype_name(dt));
+    if (have != want)
+        return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, the operator's %s has %zu", path,
+                        have, reads_data ? "data" : "model", want);
+    int n = 0;
+    sl_stacked_count(target, &n);
+    const char *src = v->data;
+    for (int c = 0; c < n && st == SL_OK; c++) {
+        sl_darray *a = NULL;
+        sl_stacked_get(target, c, &a);
+        st = sl_darray_from_global(a, src);
+        int nd = 0;
+        size_t shape[SL_MAX_NDIM], k = 1;
+        sl_darray_ndim(a, &nd);
+        sl_darray_shape(a, shape);
+        for (int d = 0; d < nd; d++) k *= shape[d];
+        src += k * sl_dtype_size(dt);
+    }
+    return st;
+}
+
+/* The operators the CLI knows. */
 static const struct {
     const char *name;
     sl_status (*build)(sl_context *ctx, const cli_args *args, cli_problem *p);
 } registry[] = {
     {"matrixmult", cli_build_matrixmult},
+    {"firstderivative", cli_build_firstderivative},
+    {"secondderivative", cli_build_secondderivative},
+    {"laplacian", cli_build_laplacian},
+    {"gradient", cli_build_gradient},
+    {"convolve", cli_build_convolve},
+    {"poststack", cli_build_poststack},
 };
 
 sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *p)
@@ -88,14 +150,15 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
     for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
         if (!strcmp(args->op, registry[i].name))
             return registry[i].build(ctx, args, p);
-    return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult)",
-                                   args->op));
+    return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult, "
+                                   "firstderivative, secondderivative, laplacian, gradient, "
+                                   "convolve, poststack)", args->op));
 }
 
 void cli_free_problem(cli_problem *p)
 {
-    sl_darray_destroy(p->model);
-    sl_darray_destroy(p->data);
+    sl_stacked_destroy(p->model);
+    sl_stacked_destroy(p->data);
     sl_op_destroy(p->op);
     memset(p, 0, sizeof *p);
 }
