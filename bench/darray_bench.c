@@ -13,49 +13,7 @@
 
 #include <starlops.h>
 
-#define REPS 7
-
-static double now(void)
-{
-    return MPI_Wtime();
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Median wall time of REPS runs, all ranks in step (the slowest rank counts). */
-typedef void (*bench_fn)(void *arg);
-static double time_it(bench_fn fn, void *arg, MPI_Comm comm)
-{
-    double t[REPS];
-    for (int r = 0; r < REPS; r++) {
-        MPI_Barrier(comm);
-        double t0 = now();
-        fn(arg);
-        double dt = now() - t0, worst;
-        MPI_Allreduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, comm);
-        t[r] = worst;
-    }
-    qsort(t, REPS, sizeof t[0], cmp_double);
-    return t[REPS / 2];
-}
-
-typedef struct triad_arg {
-    double *a, *b, *c;
-    size_t n;
-} triad_arg;
-
-static void triad(void *p)
-{
-    triad_arg *t = p;
-    double *restrict a = t->a;
-    const double *restrict b = t->b, *restrict c = t->c;
-    for (size_t i = 0; i < t->n; i++)
-        a[i] = b[i] + 3.0 * c[i];
-}
+#include "bench_common.h"
 
 typedef struct op_arg {
     sl_context *ctx;
@@ -91,19 +49,6 @@ static void report(FILE *csv, int rank, int size, const char *op, size_t n, size
     }
 }
 
-static double measure_triad(size_t n, MPI_Comm comm, int size)
-{
-    triad_arg t = {malloc(n * sizeof(double)), malloc(n * sizeof(double)),
-                   malloc(n * sizeof(double)), n};
-    for (size_t i = 0; i < n; i++)
-        t.a[i] = 0, t.b[i] = 1, t.c[i] = 2;
-    double sec = time_it(triad, &t, comm);
-    free(t.a);
-    free(t.b);
-    free(t.c);
-    return 24.0 * (double)n * size / sec / 1e9;
-}
-
 /* Per-task overhead: an array of tiny tiles (8 elements), one scale task per tile. */
 static double task_overhead_us(MPI_Comm comm)
 {
@@ -119,7 +64,7 @@ static double task_overhead_us(MPI_Comm comm)
     sl_darray_ntiles(x, &ntiles);
     op_arg o = {ctx, x, NULL, 3};
     run_op(&o); /* warm-up */
-    double sec = time_it(run_op, &o, comm);
+    double sec = bench_time(run_op, &o, comm);
     sl_darray_destroy(x);
     sl_finalize(ctx);
     return sec / (double)ntiles * 1e6;
@@ -139,7 +84,7 @@ int main(int argc, char **argv)
         if (csv && ftell(csv) == 0)
             fprintf(csv, "ranks,op,elements_per_rank,tile,seconds,GBps,triad_GBps,fraction\n");
     }
-    double triad_gbs = measure_triad(n, MPI_COMM_WORLD, size);
+    double triad_gbs = bench_measure_triad(n, MPI_COMM_WORLD, size);
 
     sl_context *ctx;
     if (sl_init_comm(MPI_COMM_WORLD, &ctx) != SL_OK) {
@@ -162,7 +107,7 @@ int main(int argc, char **argv)
     for (int op = 0; op < 3; op++) {
         op_arg o = {ctx, x, y, op};
         run_op(&o);
-        report(csv, rank, size, names[op], n, tile, time_it(run_op, &o, MPI_COMM_WORLD),
+        report(csv, rank, size, names[op], n, tile, bench_time(run_op, &o, MPI_COMM_WORLD),
                bytes[op], triad_gbs);
     }
     sl_darray_destroy(x);

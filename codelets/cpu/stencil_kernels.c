@@ -3,6 +3,8 @@
  * neighbours) look their taps up one by one. Work on contiguous runs is chunked so the output
  * chunk stays in L1 while each tap streams over it. */
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cpu/stencil_kernels.h"
 
@@ -63,30 +65,79 @@ static void fast_rows(const sl_stencil *st, const sl_stencil_geometry *g, size_t
         *k1 = *k0;
 }
 
+/* The taps of every row that is not a fast row, worked out once per call rather than once per
+ * line through the block: the interior taps, the fast range [k0, k1), and the other rows. */
+#define MAX_BOUNDARY 64
+typedef struct boundary_rows {
+    int ni, ioff[SL_STENCIL_MAX_TAPS];
+    double icoef[SL_STENCIL_MAX_TAPS];
+    size_t k0, k1; /* fast rows, possibly none */
+    int nrows;     /* boundary rows in this batch */
+    size_t row[MAX_BOUNDARY];
+    int ntaps[MAX_BOUNDARY], off[MAX_BOUNDARY][SL_STENCIL_MAX_TAPS];
+    double coef[MAX_BOUNDARY][SL_STENCIL_MAX_TAPS];
+} boundary_rows;
+
+/* Whether every input row of output row k is one of the call's own rows. */
+static int own_taps(const sl_stencil_geometry *g, size_t k, int ntaps, const int *off)
+{
+    for (int t = 0; t < ntaps; t++) {
+        long long i = (long long)k + off[t];
+        if (i < (long long)g->row0 || i >= (long long)(g->row0 + g->len))
+            return 0;
+    }
+    return 1;
+}
+
+static void add_row(const sl_stencil *st, int adjoint, const sl_stencil_geometry *g,
+                    boundary_rows *b, size_t k)
+{
+    int r = b->nrows++;
+    b->row[r] = k;
+    b->ntaps[r] = row_taps(st, adjoint, k, g->n, b->off[r], b->coef[r]);
+}
+
+/* The hot loops are also compiled for AVX2 and picked at load time where the CPU has it (the
+ * library itself stays portable x86-64). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define SL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SL_VECTOR_CLONES
+#endif
+
 #define DEFINE_STENCIL(T, SUF)                                                                 \
+    /* y[c0..c1) (= or +=) sum of the taps, three taps per pass over y. */                    \
+    SL_VECTOR_CLONES static void taps_##SUF(T *restrict y, int ntaps, const T *const *src, const double *coef, \
+                           size_t c0, size_t c1, int acc)                                     \
+    {                                                                                          \
+        if (ntaps == 0 && !acc)                                                                \
+            for (size_t c = c0; c < c1; c++)                                                   \
+                y[c] = 0;                                                                      \
+        for (int t = 0; t < ntaps; t += 3, acc = 1) {                                          \
+            int n = ntaps - t < 3 ? ntaps - t : 3;                                             \
+            const T a0 = (T)coef[t], *restrict s0 = src[t];                                    \
+            const T a1 = n > 1 ? (T)coef[t + 1] : 0, *restrict s1 = n > 1 ? src[t + 1] : s0;   \
+            const T a2 = n > 2 ? (T)coef[t + 2] : 0, *restrict s2 = n > 2 ? src[t + 2] : s0;   \
+            if (n == 1 && !acc)                                                                \
+                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c];                            \
+            else if (n == 1)                                                                   \
+                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c];                           \
+            else if (n == 2 && !acc)                                                           \
+                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c] + a1 * s1[c];               \
+            else if (n == 2)                                                                   \
+                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c] + a1 * s1[c];              \
+            else if (!acc)                                                                     \
+                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c] + a1 * s1[c] + a2 * s2[c];  \
+            else                                                                               \
+                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c] + a1 * s1[c] + a2 * s2[c]; \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
     static void combine_##SUF(T *restrict y, int ntaps, const T *const *src,                 \
                               const double *coef, size_t run, int acc)                        \
     {                                                                                          \
-        for (size_t c0 = 0; c0 < run; c0 += CHUNK) {                                           \
-            size_t c1 = c0 + CHUNK < run ? c0 + CHUNK : run;                                   \
-            int t = 0;                                                                         \
-            if (!acc) {                                                                        \
-                if (ntaps == 0) {                                                              \
-                    for (size_t c = c0; c < c1; c++)                                           \
-                        y[c] = 0;                                                              \
-                    continue;                                                                  \
-                }                                                                              \
-                const T a = (T)coef[0], *restrict s = src[0];                                  \
-                for (size_t c = c0; c < c1; c++)                                               \
-                    y[c] = a * s[c];                                                           \
-                t = 1;                                                                         \
-            }                                                                                  \
-            for (; t < ntaps; t++) {                                                           \
-                const T a = (T)coef[t], *restrict s = src[t];                                  \
-                for (size_t c = c0; c < c1; c++)                                               \
-                    y[c] += a * s[c];                                                          \
-            }                                                                                  \
-        }                                                                                      \
+        for (size_t c0 = 0; c0 < run; c0 += CHUNK)                                             \
+            taps_##SUF(y, ntaps, src, coef, c0, c0 + CHUNK < run ? c0 + CHUNK : run, acc);     \
     }                                                                                          \
                                                                                                \
     /* Input row k of the current slice: own rows first, then the pieces (pre1 index p1). */  \
@@ -102,52 +153,40 @@ static void fast_rows(const sl_stencil *st, const sl_stencil_geometry *g, size_t
         return 0;                                                                              \
     }                                                                                          \
                                                                                                \
-    /* One output row through its own taps. */                                                \
-    static void one_row_##SUF(const sl_stencil *st, int adjoint, int acc,                     \
-                              const sl_stencil_geometry *g, T *yo, const T *xo, size_t p1,   \
-                              size_t k, const sl_stencil_piece *pc, int np)                   \
+    /* One boundary row through its precomputed taps (offsets to input rows, coefficients). */ \
+    static void one_row_##SUF(int acc, const sl_stencil_geometry *g, T *yo, const T *xo,      \
+                              size_t p1, size_t k, int m, const int *off, const double *coef, \
+                              const sl_stencil_piece *pc, int np)                             \
     {                                                                                          \
-        int off[SL_STENCIL_MAX_TAPS];                                                          \
-        double coef[SL_STENCIL_MAX_TAPS];                                                      \
+        double c[SL_STENCIL_MAX_TAPS];                                                         \
         const T *src[SL_STENCIL_MAX_TAPS];                                                     \
-        int m = row_taps(st, adjoint, k, g->n, off, coef), used = 0;                          \
+        int used = 0;                                                                          \
         for (int t = 0; t < m; t++) {                                                          \
             const T *p = row_ptr_##SUF(g, xo, p1, (size_t)((long long)k + off[t]), pc, np);    \
             if (p) { /* never missing when the operator planned its halo */                   \
                 src[used] = p;                                                                 \
-                coef[used++] = coef[t];                                                        \
+                c[used++] = coef[t];                                                           \
             }                                                                                  \
         }                                                                                      \
-        combine_##SUF(yo + (k - g->row0) * g->s_len, used, src, coef, g->run, acc);            \
+        combine_##SUF(yo + (k - g->row0) * g->s_len, used, src, c, g->run, acc);               \
     }                                                                                          \
                                                                                                \
     /* Rows contiguous and one element each: vectorise along the axis. */                     \
     static void along_##SUF(int ntaps, const int *off, const double *coef, T *restrict y,     \
                             const T *x, size_t count, int acc)                                 \
     {                                                                                          \
-        for (size_t c0 = 0; c0 < count; c0 += CHUNK) {                                         \
-            size_t c1 = c0 + CHUNK < count ? c0 + CHUNK : count;                               \
-            if (!acc)                                                                          \
-                for (size_t c = c0; c < c1; c++)                                               \
-                    y[c] = 0;                                                                  \
-            for (int t = 0; t < ntaps; t++) {                                                  \
-                const T a = (T)coef[t], *restrict s = x + off[t];                              \
-                for (size_t c = c0; c < c1; c++)                                               \
-                    y[c] += a * s[c];                                                          \
-            }                                                                                  \
-        }                                                                                      \
+        const T *src[SL_STENCIL_MAX_TAPS];                                                     \
+        for (int t = 0; t < ntaps; t++)                                                        \
+            src[t] = x + off[t];                                                               \
+        for (size_t c0 = 0; c0 < count; c0 += CHUNK)                                           \
+            taps_##SUF(y, ntaps, src, coef, c0, c0 + CHUNK < count ? c0 + CHUNK : count, acc); \
     }                                                                                          \
                                                                                                \
     static void stencil_##SUF(const sl_stencil *st, int adjoint, int acc,                     \
                               const sl_stencil_geometry *g, T *out, const T *in,              \
-                              const sl_stencil_piece *pc, int np)                             \
+                              const sl_stencil_piece *pc, int np, const boundary_rows *b)     \
     {                                                                                          \
-        int off[SL_STENCIL_MAX_TAPS];                                                          \
-        double coef[SL_STENCIL_MAX_TAPS];                                                      \
         const T *src[SL_STENCIL_MAX_TAPS];                                                     \
-        int ni = interior_taps(st, adjoint, off, coef);                                        \
-        size_t k0, k1, end = g->row0 + g->len;                                                 \
-        fast_rows(st, g, &k0, &k1);                                                            \
         int vector_along = g->s_len == 1 && g->run == 1;                                       \
         for (size_t p1 = 0; p1 < g->pre1; p1++)                                                \
             for (size_t p2 = 0; p2 < g->pre2; p2++)                                            \
@@ -155,34 +194,80 @@ static void fast_rows(const sl_stencil *st, const sl_stencil_geometry *g, size_t
                     size_t base = p1 * g->s_pre1 + p2 * g->s_pre2 + q * g->s_post;             \
                     T *yo = out + base;                                                        \
                     const T *xo = in + base;                                                   \
-                    for (size_t k = g->row0; k < k0 && k < end; k++)                           \
-                        one_row_##SUF(st, adjoint, acc, g, yo, xo, p1, k, pc, np);             \
-                    if (vector_along && k1 > k0) {                                             \
-                        along_##SUF(ni, off, coef, yo + (k0 - g->row0),                        \
-                                    xo + (k0 - g->row0), k1 - k0, acc);                        \
+                    for (int r = 0; r < b->nrows; r++) {                                       \
+                        size_t k = b->row[r];                                                  \
+                        if (vector_along && own_taps(g, k, b->ntaps[r], b->off[r])) {          \
+                            T sum = acc ? yo[k - g->row0] : 0; /* one element: inline */       \
+                            for (int t = 0; t < b->ntaps[r]; t++)                              \
+                                sum += (T)b->coef[r][t] * xo[k - g->row0 + b->off[r][t]];      \
+                            yo[k - g->row0] = sum;                                             \
+                        } else {                                                               \
+                            one_row_##SUF(acc, g, yo, xo, p1, k, b->ntaps[r], b->off[r],       \
+                                          b->coef[r], pc, np);                                 \
+                        }                                                                      \
+                    }                                                                          \
+                    if (vector_along && b->k1 > b->k0) {                                       \
+                        along_##SUF(b->ni, b->ioff, b->icoef, yo + (b->k0 - g->row0),          \
+                                    xo + (b->k0 - g->row0), b->k1 - b->k0, acc);               \
                     } else {                                                                   \
-                        for (size_t k = k0; k < k1; k++) {                                     \
+                        for (size_t k = b->k0; k < b->k1; k++) {                               \
                             const T *xr = xo + (k - g->row0) * g->s_len;                       \
-                            for (int t = 0; t < ni; t++)                                       \
-                                src[t] = xr + (long long)off[t] * (long long)g->s_len;         \
-                            combine_##SUF(yo + (k - g->row0) * g->s_len, ni, src, coef,        \
+                            for (int t = 0; t < b->ni; t++)                                    \
+                                src[t] = xr + (long long)b->ioff[t] * (long long)g->s_len;     \
+                            combine_##SUF(yo + (k - g->row0) * g->s_len, b->ni, src, b->icoef, \
                                           g->run, acc);                                        \
                         }                                                                      \
                     }                                                                          \
-                    for (size_t k = k1 > k0 ? k1 : k0; k < end; k++)                           \
-                        one_row_##SUF(st, adjoint, acc, g, yo, xo, p1, k, pc, np);             \
                 }                                                                              \
+        (void)st, (void)adjoint;                                                               \
     }
 
 DEFINE_STENCIL(float, f32)
 DEFINE_STENCIL(double, f64)
 
+/* The fast rows and the boundary rows (in batches of at most MAX_BOUNDARY: thin tiles of
+ * long filters have many); every output row is written by exactly one batch. */
+static void run_rows(int single, const sl_stencil *st, int adjoint, int accumulate,
+                     const sl_stencil_geometry *g, void *out, const void *in,
+                     const sl_stencil_piece *pieces, int npieces, boundary_rows *b)
+{
+    size_t end = g->row0 + g->len, k0, k1;
+    b->ni = interior_taps(st, adjoint, b->ioff, b->icoef);
+    fast_rows(st, g, &k0, &k1);
+    if (k0 > end)
+        k0 = k1 = end;
+    b->k0 = k0, b->k1 = k1;
+    b->nrows = 0;
+    for (size_t k = g->row0; k < end; k++) {
+        if (k >= k0 && k < k1)
+            k = k1; /* skip the fast rows */
+        if (k >= end)
+            break;
+        add_row(st, adjoint, g, b, k);
+        if (b->nrows == MAX_BOUNDARY) {
+            if (single)
+                stencil_f32(st, adjoint, accumulate, g, out, in, pieces, npieces, b);
+            else
+                stencil_f64(st, adjoint, accumulate, g, out, in, pieces, npieces, b);
+            b->nrows = 0;
+            b->k1 = b->k0; /* the fast rows are done with the first batch */
+        }
+    }
+    if (b->nrows > 0 || b->k1 > b->k0) { /* the last batch (with the fast rows if first) */
+        if (single)
+            stencil_f32(st, adjoint, accumulate, g, out, in, pieces, npieces, b);
+        else
+            stencil_f64(st, adjoint, accumulate, g, out, in, pieces, npieces, b);
+    }
+}
+
 void sl_kernel_stencil(int single, const sl_stencil *st, int adjoint, int accumulate,
                        const sl_stencil_geometry *g, void *out, const void *in,
                        const sl_stencil_piece *pieces, int npieces)
 {
-    if (single)
-        stencil_f32(st, adjoint, accumulate, g, out, in, pieces, npieces);
-    else
-        stencil_f64(st, adjoint, accumulate, g, out, in, pieces, npieces);
+    boundary_rows *b = malloc(sizeof *b); /* ~130 KB: too big for a worker's stack */
+    if (!b)
+        abort(); /* a kernel cannot report; the allocation is small and rare to fail */
+    run_rows(single, st, adjoint, accumulate, g, out, in, pieces, npieces, b);
+    free(b);
 }

@@ -1,0 +1,62 @@
+/* Shared by the benchmarks: median timing across ranks and the STREAM triad ceiling measured
+ * in the same run (on the same ranks, at the same moment). */
+#ifndef STARLOPS_BENCH_COMMON_H
+#define STARLOPS_BENCH_COMMON_H
+
+#include <mpi.h>
+#include <stdlib.h>
+
+#define BENCH_REPS 7
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median wall time of BENCH_REPS runs, all ranks in step (the slowest rank counts). */
+typedef void (*bench_fn)(void *arg);
+static inline double bench_time(bench_fn fn, void *arg, MPI_Comm comm)
+{
+    double t[BENCH_REPS];
+    for (int r = 0; r < BENCH_REPS; r++) {
+        MPI_Barrier(comm);
+        double t0 = MPI_Wtime();
+        fn(arg);
+        double dt = MPI_Wtime() - t0, worst;
+        MPI_Allreduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, comm);
+        t[r] = worst;
+    }
+    qsort(t, BENCH_REPS, sizeof t[0], bench_cmp_double);
+    return t[BENCH_REPS / 2];
+}
+
+typedef struct bench_triad_arg {
+    double *a, *b, *c;
+    size_t n;
+} bench_triad_arg;
+
+static void bench_triad(void *p)
+{
+    bench_triad_arg *t = p;
+    double *restrict a = t->a;
+    const double *restrict b = t->b, *restrict c = t->c;
+    for (size_t i = 0; i < t->n; i++)
+        a[i] = b[i] + 3.0 * c[i];
+}
+
+/* Aggregate STREAM triad bandwidth (GB/s, 24 B per element) of n doubles per rank. */
+static inline double bench_measure_triad(size_t n, MPI_Comm comm, int size)
+{
+    bench_triad_arg t = {malloc(n * sizeof(double)), malloc(n * sizeof(double)),
+                         malloc(n * sizeof(double)), n};
+    for (size_t i = 0; i < n; i++)
+        t.a[i] = 0, t.b[i] = 1, t.c[i] = 2;
+    double sec = bench_time(bench_triad, &t, comm);
+    free(t.a);
+    free(t.b);
+    free(t.c);
+    return 24.0 * (double)n * size / sec / 1e9;
+}
+
+#endif
