@@ -98,15 +98,22 @@ extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_cop
  * slabs received from other ranks (vector). Terms after the first accumulate. */
 #define SL_STENCIL_MAX_TERMS 8
 typedef struct sl_stencil_term_args {
-    int stencil; /* index in the table */
+    int stencil;     /* index in the table */
+    int along_tiles; /* the term runs along the tiled axis (reads the pieces) */
     sl_stencil_geometry geom;
 } sl_stencil_term_args;
 typedef struct sl_stencil_piece_args {
     int is_vector;
     size_t row0, nrows, pre_stride;
 } sl_stencil_piece_args;
+/* Fused: several terms are applied row by row of the tile (rows along the tiled axis), all
+ * terms on one row before the next, so the row stays in cache; the geometries then describe
+ * one row (the first), row r being row_stride reals further, and the tile itself is a piece
+ * (global rows tile_row0.., pre-stride tile_pre_stride) for the term along the tiles. */
 typedef struct sl_stencil_task_args {
     int single, adjoint, nterms, npieces;
+    int fused;
+    size_t rows, row_stride, tile_row0, tile_pre_stride;
     sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
     sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
 } sl_stencil_task_args;

@@ -1,4 +1,5 @@
 /* Codelets of the stencil operators: the per-tile stencil task and the ghost-slab packing. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "codelets.h"
@@ -10,18 +11,41 @@ static void stencil_cpu(void *buffers[], void *cl_arg)
     void *out = (void *)STARPU_MATRIX_GET_PTR(buffers[0]);
     const sl_stencil *table = (const sl_stencil *)STARPU_VECTOR_GET_PTR(buffers[1]);
     const void *in = (const void *)STARPU_MATRIX_GET_PTR(buffers[2]);
-    sl_stencil_piece pieces[SL_STENCIL_MAX_PIECES];
+    sl_stencil_piece pieces[SL_STENCIL_MAX_PIECES + 1];
+    int np = 0;
+    if (a.fused) /* the tile's other rows are read like a neighbour's */
+        pieces[np++] = (sl_stencil_piece){in, a.tile_row0, a.rows, a.tile_pre_stride};
     for (int i = 0; i < a.npieces; i++) {
         void *b = buffers[3 + i];
-        pieces[i].base = a.pieces[i].is_vector ? (const void *)STARPU_VECTOR_GET_PTR(b)
-                                               : (const void *)STARPU_MATRIX_GET_PTR(b);
-        pieces[i].row0 = a.pieces[i].row0;
-        pieces[i].nrows = a.pieces[i].nrows;
-        pieces[i].pre_stride = a.pieces[i].pre_stride;
+        pieces[np].base = a.pieces[i].is_vector ? (const void *)STARPU_VECTOR_GET_PTR(b)
+                                                : (const void *)STARPU_MATRIX_GET_PTR(b);
+        pieces[np].row0 = a.pieces[i].row0;
+        pieces[np].nrows = a.pieces[i].nrows;
+        pieces[np++].pre_stride = a.pieces[i].pre_stride;
     }
-    for (int t = 0; t < a.nterms; t++)
-        sl_kernel_stencil(a.single, &table[a.terms[t].stencil], a.adjoint, t > 0,
-                          &a.terms[t].geom, out, in, pieces, a.npieces);
+    /* ~100 KB: too big for a worker's stack; a kernel cannot report, and this allocation
+     * failing means the process is already out of memory */
+    sl_stencil_workspace *w = sl_stencil_workspace_new();
+    if (!w)
+        abort();
+    if (!a.fused) {
+        for (int t = 0; t < a.nterms; t++)
+            sl_kernel_stencil(a.single, &table[a.terms[t].stencil], a.adjoint, t > 0,
+                              &a.terms[t].geom, out, in, pieces, np, w);
+        sl_stencil_workspace_free(w);
+        return;
+    }
+    size_t bytes = a.row_stride * (a.single ? sizeof(float) : sizeof(double));
+    for (size_t r = 0; r < a.rows; r++)
+        for (int t = 0; t < a.nterms; t++) {
+            sl_stencil_geometry g = a.terms[t].geom;
+            if (a.terms[t].along_tiles)
+                g.row0 += r;
+            sl_kernel_stencil(a.single, &table[a.terms[t].stencil], a.adjoint, t > 0, &g,
+                              (char *)out + r * bytes, (const char *)in + r * bytes, pieces, np,
+                              w);
+        }
+    sl_stencil_workspace_free(w);
 }
 
 static struct starpu_perfmodel stencil_model = {.type = STARPU_HISTORY_BASED,

@@ -240,6 +240,8 @@ static const layout layouts[] = {
     {3, 0, {6, 5, 7}, 0}, {3, 1, {6, 5, 7}, 0}, {3, 2, {6, 5, 7}, 0},
     {1, 0, {13, 0, 0}, 1}, {2, 1, {7, 9, 0}, 1}, {3, 0, {6, 5, 7}, 1},
     {1, 0, {5, 0, 0}, 0}, /* 5 samples over up to 4 ranks: blocks of 1 and 2 rows */
+    /* rows of >= 1024 reals: the Laplacian goes row by row (the fused path) */
+    {3, 0, {4, 9, 130}, 0}, {3, 1, {3, 8, 1030}, 0},
 };
 #define NLAYOUTS ((int)(sizeof layouts / sizeof layouts[0]))
 
@@ -254,6 +256,8 @@ static void test_derivatives(sl_context *ctx)
                      * with edge rows, on the 3-d layouts split along the first and last axes
                      * and on an uneven split (the kernels differ only by element type) */
                     if (dt != SL_F64 && (!variants[vi].edge || (li != 3 && li != 5 && li != 6)))
+                        continue;
+                    if (li >= 10) /* the large layouts are there for the Laplacian */
                         continue;
                     test_variant(ctx, dt, &layouts[li], axis, &variants[vi]);
                 }
@@ -396,9 +400,19 @@ static void test_errors(sl_context *ctx)
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
+    if (argc > 1 && !strcmp(argv[1], "fused")) { /* Laplacians on rows of >= 1024 reals */
+        for (int d = 0; d < 4; d++)
+            for (int li = 10; li < NLAYOUTS; li++) {
+                test_laplacian(ctx, th_dtypes[d], &layouts[li], 1, SL_DERIV_CENTERED);
+                test_laplacian(ctx, th_dtypes[d], &layouts[li], 0, SL_DERIV_BACKWARD);
+            }
+        return th_end(ctx, "test_derivatives fused");
+    }
     test_derivatives(ctx);
     for (int d = 0; d < 4; d++) {
-        for (int li = 3; li < 6; li++) {
+        for (int li = 3; li < NLAYOUTS; li++) {
+            if (li >= 6 && li < 10)
+                continue; /* the small ones above, the two fused ones below */
             test_laplacian(ctx, th_dtypes[d], &layouts[li], 1, SL_DERIV_CENTERED);
             if (th_dtypes[d] == SL_F64) {
                 test_laplacian(ctx, SL_F64, &layouts[li], 0, SL_DERIV_FORWARD);

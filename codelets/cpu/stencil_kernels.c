@@ -68,7 +68,11 @@ static void fast_rows(const sl_stencil *st, const sl_stencil_geometry *g, size_t
 /* The taps of every row that is not a fast row, worked out once per call rather than once per
  * line through the block: the interior taps, the fast range [k0, k1), and the other rows. */
 #define MAX_BOUNDARY 64
-typedef struct boundary_rows {
+/* lines_*: lines handled per pass and boundary rows per line it takes */
+#define LINE_BATCH 32
+#define LINE_ROWS 8
+typedef struct sl_stencil_workspace boundary_rows;
+struct sl_stencil_workspace {
     int ni, ioff[SL_STENCIL_MAX_TAPS];
     double icoef[SL_STENCIL_MAX_TAPS];
     size_t k0, k1; /* fast rows, possibly none */
@@ -76,7 +80,17 @@ typedef struct boundary_rows {
     size_t row[MAX_BOUNDARY];
     int ntaps[MAX_BOUNDARY], off[MAX_BOUNDARY][SL_STENCIL_MAX_TAPS];
     double coef[MAX_BOUNDARY][SL_STENCIL_MAX_TAPS];
-} boundary_rows;
+};
+
+sl_stencil_workspace *sl_stencil_workspace_new(void)
+{
+    return malloc(sizeof(sl_stencil_workspace));
+}
+
+void sl_stencil_workspace_free(sl_stencil_workspace *w)
+{
+    free(w);
+}
 
 /* Whether every input row of output row k is one of the call's own rows. */
 static int own_taps(const sl_stencil_geometry *g, size_t k, int ntaps, const int *off)
@@ -182,12 +196,51 @@ static void add_row(const sl_stencil *st, int adjoint, const sl_stencil_geometry
             taps_##SUF(y, ntaps, src, coef, c0, c0 + CHUNK < count ? c0 + CHUNK : count, acc); \
     }                                                                                          \
                                                                                                \
+    /* Short contiguous lines one after another (a stencil along the last axis): one         \
+     * vectorised pass over a run of lines as if they were one line, then the rows at the     \
+     * lines' ends rewritten with their own taps (in acc mode from the values they had).      \
+     * Returns 0 when the layout is not that. */                                              \
+    static int lines_##SUF(int acc, const sl_stencil_geometry *g, T *out, const T *in,         \
+                           const boundary_rows *b)                                             \
+    {                                                                                          \
+        if (g->post != 1 || g->pre2 < 2 || g->s_pre2 != g->len || g->row0 != 0 ||             \
+            g->len != g->n || b->k1 <= b->k0 || b->nrows > LINE_ROWS)                           \
+            return 0;                                                                          \
+        size_t len = g->len, per = len >= CHUNK * 4 ? 1 : CHUNK * 4 / len;                     \
+        if (per > LINE_BATCH) per = LINE_BATCH;                                                \
+        T saved[LINE_BATCH * LINE_ROWS];                                                       \
+        for (size_t p1 = 0; p1 < g->pre1; p1++) {                                              \
+            T *yb = out + p1 * g->s_pre1;                                                      \
+            const T *xb = in + p1 * g->s_pre1;                                                 \
+            for (size_t l0 = 0; l0 < g->pre2; l0 += per) {                                     \
+                size_t nl = g->pre2 - l0 < per ? g->pre2 - l0 : per;                           \
+                for (size_t l = 0; acc && l < nl; l++)                                         \
+                    for (int r = 0; r < b->nrows; r++)                                         \
+                        saved[l * LINE_ROWS + r] = yb[(l0 + l) * len + b->row[r]];             \
+                size_t start = l0 * len + b->k0, end = (l0 + nl - 1) * len + b->k1;            \
+                along_##SUF(b->ni, b->ioff, b->icoef, yb + start, xb + start, end - start,     \
+                            acc);                                                              \
+                for (size_t l = 0; l < nl; l++)                                                \
+                    for (int r = 0; r < b->nrows; r++) {                                       \
+                        size_t at = (l0 + l) * len + b->row[r];                                \
+                        T sum = acc ? saved[l * LINE_ROWS + r] : 0;                            \
+                        for (int t = 0; t < b->ntaps[r]; t++)                                  \
+                            sum += (T)b->coef[r][t] * xb[(long long)at + b->off[r][t]];        \
+                        yb[at] = sum;                                                          \
+                    }                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+        return 1;                                                                              \
+    }                                                                                          \
+                                                                                               \
     static void stencil_##SUF(const sl_stencil *st, int adjoint, int acc,                     \
                               const sl_stencil_geometry *g, T *out, const T *in,              \
                               const sl_stencil_piece *pc, int np, const boundary_rows *b)     \
     {                                                                                          \
         const T *src[SL_STENCIL_MAX_TAPS];                                                     \
         int vector_along = g->s_len == 1 && g->run == 1;                                       \
+        if (vector_along && lines_##SUF(acc, g, out, in, b))                                   \
+            return;                                                                            \
         for (size_t p1 = 0; p1 < g->pre1; p1++)                                                \
             for (size_t p2 = 0; p2 < g->pre2; p2++)                                            \
                 for (size_t q = 0; q < g->post; q++) {                                         \
@@ -263,11 +316,7 @@ static void run_rows(int single, const sl_stencil *st, int adjoint, int accumula
 
 void sl_kernel_stencil(int single, const sl_stencil *st, int adjoint, int accumulate,
                        const sl_stencil_geometry *g, void *out, const void *in,
-                       const sl_stencil_piece *pieces, int npieces)
+                       const sl_stencil_piece *pieces, int npieces, sl_stencil_workspace *w)
 {
-    boundary_rows *b = malloc(sizeof *b); /* ~130 KB: too big for a worker's stack */
-    if (!b)
-        abort(); /* a kernel cannot report; the allocation is small and rare to fail */
-    run_rows(single, st, adjoint, accumulate, g, out, in, pieces, npieces, b);
-    free(b);
+    run_rows(single, st, adjoint, accumulate, g, out, in, pieces, npieces, w);
 }

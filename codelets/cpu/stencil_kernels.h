@@ -42,10 +42,16 @@ typedef struct sl_stencil_piece {
     size_t row0, nrows, pre_stride;
 } sl_stencil_piece;
 
+/* Scratch of the kernel (the boundary rows' taps, ~100 KB): one per task, reused by its
+ * calls. NULL from the allocation when out of memory. */
+typedef struct sl_stencil_workspace sl_stencil_workspace;
+sl_stencil_workspace *sl_stencil_workspace_new(void);
+void sl_stencil_workspace_free(sl_stencil_workspace *w);
+
 /* y (=, or += when accumulate) stencil(x), for float (single = 1) or double reals. */
 void sl_kernel_stencil(int single, const sl_stencil *st, int adjoint, int accumulate,
                        const sl_stencil_geometry *g, void *out, const void *in,
-                       const sl_stencil_piece *pieces, int npieces);
+                       const sl_stencil_piece *pieces, int npieces, sl_stencil_workspace *w);
 
 /* The margin of rows beyond a tile a stencil reads, in either direction. */
 static inline int sl_stencil_margin(const sl_stencil *st)

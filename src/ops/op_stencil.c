@@ -6,6 +6,9 @@
 
 enum { SEND_PREV, SEND_NEXT, RECV_PREV, RECV_NEXT };
 
+/* Rows (reals) from which a multi-term stencil goes row by row. */
+#define FUSE_MIN_ROW 1024
+
 typedef struct stencil_state {
     int nterms;
     int axis_of[SL_STENCIL_MAX_TERMS];
@@ -40,10 +43,11 @@ static size_t prod(const size_t *v, int from, int to)
     return p;
 }
 
-/* The walk of one term over tile t of x (see sl_stencil_geometry), in reals. */
-static sl_stencil_geometry geometry(const sl_darray *x, size_t t, int axis)
+/* The walk of one term over local rows [row0, row0 + nrows) of x (a tile, or its first row
+ * when fused), in reals. */
+static sl_stencil_geometry geometry(const sl_darray *x, size_t row0, size_t nrows, int axis)
 {
-    const sl_tile *tile = &x->tiles[t];
+    const sl_tile tile_rows = {NULL, row0, nrows}, *tile = &tile_rows;
     size_t f = sl_dtype_is_complex(x->dtype) ? 2 : 1, ld = x->local_rows * x->inner;
     size_t offset = x->partition == SL_SCATTER ? x->row_offset_of[x->ctx->rank] : 0;
     sl_stencil_geometry g = {.n = x->shape[axis], .pre1 = 1, .pre2 = 1, .post = 1};
@@ -142,14 +146,26 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
 {
     const stencil_state *s = op->state;
     sl_status st = exchange_halo(s, in);
+    size_t f = sl_dtype_is_complex(in->dtype) ? 2 : 1;
+    size_t offset = in->partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
+        const sl_tile *tile = &in->tiles[t];
         sl_stencil_task_args a;
         memset(&a, 0, sizeof a);
         a.single = in->dtype == SL_F32 || in->dtype == SL_C64;
         a.adjoint = adjoint;
         a.nterms = s->nterms;
+        /* several terms: row by row while a row is big enough to amortise the calls, so each
+         * row is read from memory once for all the terms */
+        a.fused = s->nterms > 1 && in->inner * f >= FUSE_MIN_ROW;
+        a.rows = tile->nrows;
+        a.row_stride = in->inner * f;
+        a.tile_row0 = offset + tile->row0;
+        a.tile_pre_stride = in->local_rows * in->inner * f;
         for (int k = 0; k < s->nterms; k++)
-            a.terms[k] = (sl_stencil_term_args){k, geometry(in, t, s->axis_of[k])};
+            a.terms[k] = (sl_stencil_term_args){
+                k, s->axis_of[k] == in->axis,
+                geometry(in, tile->row0, a.fused ? 1 : tile->nrows, s->axis_of[k])};
         struct starpu_data_descr d[3 + SL_STENCIL_MAX_PIECES];
         d[0] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
         d[1] = (struct starpu_data_descr){s->table_h, STARPU_R};
