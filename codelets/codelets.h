@@ -100,7 +100,8 @@ extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_cop
 typedef struct sl_stencil_term_args {
     int stencil;     /* index in the table */
     int along_tiles; /* the term runs along the tiled axis (reads the pieces) */
-    sl_stencil_geometry geom;
+    int along_chunk; /* fused blocks: the term runs along the cut dimension */
+    sl_stencil_geometry geom, geom_last; /* geom_last: the last block of a row */
 } sl_stencil_term_args;
 typedef struct sl_stencil_piece_args {
     int is_vector;
@@ -114,6 +115,9 @@ typedef struct sl_stencil_task_args {
     int single, adjoint, nterms, npieces;
     int fused;
     size_t rows, row_stride, tile_row0, tile_pre_stride;
+    /* fused rows cut into blocks of `chunk` of the dimension after the split axis (0: not cut):
+     * that dimension has chunk_count entries, chunk_stride reals apart */
+    size_t chunk, chunk_count, chunk_stride;
     sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
     sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
 } sl_stencil_task_args;

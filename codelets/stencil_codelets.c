@@ -35,16 +35,34 @@ static void stencil_cpu(void *buffers[], void *cl_arg)
         sl_stencil_workspace_free(w);
         return;
     }
-    size_t bytes = a.row_stride * (a.single ? sizeof(float) : sizeof(double));
-    for (size_t r = 0; r < a.rows; r++)
-        for (int t = 0; t < a.nterms; t++) {
-            sl_stencil_geometry g = a.terms[t].geom;
-            if (a.terms[t].along_tiles)
-                g.row0 += r;
-            sl_kernel_stencil(a.single, &table[a.terms[t].stencil], a.adjoint, t > 0, &g,
-                              (char *)out + r * bytes, (const char *)in + r * bytes, pieces, np,
-                              w);
+    size_t es = a.single ? sizeof(float) : sizeof(double), bytes = a.row_stride * es;
+    size_t chunk = a.chunk ? a.chunk : 1, count = a.chunk ? a.chunk_count : 1;
+    sl_stencil_piece shifted[SL_STENCIL_MAX_PIECES + 1];
+    for (size_t r = 0; r < a.rows; r++) {
+        const char *in_row = (const char *)in + r * bytes;
+        char *out_row = (char *)out + r * bytes;
+        /* the whole row, for a term along the cut dimension reading beyond its block */
+        sl_stencil_piece row_piece = {in_row, 0, count, a.tile_pre_stride};
+        for (size_t j0 = 0; j0 < count; j0 += chunk) {
+            size_t shift = a.chunk ? j0 * a.chunk_stride * es : 0;
+            for (int i = 0; i < np; i++) {
+                shifted[i] = pieces[i];
+                shifted[i].base = (const char *)pieces[i].base + shift;
+            }
+            for (int t = 0; t < a.nterms; t++) {
+                const sl_stencil_term_args *ta = &a.terms[t];
+                sl_stencil_geometry g = j0 + chunk >= count ? ta->geom_last : ta->geom;
+                const sl_stencil_piece *pc = NULL;
+                int npc = 0;
+                if (ta->along_tiles)
+                    g.row0 += r, pc = shifted, npc = np;
+                if (ta->along_chunk)
+                    g.row0 += j0, pc = &row_piece, npc = 1;
+                sl_kernel_stencil(a.single, &table[ta->stencil], a.adjoint, t > 0, &g,
+                                  out_row + shift, in_row + shift, pc, npc, w);
+            }
         }
+    }
     sl_stencil_workspace_free(w);
 }
 

@@ -27,6 +27,7 @@ struct sl_darray {
     size_t outer, inner;   /* products of the dimensions before / after the axis */
     size_t local_rows;     /* this rank's rows along the axis */
     void *data;            /* this rank's block, C order: outer x local_rows x inner */
+    void *allocation;      /* what data points into (data is staggered, see darray.c) */
     size_t ntiles;
     sl_tile *tiles;
 };

@@ -6,8 +6,10 @@
 
 enum { SEND_PREV, SEND_NEXT, RECV_PREV, RECV_NEXT };
 
-/* Rows (reals) from which a multi-term stencil goes row by row. */
+/* Rows (reals) from which a multi-term stencil goes row by row, and the size (reals) of the
+ * blocks a row is then cut into so that a block's input and output stay in L2. */
 #define FUSE_MIN_ROW 1024
+#define FUSE_BLOCK 16384
 
 typedef struct stencil_state {
     int nterms;
@@ -43,34 +45,53 @@ static size_t prod(const size_t *v, int from, int to)
     return p;
 }
 
-/* The walk of one term over local rows [row0, row0 + nrows) of x (a tile, or its first row
- * when fused), in reals. */
-static sl_stencil_geometry geometry(const sl_darray *x, size_t row0, size_t nrows, int axis)
+/* The walk of one term over local rows [row0, row0 + nrows) of x (a tile, or one row when
+ * fused), in reals. `chunk` is how much of the first dimension after the split axis (d1) the
+ * walk covers, starting at the pointer it is given: all of it, or a block when fused rows are
+ * cut into blocks; a term along d1 then covers rows [0, chunk) of it (the kernel's caller
+ * shifts row0 per block). */
+static sl_stencil_geometry geometry(const sl_darray *x, size_t row0, size_t nrows, int axis,
+                                    size_t chunk)
 {
-    const sl_tile tile_rows = {NULL, row0, nrows}, *tile = &tile_rows;
     size_t f = sl_dtype_is_complex(x->dtype) ? 2 : 1, ld = x->local_rows * x->inner;
     size_t offset = x->partition == SL_SCATTER ? x->row_offset_of[x->ctx->rank] : 0;
+    int d1 = x->axis + 1;
+    size_t row_run = d1 < x->ndim ? chunk * prod(x->shape, d1 + 1, x->ndim) : x->inner;
     sl_stencil_geometry g = {.n = x->shape[axis], .pre1 = 1, .pre2 = 1, .post = 1};
     if (axis == x->axis) { /* along the tiles: rows of `inner` elements */
-        g.row0 = offset + tile->row0;
+        g.row0 = offset + row0;
         g.pre1 = x->outer, g.s_pre1 = ld;
-        g.len = tile->nrows, g.s_len = x->inner;
-        g.run = x->inner;
+        g.len = nrows, g.s_len = x->inner;
+        g.run = row_run;
     } else if (axis > x->axis) { /* inside each row: (row x I1) x L x I2 */
         size_t i1 = prod(x->shape, x->axis + 1, axis), i2 = prod(x->shape, axis + 1, x->ndim);
+        if (axis > d1)
+            i1 = i1 / x->shape[d1] * chunk;
         g.pre1 = x->outer, g.s_pre1 = ld;
-        g.pre2 = tile->nrows * i1, g.s_pre2 = x->shape[axis] * i2;
-        g.len = x->shape[axis], g.s_len = i2;
+        g.pre2 = nrows * i1, g.s_pre2 = x->shape[axis] * i2;
+        g.len = axis == d1 ? chunk : x->shape[axis], g.s_len = i2;
         g.run = i2;
-    } else { /* across rows: O1 x L x O2, each a run of the tile's rows */
+    } else { /* across rows: O1 x L x O2, each a run of the rows */
         size_t o2 = prod(x->shape, axis + 1, x->axis);
         g.pre1 = prod(x->shape, 0, axis), g.s_pre1 = x->shape[axis] * o2 * ld;
         g.len = x->shape[axis], g.s_len = o2 * ld;
         g.post = o2, g.s_post = ld;
-        g.run = tile->nrows * x->inner;
+        g.run = nrows * row_run;
     }
     g.s_pre1 *= f, g.s_pre2 *= f, g.s_len *= f, g.s_post *= f, g.run *= f;
     return g;
+}
+
+/* How fused rows are cut: blocks of `chunk` of dimension d1 (0: not cut). */
+static size_t fused_chunk(const sl_darray *x)
+{
+    int d1 = x->axis + 1;
+    if (d1 >= x->ndim)
+        return 0;
+    size_t f = sl_dtype_is_complex(x->dtype) ? 2 : 1;
+    size_t line = prod(x->shape, d1 + 1, x->ndim) * f, chunk = FUSE_BLOCK / line;
+    chunk = chunk ? chunk : 1;
+    return chunk < x->shape[d1] ? chunk : 0;
 }
 
 /* Buffers and piece descriptions of tile t: the tiles and ghost slabs within the halo. */
@@ -162,10 +183,24 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
         a.row_stride = in->inner * f;
         a.tile_row0 = offset + tile->row0;
         a.tile_pre_stride = in->local_rows * in->inner * f;
-        for (int k = 0; k < s->nterms; k++)
+        size_t chunk = a.fused ? fused_chunk(in) : 0;
+        if (chunk) {
+            int d1 = in->axis + 1;
+            a.chunk = chunk;
+            a.chunk_count = in->shape[d1];
+            a.chunk_stride = prod(in->shape, d1 + 1, in->ndim) * f;
+        }
+        size_t full = in->axis + 1 < in->ndim ? in->shape[in->axis + 1] : 1;
+        for (int k = 0; k < s->nterms; k++) {
+            int ax = s->axis_of[k];
+            size_t rows = a.fused ? 1 : tile->nrows;
             a.terms[k] = (sl_stencil_term_args){
-                k, s->axis_of[k] == in->axis,
-                geometry(in, tile->row0, a.fused ? 1 : tile->nrows, s->axis_of[k])};
+                k, ax == in->axis, chunk && ax == in->axis + 1,
+                geometry(in, tile->row0, rows, ax, chunk ? chunk : full),
+                geometry(in, tile->row0, rows, ax,
+                         chunk && a.chunk_count % chunk ? a.chunk_count % chunk
+                                                        : (chunk ? chunk : full))};
+        }
         struct starpu_data_descr d[3 + SL_STENCIL_MAX_PIECES];
         d[0] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
         d[1] = (struct starpu_data_descr){s->table_h, STARPU_R};
