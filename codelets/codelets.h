@@ -7,6 +7,7 @@
 #include <starpu.h>
 #include "cpu/kernels.h"
 #include "cpu/stencil_kernels.h"
+#include "cpu/box_kernels.h"
 
 /* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
  * (-1: absent), ialpha / ibeta the indices of scalar handles that multiply alpha / beta (-1:
@@ -132,6 +133,21 @@ typedef struct sl_pack_args {
     size_t tile_row0[SL_STENCIL_MAX_PIECES], tile_nrows[SL_STENCIL_MAX_PIECES];
 } sl_pack_args;
 extern struct starpu_codelet sl_cl_pack_rows;
+
+/* Box copies for the halo operator (CPU only): dst box (=, or +=) src box. Each side is a
+ * whole rank block given as its buffers in order — every tile of a 1-d array, whose block is
+ * contiguous from the first tile on (so the first tile's pointer is the block's), or one
+ * vector — the dst side first. zero_dst: the whole dst block is zeroed first (nbytes_dst
+ * bytes); zero_src: the src box is zeroed after the copy (the src side is then RW). */
+typedef struct sl_box_args {
+    int ndst, nsrc;             /* buffers per side */
+    int dst_vector, src_vector; /* interface of the side's first buffer */
+    sl_box db, sb;
+    size_t count[SL_BOX_MAX_NDIM];
+    size_t esize, nbytes_dst;
+    int add, single, zero_dst, zero_src;
+} sl_box_args;
+extern struct starpu_codelet sl_cl_box;
 
 /* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
 void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);

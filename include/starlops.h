@@ -11,6 +11,7 @@
 #include <starlops/op.h>
 #include <starlops/derivatives.h>
 #include <starlops/convolve.h>
+#include <starlops/halo.h>
 #include <starlops/solvers.h>
 #include <starlops/io.h>
 
