@@ -97,12 +97,13 @@ extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_cop
  * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of
  * the same rows (R, matrix), then the pieces (R): neighbouring input tiles (matrix) or ghost
  * slabs received from other ranks (vector). Terms after the first accumulate. */
-#define SL_STENCIL_MAX_TERMS 8
+
 typedef struct sl_stencil_term_args {
     int stencil;     /* index in the table */
     int along_tiles; /* the term runs along the tiled axis (reads the pieces) */
     int along_chunk; /* fused blocks: the term runs along the cut dimension */
     sl_stencil_geometry geom, geom_last; /* geom_last: the last block of a row */
+    size_t axis_len, axis_stride;        /* flat rows: the term's axis inside a row (reals) */
 } sl_stencil_term_args;
 typedef struct sl_stencil_piece_args {
     int is_vector;
@@ -119,6 +120,11 @@ typedef struct sl_stencil_task_args {
     /* fused rows cut into blocks of `chunk` of the dimension after the split axis (0: not cut):
      * that dimension has chunk_count entries, chunk_stride reals apart */
     size_t chunk, chunk_count, chunk_stride;
+    /* flat: fused rows are contiguous (nothing before the split axis, every term on it or
+     * after it), so a row can be done in one pass (sl_kernel_stencil_row); split_n is the
+     * length of the split axis */
+    int flat;
+    size_t split_n;
     sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
     sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
 } sl_stencil_task_args;

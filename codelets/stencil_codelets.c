@@ -38,9 +38,17 @@ static void stencil_cpu(void *buffers[], void *cl_arg)
     size_t es = a.single ? sizeof(float) : sizeof(double), bytes = a.row_stride * es;
     size_t chunk = a.chunk ? a.chunk : 1, count = a.chunk ? a.chunk_count : 1;
     sl_stencil_piece shifted[SL_STENCIL_MAX_PIECES + 1];
+    sl_row_term rterms[SL_STENCIL_MAX_TERMS];
+    for (int t = 0; t < a.nterms; t++)
+        rterms[t] = (sl_row_term){&table[a.terms[t].stencil], a.terms[t].along_tiles,
+                                  a.terms[t].axis_len, a.terms[t].axis_stride};
     for (size_t r = 0; r < a.rows; r++) {
         const char *in_row = (const char *)in + r * bytes;
         char *out_row = (char *)out + r * bytes;
+        if (a.flat && sl_kernel_stencil_row(a.single, a.adjoint, a.nterms, rterms,
+                                            a.tile_row0 + r, a.split_n, a.row_stride, out_row,
+                                            in_row, pieces, np))
+            continue; /* the whole row in one pass */
         /* the whole row, for a term along the cut dimension reading beyond its block */
         sl_stencil_piece row_piece = {in_row, 0, count, a.tile_pre_stride};
         for (size_t j0 = 0; j0 < count; j0 += chunk) {

@@ -241,7 +241,7 @@ static const layout layouts[] = {
     {1, 0, {13, 0, 0}, 1}, {2, 1, {7, 9, 0}, 1}, {3, 0, {6, 5, 7}, 1},
     {1, 0, {5, 0, 0}, 0}, /* 5 samples over up to 4 ranks: blocks of 1 and 2 rows */
     /* rows of >= 1024 reals: the Laplacian goes row by row (the fused path) */
-    {3, 0, {4, 9, 130}, 0}, {3, 1, {3, 8, 1030}, 0},
+    {3, 0, {10, 9, 130}, 0}, {3, 1, {3, 8, 1030}, 0},
     /* and rows long enough to be cut into blocks of lines (a last block shorter or not) */
     {3, 0, {3, 40, 1000}, 0},
 };

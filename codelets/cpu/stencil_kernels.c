@@ -278,6 +278,195 @@ static void add_row(const sl_stencil *st, int adjoint, const sl_stencil_geometry
 DEFINE_STENCIL(float, f32)
 DEFINE_STENCIL(double, f64)
 
+/* ---- whole rows of multi-term stencils ---- */
+
+#define ROW_MAX_TAPS 64
+#define ROW_MAX_MARGIN 8 /* terms reaching further take the term-by-term path */
+#define ROW_TERM_TAPS (2 * ROW_MAX_MARGIN + 1)
+
+/* The taps of one term at one index along its axis: interior ones, or a boundary row's. */
+typedef struct term_taps {
+    int n, off[ROW_MAX_TAPS];
+    double coef[ROW_MAX_TAPS];
+} term_taps;
+
+/* An inside-row term's taps for its boundary indices and its interior, worked out once. */
+typedef struct small_taps {
+    int n, off[ROW_TERM_TAPS];
+    double coef[ROW_TERM_TAPS];
+} small_taps;
+typedef struct row_term_taps {
+    size_t lo, hi;
+    small_taps head[ROW_MAX_MARGIN + SL_STENCIL_MAX_EDGE], tail[ROW_MAX_MARGIN + SL_STENCIL_MAX_EDGE];
+    small_taps interior;
+} row_term_taps;
+
+static void small_of(const sl_stencil *st, int adjoint, size_t i, size_t len, small_taps *t)
+{
+    int off[SL_STENCIL_MAX_TAPS];
+    double coef[SL_STENCIL_MAX_TAPS];
+    int n = row_taps(st, adjoint, i, len, off, coef);
+    t->n = n;
+    memcpy(t->off, off, (size_t)n * sizeof *off);
+    memcpy(t->coef, coef, (size_t)n * sizeof *coef);
+}
+
+/* Rows [0, lo) and [len - hi, len) of a term are its boundary rows (not fast ones). */
+static void term_edges(const sl_stencil *st, size_t len, size_t *lo, size_t *hi)
+{
+    size_t m = (size_t)sl_stencil_margin(st);
+    *lo = (size_t)st->nhead + m;
+    *hi = (size_t)st->ntail + m;
+    if (*lo > len) *lo = len;
+    if (*hi > len - *lo) *hi = len - *lo;
+}
+
+static const void *tile_row(size_t k, size_t row_bytes, const sl_stencil_piece *pc, int np)
+{
+    for (int i = 0; i < np; i++)
+        if (k >= pc[i].row0 && k < pc[i].row0 + pc[i].nrows)
+            return (const char *)pc[i].base + (k - pc[i].row0) * row_bytes;
+    return NULL;
+}
+
+/* One point p (a real's position in the row) of every term, exactly. */
+#define POINT(T)                                                                               \
+    do {                                                                                       \
+        T v = 0;                                                                               \
+        for (int t = 0; t < nterms; t++) {                                                     \
+            const sl_row_term *rt = &terms[t];                                                 \
+            if (rt->along_tiles) {                                                             \
+                for (int j = 0; j < split.n; j++)                                              \
+                    v += (T)split.coef[j] * ((const T *)split_src[j])[p];                      \
+                continue;                                                                      \
+            }                                                                                  \
+            size_t i = (p / rt->stride) % rt->len;                                             \
+            const row_term_taps *rtt = &rtaps[t];                                              \
+            const small_taps *tt = i < rtt->lo ? &rtt->head[i]                                 \
+                                   : i >= rt->len - rtt->hi ? &rtt->tail[rt->len - 1 - i]      \
+                                                            : &rtt->interior;                  \
+            for (int j = 0; j < tt->n; j++)                                                    \
+                v += (T)tt->coef[j] * x[(long long)p + (long long)tt->off[j] * (long long)rt->stride]; \
+        }                                                                                      \
+        y[p] = v;                                                                              \
+    } while (0)
+
+#define DEFINE_ROW_KERNEL(T, SUF)                                                              \
+    static void row_##SUF(int adjoint, int nterms, const sl_row_term *terms, size_t row_len,   \
+                          T *y, const T *x, const term_taps *all, const void *const *srcs,     \
+                          size_t flat0, size_t flat1, const term_taps *split_taps,             \
+                          const void *const *split_srcs, const row_term_taps *rtaps)           \
+    {                                                                                          \
+        const T *src[ROW_MAX_TAPS];                                                            \
+        for (int j = 0; j < all->n; j++)                                                       \
+            src[j] = (const T *)srcs[j];                                                       \
+        for (size_t c0 = flat0; c0 < flat1; c0 += CHUNK)                                       \
+            taps_##SUF(y, all->n, src, all->coef, c0, c0 + CHUNK < flat1 ? c0 + CHUNK : flat1, \
+                       0);                                                                     \
+        term_taps split = *split_taps;                                                         \
+        const void *const *split_src = split_srcs;                                             \
+        /* the points outside the flat range, then every term's boundary points */             \
+        for (size_t p = 0; p < flat0 && p < row_len; p++)                                      \
+            POINT(T);                                                                          \
+        for (size_t p = flat1 > flat0 ? flat1 : flat0; p < row_len; p++)                       \
+            POINT(T);                                                                          \
+        for (int t = 0; t < nterms; t++) {                                                     \
+            const sl_row_term *rt = &terms[t];                                                 \
+            if (rt->along_tiles)                                                               \
+                continue;                                                                      \
+            size_t lo = rtaps[t].lo, hi = rtaps[t].hi, block = rt->len * rt->stride;           \
+            for (size_t b0 = 0; b0 < row_len; b0 += block)                                     \
+                for (size_t i = 0; i < rt->len; i++) {                                         \
+                    if (i == lo && rt->len > hi)                                               \
+                        i = rt->len - hi > lo ? rt->len - hi : lo;                             \
+                    if (i >= rt->len)                                                          \
+                        break;                                                                 \
+                    for (size_t s = 0; s < rt->stride; s++) {                                  \
+                        size_t p = b0 + i * rt->stride + s;                                    \
+                        if (p >= flat0 && p < flat1)                                           \
+                            POINT(T);                                                          \
+                    }                                                                          \
+                }                                                                              \
+        }                                                                                      \
+    }
+
+DEFINE_ROW_KERNEL(float, f32)
+DEFINE_ROW_KERNEL(double, f64)
+
+/* Adds a tap, merging it with one reading the same place. */
+static int add_tap(term_taps *all, const void **srcs, const void *src, double coef)
+{
+    for (int j = 0; j < all->n; j++)
+        if (srcs[j] == src) {
+            all->coef[j] += coef;
+            return 1;
+        }
+    if (all->n == ROW_MAX_TAPS)
+        return 0;
+    srcs[all->n] = src;
+    all->coef[all->n++] = coef;
+    return 1;
+}
+
+int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
+                          size_t k, size_t n, size_t row_len, void *out, const void *in,
+                          const sl_stencil_piece *pieces, int npieces)
+{
+    size_t es = single ? sizeof(float) : sizeof(double), margin = 0;
+    term_taps all = {0}, split = {0};
+    row_term_taps rtaps[SL_STENCIL_MAX_TERMS];
+    const void *srcs[ROW_MAX_TAPS], *split_srcs[SL_STENCIL_MAX_TAPS];
+    for (int t = 0; t < nterms; t++) {
+        const sl_row_term *rt = &terms[t];
+        if (rt->along_tiles) { /* row k must be a fast row of this term */
+            size_t lo, hi;
+            term_edges(rt->st, n, &lo, &hi);
+            if (k < lo || k >= n - hi || split.n)
+                return 0;
+            split.n = interior_taps(rt->st, adjoint, split.off, split.coef);
+            for (int j = 0; j < split.n; j++) {
+                split_srcs[j] = tile_row((size_t)((long long)k + split.off[j]), row_len * es,
+                                         pieces, npieces);
+                if (!split_srcs[j] || !add_tap(&all, srcs, split_srcs[j], split.coef[j]))
+                    return 0;
+            }
+            continue;
+        }
+        if (rt->stride == 0 || rt->len == 0 || row_len % (rt->len * rt->stride) ||
+            sl_stencil_margin(rt->st) > ROW_MAX_MARGIN || t >= SL_STENCIL_MAX_TERMS)
+            return 0;
+        row_term_taps *rtt = &rtaps[t];
+        term_edges(rt->st, rt->len, &rtt->lo, &rtt->hi);
+        for (size_t i = 0; i < rtt->lo; i++)
+            small_of(rt->st, adjoint, i, rt->len, &rtt->head[i]);
+        for (size_t i = 0; i < rtt->hi; i++)
+            small_of(rt->st, adjoint, rt->len - 1 - i, rt->len, &rtt->tail[i]);
+        small_of(rt->st, adjoint, rtt->lo < rt->len - rtt->hi ? rtt->lo : 0, rt->len,
+                 &rtt->interior);
+        term_taps it;
+        it.n = interior_taps(rt->st, adjoint, it.off, it.coef);
+        for (int j = 0; j < it.n; j++)
+            if (!add_tap(&all, srcs, (const char *)in + (long long)it.off[j] *
+                                                           (long long)rt->stride * (long long)es,
+                         it.coef[j]))
+                return 0;
+        size_t reach = (size_t)sl_stencil_margin(rt->st) * rt->stride;
+        margin = reach > margin ? reach : margin;
+    }
+    /* the flat range: points whose inside-row taps stay inside the row */
+    size_t flat0 = margin < row_len ? margin : row_len;
+    size_t flat1 = row_len > margin ? row_len - margin : flat0;
+    if (flat1 < flat0)
+        flat1 = flat0;
+    if (single)
+        row_f32(adjoint, nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split,
+                split_srcs, rtaps);
+    else
+        row_f64(adjoint, nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split,
+                split_srcs, rtaps);
+    return 1;
+}
+
 /* The fast rows and the boundary rows (in batches of at most MAX_BOUNDARY: thin tiles of
  * long filters have many); every output row is written by exactly one batch. */
 static void run_rows(int single, const sl_stencil *st, int adjoint, int accumulate,

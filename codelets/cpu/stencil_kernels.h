@@ -16,6 +16,7 @@
 #define SL_STENCIL_MAX_TAPS 129 /* wavelets up to 129 samples */
 #define SL_STENCIL_MAX_EDGE 2
 #define SL_STENCIL_MAX_PIECES 8
+#define SL_STENCIL_MAX_TERMS 8
 
 typedef struct sl_stencil {
     int lo, hi; /* offsets lo..hi, hi - lo < SL_STENCIL_MAX_TAPS; lo <= 0 <= hi */
@@ -52,6 +53,25 @@ void sl_stencil_workspace_free(sl_stencil_workspace *w);
 void sl_kernel_stencil(int single, const sl_stencil *st, int adjoint, int accumulate,
                        const sl_stencil_geometry *g, void *out, const void *in,
                        const sl_stencil_piece *pieces, int npieces, sl_stencil_workspace *w);
+
+/* One term of a whole-row evaluation (sl_kernel_stencil_row): along the tiles (the row index
+ * k varies between rows; inputs come from the pieces), or along a dimension inside the row of
+ * `len` entries `stride` reals apart. */
+typedef struct sl_row_term {
+    const sl_stencil *st;
+    int along_tiles;
+    size_t len, stride; /* inside-row terms */
+} sl_row_term;
+
+/* Row k (of n along the tiles) of a sum of terms, all at once: one vectorised pass over the
+ * points that are interior for every term (their taps merged into one list), then the other
+ * points evaluated one by one. The row holds `row_len` reals, contiguous; the rows along the
+ * tiles are found in the pieces. Returns 0 (and writes nothing) when row k is not interior
+ * for the along-tiles term or a term cannot be done this way; the caller then uses
+ * sl_kernel_stencil term by term. */
+int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
+                          size_t k, size_t n, size_t row_len, void *out, const void *in,
+                          const sl_stencil_piece *pieces, int npieces);
 
 /* The margin of rows beyond a tile a stencil reads, in either direction. */
 static inline int sl_stencil_margin(const sl_stencil *st)

@@ -191,6 +191,10 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
             a.chunk_stride = prod(in->shape, d1 + 1, in->ndim) * f;
         }
         size_t full = in->axis + 1 < in->ndim ? in->shape[in->axis + 1] : 1;
+        a.flat = a.fused && in->outer == 1;
+        a.split_n = in->shape[in->axis];
+        for (int k = 0; k < s->nterms; k++)
+            a.flat = a.flat && s->axis_of[k] >= in->axis;
         for (int k = 0; k < s->nterms; k++) {
             int ax = s->axis_of[k];
             size_t rows = a.fused ? 1 : tile->nrows;
@@ -199,7 +203,8 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
                 geometry(in, tile->row0, rows, ax, chunk ? chunk : full),
                 geometry(in, tile->row0, rows, ax,
                          chunk && a.chunk_count % chunk ? a.chunk_count % chunk
-                                                        : (chunk ? chunk : full))};
+                                                        : (chunk ? chunk : full)),
+                in->shape[ax], prod(in->shape, ax + 1, in->ndim) * f};
         }
         struct starpu_data_descr d[3 + SL_STENCIL_MAX_PIECES];
         d[0] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
