@@ -119,31 +119,46 @@ static void add_row(const sl_stencil *st, int adjoint, const sl_stencil_geometry
 #define SL_VECTOR_CLONES
 #endif
 
+/* One fused pass of k taps: y = sum (or y += sum), vectorised over c. */
+#define TAPS_CASE(k, SUM)                                                                      \
+    if (n == k) {                                                                              \
+        if (acc)                                                                               \
+            for (size_t c = c0; c < c1; c++)                                                   \
+                y[c] += SUM;                                                                   \
+        else                                                                                   \
+            for (size_t c = c0; c < c1; c++)                                                   \
+                y[c] = SUM;                                                                    \
+        continue;                                                                              \
+    }
+
 #define DEFINE_STENCIL(T, SUF)                                                                 \
-    /* y[c0..c1) (= or +=) sum of the taps, three taps per pass over y. */                    \
-    SL_VECTOR_CLONES static void taps_##SUF(T *restrict y, int ntaps, const T *const *src, const double *coef, \
-                           size_t c0, size_t c1, int acc)                                     \
+    /* y[c0..c1) (= or +=) sum of the taps, up to seven taps per pass over y (one pass for a \
+     * 3-d Laplacian's merged taps). */                                                        \
+    SL_VECTOR_CLONES static void taps_##SUF(T *restrict y, int ntaps, const T *const *src,    \
+                                            const double *coef, size_t c0, size_t c1, int acc) \
     {                                                                                          \
         if (ntaps == 0 && !acc)                                                                \
             for (size_t c = c0; c < c1; c++)                                                   \
                 y[c] = 0;                                                                      \
-        for (int t = 0; t < ntaps; t += 3, acc = 1) {                                          \
-            int n = ntaps - t < 3 ? ntaps - t : 3;                                             \
-            const T a0 = (T)coef[t], *restrict s0 = src[t];                                    \
-            const T a1 = n > 1 ? (T)coef[t + 1] : 0, *restrict s1 = n > 1 ? src[t + 1] : s0;   \
-            const T a2 = n > 2 ? (T)coef[t + 2] : 0, *restrict s2 = n > 2 ? src[t + 2] : s0;   \
-            if (n == 1 && !acc)                                                                \
-                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c];                            \
-            else if (n == 1)                                                                   \
-                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c];                           \
-            else if (n == 2 && !acc)                                                           \
-                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c] + a1 * s1[c];               \
-            else if (n == 2)                                                                   \
-                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c] + a1 * s1[c];              \
-            else if (!acc)                                                                     \
-                for (size_t c = c0; c < c1; c++) y[c] = a0 * s0[c] + a1 * s1[c] + a2 * s2[c];  \
-            else                                                                               \
-                for (size_t c = c0; c < c1; c++) y[c] += a0 * s0[c] + a1 * s1[c] + a2 * s2[c]; \
+        for (int t = 0; t < ntaps; t += 7, acc = 1) {                                          \
+            int n = ntaps - t < 7 ? ntaps - t : 7;                                             \
+            const T *restrict s0 = src[t];                                                     \
+            const T *restrict s1 = n > 1 ? src[t + 1] : s0, *restrict s2 = n > 2 ? src[t + 2] : s0; \
+            const T *restrict s3 = n > 3 ? src[t + 3] : s0, *restrict s4 = n > 4 ? src[t + 4] : s0; \
+            const T *restrict s5 = n > 5 ? src[t + 5] : s0, *restrict s6 = n > 6 ? src[t + 6] : s0; \
+            const T a0 = (T)coef[t], a1 = n > 1 ? (T)coef[t + 1] : 0;                          \
+            const T a2 = n > 2 ? (T)coef[t + 2] : 0, a3 = n > 3 ? (T)coef[t + 3] : 0;          \
+            const T a4 = n > 4 ? (T)coef[t + 4] : 0, a5 = n > 5 ? (T)coef[t + 5] : 0;          \
+            const T a6 = n > 6 ? (T)coef[t + 6] : 0;                                           \
+            TAPS_CASE(1, a0 * s0[c])                                                           \
+            TAPS_CASE(2, a0 * s0[c] + a1 * s1[c])                                              \
+            TAPS_CASE(3, a0 * s0[c] + a1 * s1[c] + a2 * s2[c])                                 \
+            TAPS_CASE(4, a0 * s0[c] + a1 * s1[c] + a2 * s2[c] + a3 * s3[c])                    \
+            TAPS_CASE(5, a0 * s0[c] + a1 * s1[c] + a2 * s2[c] + a3 * s3[c] + a4 * s4[c])       \
+            TAPS_CASE(6, a0 * s0[c] + a1 * s1[c] + a2 * s2[c] + a3 * s3[c] + a4 * s4[c] +      \
+                             a5 * s5[c])                                                       \
+            TAPS_CASE(7, a0 * s0[c] + a1 * s1[c] + a2 * s2[c] + a3 * s3[c] + a4 * s4[c] +      \
+                             a5 * s5[c] + a6 * s6[c])                                          \
         }                                                                                      \
     }                                                                                          \
                                                                                                \
