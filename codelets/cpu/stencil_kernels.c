@@ -355,58 +355,12 @@ static const void *tile_row(size_t k, size_t row_bytes, const sl_stencil_piece *
                     v += (T)split.coef[j] * ((const T *)split_src[j])[p];                      \
                 continue;                                                                      \
             }                                                                                  \
-            size_t i = (p / rt->stride) % rt->len;                                             \
-            const row_term_taps *rtt = &rtaps[t];                                              \
-            const small_taps *tt = i < rtt->lo ? &rtt->head[i]                                 \
-                                   : i >= rt->len - rtt->hi ? &rtt->tail[rt->len - 1 - i]      \
-                                                            : &rtt->interior;                  \
+            const small_taps *tt = taps_at(rt, &rtaps[t], p);                                  \
             for (int j = 0; j < tt->n; j++)                                                    \
                 v += (T)tt->coef[j] * x[(long long)p + (long long)tt->off[j] * (long long)rt->stride]; \
         }                                                                                      \
         y[p] = v;                                                                              \
     } while (0)
-
-#define DEFINE_ROW_KERNEL(T, SUF)                                                              \
-    static void row_##SUF(int adjoint, int nterms, const sl_row_term *terms, size_t row_len,   \
-                          T *y, const T *x, const term_taps *all, const void *const *srcs,     \
-                          size_t flat0, size_t flat1, const term_taps *split_taps,             \
-                          const void *const *split_srcs, const row_term_taps *rtaps)           \
-    {                                                                                          \
-        const T *src[ROW_MAX_TAPS];                                                            \
-        for (int j = 0; j < all->n; j++)                                                       \
-            src[j] = (const T *)srcs[j];                                                       \
-        for (size_t c0 = flat0; c0 < flat1; c0 += CHUNK)                                       \
-            taps_##SUF(y, all->n, src, all->coef, c0, c0 + CHUNK < flat1 ? c0 + CHUNK : flat1, \
-                       0);                                                                     \
-        term_taps split = *split_taps;                                                         \
-        const void *const *split_src = split_srcs;                                             \
-        /* the points outside the flat range, then every term's boundary points */             \
-        for (size_t p = 0; p < flat0 && p < row_len; p++)                                      \
-            POINT(T);                                                                          \
-        for (size_t p = flat1 > flat0 ? flat1 : flat0; p < row_len; p++)                       \
-            POINT(T);                                                                          \
-        for (int t = 0; t < nterms; t++) {                                                     \
-            const sl_row_term *rt = &terms[t];                                                 \
-            if (rt->along_tiles)                                                               \
-                continue;                                                                      \
-            size_t lo = rtaps[t].lo, hi = rtaps[t].hi, block = rt->len * rt->stride;           \
-            for (size_t b0 = 0; b0 < row_len; b0 += block)                                     \
-                for (size_t i = 0; i < rt->len; i++) {                                         \
-                    if (i == lo && rt->len > hi)                                               \
-                        i = rt->len - hi > lo ? rt->len - hi : lo;                             \
-                    if (i >= rt->len)                                                          \
-                        break;                                                                 \
-                    for (size_t s = 0; s < rt->stride; s++) {                                  \
-                        size_t p = b0 + i * rt->stride + s;                                    \
-                        if (p >= flat0 && p < flat1)                                           \
-                            POINT(T);                                                          \
-                    }                                                                          \
-                }                                                                              \
-        }                                                                                      \
-    }
-
-DEFINE_ROW_KERNEL(float, f32)
-DEFINE_ROW_KERNEL(double, f64)
 
 /* Adds a tap, merging it with one reading the same place. */
 static int add_tap(term_taps *all, const void **srcs, const void *src, double coef)
@@ -422,6 +376,107 @@ static int add_tap(term_taps *all, const void **srcs, const void *src, double co
     all->coef[all->n++] = coef;
     return 1;
 }
+
+/* The taps of inside-row term u at point p (its index there: boundary or interior). */
+static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, size_t p)
+{
+    size_t i = (p / u->stride) % u->len;
+    return i < r->lo ? &r->head[i] : i >= u->len - r->hi ? &r->tail[u->len - 1 - i] : &r->interior;
+}
+
+/* Boundary runs at least this long take the vector path. */
+#define ROW_VECTOR_RUN 16
+
+#define DEFINE_ROW_KERNEL(T, SUF)                                                              \
+    /* Points [p0, p1) of a run on which every inside-row term of stride >= `stride` has one  \
+     * index: their taps there, the interior taps of the smaller-stride terms and the split   \
+     * term's, merged, in one vector pass. The smaller terms' boundary points inside the run  \
+     * are wrong after it and are rewritten later (terms go by decreasing stride). */         \
+    static void run_##SUF(int nterms, const sl_row_term *terms, const row_term_taps *rtaps,   \
+                          size_t stride, T *y, const T *x, const term_taps *split,            \
+                          const void *const *split_src, size_t p0, size_t p1)                 \
+    {                                                                                          \
+        term_taps all = {0};                                                                   \
+        const void *srcs[ROW_MAX_TAPS];                                                        \
+        const T *src[ROW_MAX_TAPS];                                                            \
+        int ok = 1;                                                                            \
+        for (int j = 0; j < split->n; j++)                                                     \
+            ok = ok && add_tap(&all, srcs, split_src[j], split->coef[j]);                      \
+        for (int u = 0; u < nterms; u++) {                                                     \
+            const sl_row_term *ru = &terms[u];                                                 \
+            if (ru->along_tiles)                                                               \
+                continue;                                                                      \
+            const small_taps *tt = ru->stride >= stride ? taps_at(ru, &rtaps[u], p0)           \
+                                                        : &rtaps[u].interior;                  \
+            for (int j = 0; j < tt->n; j++)                                                    \
+                ok = ok && add_tap(&all, srcs, x + (long long)tt->off[j] * (long long)ru->stride, \
+                                   tt->coef[j]);                                               \
+        }                                                                                      \
+        if (!ok)                                                                               \
+            return; /* too many taps: the caller's points stay exact one by one */            \
+        for (int j = 0; j < all.n; j++)                                                        \
+            src[j] = (const T *)srcs[j];                                                       \
+        for (size_t c0 = p0; c0 < p1; c0 += CHUNK)                                             \
+            taps_##SUF(y, all.n, src, all.coef, c0, c0 + CHUNK < p1 ? c0 + CHUNK : p1, 0);     \
+    }                                                                                          \
+                                                                                               \
+    static void row_##SUF(int adjoint, int nterms, const sl_row_term *terms, size_t row_len,   \
+                          T *y, const T *x, const term_taps *all, const void *const *srcs,     \
+                          size_t flat0, size_t flat1, const term_taps *split_taps,             \
+                          const void *const *split_srcs, const row_term_taps *rtaps)           \
+    {                                                                                          \
+        const T *src[ROW_MAX_TAPS];                                                            \
+        for (int j = 0; j < all->n; j++)                                                       \
+            src[j] = (const T *)srcs[j];                                                       \
+        for (size_t c0 = flat0; c0 < flat1; c0 += CHUNK)                                       \
+            taps_##SUF(y, all->n, src, all->coef, c0, c0 + CHUNK < flat1 ? c0 + CHUNK : flat1, \
+                       0);                                                                     \
+        term_taps split = *split_taps;                                                         \
+        const void *const *split_src = split_srcs;                                             \
+        (void)adjoint;                                                                         \
+        /* Every term's boundary points, terms by decreasing stride (the points outside the   \
+         * flat range are all among them): long runs by vector passes whose reach stays in    \
+         * the row, the rest one by one, exactly. */                                           \
+        int order[SL_STENCIL_MAX_TERMS], no = 0;                                               \
+        for (int t = 0; t < nterms; t++)                                                       \
+            if (!terms[t].along_tiles) {                                                       \
+                int at = no++;                                                                 \
+                while (at > 0 && terms[order[at - 1]].stride < terms[t].stride) {              \
+                    order[at] = order[at - 1];                                                 \
+                    at--;                                                                      \
+                }                                                                              \
+                order[at] = t;                                                                 \
+            }                                                                                  \
+        for (int o = 0; o < no; o++) {                                                         \
+            int t = order[o];                                                                  \
+            const sl_row_term *rt = &terms[t];                                                 \
+            size_t lo = rtaps[t].lo, hi = rtaps[t].hi, block = rt->len * rt->stride;           \
+            size_t reach = 0; /* of the smaller-stride terms */                                \
+            for (int q = o + 1; q < no; q++) {                                                 \
+                size_t r = (size_t)sl_stencil_margin(terms[order[q]].st) * terms[order[q]].stride; \
+                reach = r > reach ? r : reach;                                                 \
+            }                                                                                  \
+            for (size_t b0 = 0; b0 < row_len; b0 += block)                                     \
+                for (size_t i = 0; i < rt->len; i++) {                                         \
+                    if (i == lo && rt->len > hi)                                               \
+                        i = rt->len - hi > lo ? rt->len - hi : lo;                             \
+                    if (i >= rt->len)                                                          \
+                        break;                                                                 \
+                    size_t r0 = b0 + i * rt->stride, r1 = r0 + rt->stride, v0 = r0, v1 = r0;   \
+                    if (rt->stride >= ROW_VECTOR_RUN && rt->stride > 2 * reach) {              \
+                        v0 = r0 + reach, v1 = r1 - reach;                                      \
+                        run_##SUF(nterms, terms, rtaps, rt->stride, y, x, &split, split_src,   \
+                                  v0, v1);                                                     \
+                    }                                                                          \
+                    for (size_t p = r0; p < r1; p++)                                           \
+                        if (p < v0 || p >= v1)                                                 \
+                            POINT(T);                                                          \
+                }                                                                              \
+        }                                                                                      \
+    }
+
+DEFINE_ROW_KERNEL(float, f32)
+DEFINE_ROW_KERNEL(double, f64)
 
 int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
                           size_t k, size_t n, size_t row_len, void *out, const void *in,
