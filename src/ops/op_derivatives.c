@@ -8,10 +8,9 @@
 
 #include "ops/stencil_op.h"
 
-/* Coefficient of offset d in a row of s. */
-static double *at(sl_stencil *s, double *row, int d)
+/* Coefficient of offset d in a row of s (rows index their taps from s->lo). */
+static double *at(const sl_stencil *s, double *row, int d)
 {
-    (void)s;
     return &row[d - s->lo];
 }
 
