@@ -35,6 +35,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     int it = 0;
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         sl_scalar *dad = NULL, *a = NULL, *knew = NULL, *b = NULL;
+        starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
         st = sl_op_apply(op, 0, d, ad);
         if (st == SL_OK) st = sl_stacked_vdot(d, ad, &dad);
         if (st == SL_OK) st = sl_scalar_ratio(ctx, kold, dad, NULL, 0, &a);
@@ -43,6 +44,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
         if (st == SL_OK) st = sl_stacked_vdot(r, r, &knew);
         if (st == SL_OK) st = sl_scalar_ratio(ctx, knew, kold, NULL, 0, &b);
         if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, r, b, 1.0, d);
+        starpu_iteration_pop();
         sl_scalar_destroy(dad);
         sl_scalar_destroy(a);
         sl_scalar_destroy(b);

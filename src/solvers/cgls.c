@@ -98,7 +98,9 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
     if (st == SL_OK)
         st = sl_solver_iteration_end(op, "CGLS", test, &o, 0, v.s, kold, x, &hist, result);
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
+        starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
         st = cgls_step(op, x, o.damp, &v, &kold);
+        starpu_iteration_pop();
         if (st == SL_OK)
             st = sl_solver_iteration_end(op, "CGLS", test, &o, it + 1, v.s, kold, x, &hist,
                                          result);

@@ -162,7 +162,9 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
     }
     result->istop = done ? 0 : 7;
     while (st == SL_OK && !done && it < o.niter) {
+        starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
         st = iterate(op, x, wk);
+        starpu_iteration_pop();
         it++;
         if (st == SL_OK && (test || o.show || o.history)) {
             st = read_state(ctx, wk, s);
