@@ -20,13 +20,6 @@ static sl_stencil convolution_stencil(const double *h, size_t nh, size_t offset)
     return s;
 }
 
-static sl_status refuse(const sl_darray *like, sl_status local, const char *what)
-{
-    int64_t none = 0; /* the same shape of agreement as sl_op_stencil's */
-    sl_status agreed = sl_agree(like->ctx, &none, 1, 0, what);
-    return local != SL_OK ? local : agreed;
-}
-
 sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, size_t nh,
                            size_t offset, sl_op **out)
 {
@@ -48,7 +41,7 @@ sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, siz
         if (!isfinite(h[k]))
             st = sl_fail(ctx, SL_ERR_ARG, "%s: h[%zu] = %g", what, k, h[k]);
     if (st != SL_OK)
-        return refuse(like, st, what);
+        return sl_stencil_refuse(like, st, what);
     sl_stencil_term term = {a, convolution_stencil(h, nh, offset)};
     return sl_op_stencil(what, SL_STENCIL_CONVOLVE1D, like, 1, &term, out);
 }

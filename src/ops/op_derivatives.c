@@ -108,15 +108,6 @@ static sl_status check_common(const char *what, const sl_darray *like, sl_deriv_
     return SL_OK;
 }
 
-/* A bad argument on one rank must not leave the others in the constructor's collective:
- * report it through the same agreement (sl_op_stencil agrees on its own checks). */
-static sl_status refuse(const sl_darray *like, sl_status local, const char *what)
-{
-    int64_t none = 0; /* the same shape of agreement as sl_op_stencil's */
-    sl_status agreed = sl_agree(like->ctx, &none, 1, 0, what);
-    return local != SL_OK ? local : agreed;
-}
-
 sl_status sl_op_first_derivative(const sl_darray *like, int axis, sl_deriv_kind kind,
                                  int order, int edge, double sampling, sl_op **out)
 {
@@ -129,7 +120,7 @@ sl_status sl_op_first_derivative(const sl_darray *like, int axis, sl_deriv_kind 
         st = sl_fail(like->ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis,
                      like->ndim);
     if (st != SL_OK)
-        return refuse(like, st, what);
+        return sl_stencil_refuse(like, st, what);
     term.stencil = first_derivative_stencil(kind, order, edge, sampling);
     return sl_op_stencil(what, SL_STENCIL_FIRST_DERIVATIVE, like, 1, &term, out);
 }
@@ -146,7 +137,7 @@ sl_status sl_op_second_derivative(const sl_darray *like, int axis, sl_deriv_kind
         st = sl_fail(like->ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis,
                      like->ndim);
     if (st != SL_OK)
-        return refuse(like, st, what);
+        return sl_stencil_refuse(like, st, what);
     term.stencil = second_derivative_stencil(kind, edge, sampling);
     return sl_op_stencil(what, SL_STENCIL_SECOND_DERIVATIVE, like, 1, &term, out);
 }
@@ -178,7 +169,7 @@ sl_status sl_op_laplacian(const sl_darray *like, int naxes, const int *axes,
         }
     }
     if (st != SL_OK)
-        return refuse(like, st, what);
+        return sl_stencil_refuse(like, st, what);
     return sl_op_stencil(what, SL_STENCIL_LAPLACIAN, like, naxes, terms, out);
 }
 

@@ -221,6 +221,13 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
 
 /* ---- construction ---- */
 
+sl_status sl_stencil_refuse(const sl_darray *like, sl_status local, const char *what)
+{
+    int64_t none = 0; /* the same shape of agreement as sl_op_stencil's */
+    sl_status agreed = sl_agree(like->ctx, &none, 1, 0, what);
+    return local != SL_OK ? local : agreed;
+}
+
 int64_t sl_stencil_terms_hash(int nterms, const sl_stencil_term *terms)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a over the axes and the stencils' bytes */

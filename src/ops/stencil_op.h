@@ -27,6 +27,11 @@ typedef enum sl_stencil_kind {
 sl_status sl_op_stencil(const char *what, sl_stencil_kind kind, const sl_darray *like,
                         int nterms, const sl_stencil_term *terms, sl_op **out);
 
+/* A constructor whose own argument check failed on this rank (local != SL_OK) still takes
+ * part in the agreement sl_op_stencil makes on the other ranks, so every rank fails instead of
+ * waiting; returns the local status, or the agreed one. */
+sl_status sl_stencil_refuse(const sl_darray *like, sl_status local, const char *what);
+
 /* What ranks compare to agree they build the same operator (the stencils must have been
  * zero-initialised before being filled, so unused coefficients hash alike). */
 int64_t sl_stencil_terms_hash(int nterms, const sl_stencil_term *terms);
