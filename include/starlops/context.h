@@ -15,6 +15,7 @@
 #define STARLOPS_CONTEXT_H
 
 #include <mpi.h>
+#include <stdint.h>
 #include <starlops/status.h>
 
 #ifdef __cplusplus
@@ -60,6 +61,10 @@ sl_status sl_context_comm_kind(const sl_context *ctx, sl_comm_kind *kind);
 /* How many times the host has waited for a scalar future (sl_scalar_get) on this context:
  * lets a caller check that a solver really runs without per-iteration synchronisation. */
 sl_status sl_context_host_waits(const sl_context *ctx, unsigned long *count);
+/* Bytes this rank has submitted for sending and receiving through the communication layer
+ * since the context started (collectives count their payload once each way; point-to-point
+ * tile transfers count their size). Benchmarks compare differences with traffic models. */
+sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received);
 /* The library's duplicate of the user communicator (for host-side user code, never for tasks). */
 sl_status sl_context_comm(const sl_context *ctx, MPI_Comm *comm);
 

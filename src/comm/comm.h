@@ -10,6 +10,7 @@
 #define STARLOPS_COMM_H
 
 #include <mpi.h>
+#include <stdint.h>
 #include <starpu.h>
 #include <starlops/dtype.h>
 #include <starlops/status.h>
@@ -60,7 +61,23 @@ typedef struct sl_comm_ops {
 struct sl_comm {
     const sl_comm_ops *ops;
     void *backend; /* backend state */
+    /* Bytes this rank asked to send / receive so far, counted when operations are submitted
+     * (the benchmarks compare them with models). Collectives count their nominal payload:
+     * an allreduce of b bytes counts b sent and b received, whatever MPI's algorithm. */
+    uint64_t bytes_sent, bytes_received;
 };
+
+static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
+{
+    c->bytes_sent += sent;
+    c->bytes_received += received;
+}
+
+/* Point-to-point transfer of a whole handle (StarPU-MPI detached requests on `comm`: they wait
+ * for the handle's earlier tasks, run asynchronously, and the receive counts as a write for the
+ * tasks after it). Tags must be unique among messages in flight between the two ranks. */
+sl_status sl_comm_send(sl_comm *c, starpu_data_handle_t h, int dest, int64_t tag, MPI_Comm comm);
+sl_status sl_comm_recv(sl_comm *c, starpu_data_handle_t h, int src, int64_t tag, MPI_Comm comm);
 
 /* The MPI backend: non-blocking MPI collectives posted from tasks. */
 sl_status sl_comm_mpi_create(sl_comm **out);

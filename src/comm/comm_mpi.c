@@ -164,6 +164,7 @@ static sl_status mpi_allreduce(sl_comm *comm, sl_comm_group g, starpu_data_handl
     mpi_backend *be = comm->backend;
     comm_args a = base_args(comm, g, KIND_ALLREDUCE, e);
     a.op = op;
+    sl_comm_count(comm, starpu_data_get_size(buf), starpu_data_get_size(buf));
     struct starpu_data_descr d[2] = {{be->token, STARPU_RW}, {buf, STARPU_RW}};
     return submit(&allreduce_cl, &a, d, 2);
 }
@@ -176,6 +177,11 @@ static sl_status mpi_broadcast(sl_comm *comm, sl_comm_group g, starpu_data_handl
     mpi_backend *be = comm->backend;
     comm_args a = base_args(comm, g, KIND_BROADCAST, e);
     a.root = root;
+    int me = 0;
+    MPI_Comm_rank(g.mpi, &me);
+    size_t bytes = starpu_data_get_size(buf);
+    sl_comm_count(comm, me == root ? bytes * (size_t)(group_size(g) - 1) : 0,
+                  me == root ? 0 : bytes);
     struct starpu_data_descr d[2] = {{be->token, STARPU_RW}, {buf, STARPU_RW}};
     return submit(&broadcast_cl, &a, d, 2);
 }
@@ -200,6 +206,9 @@ static sl_status mpi_neighbours(sl_comm *comm, sl_comm_group g, const sl_comm_ne
         d[n++] = (struct starpu_data_descr){nb->recv_next, STARPU_W};
     if (n == 1)
         return SL_OK; /* no neighbour on either side */
+    for (int i = 1; i < n; i++)
+        sl_comm_count(comm, d[i].mode == STARPU_R ? starpu_data_get_size(d[i].handle) : 0,
+                      d[i].mode == STARPU_W ? starpu_data_get_size(d[i].handle) : 0);
     return submit(&neighbours_cl, &a, d, n);
 }
 

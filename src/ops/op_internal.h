@@ -91,6 +91,9 @@ sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_spa
  * memory) it owns nothing and the caller keeps them. */
 sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops);
 
+/* 1 if op is the 1D (row-split) MatrixMult. */
+int sl_op_is_matrixmult_row(const sl_op *op);
+
 /* Applies op (or its adjoint) without checking the arguments: what composite operators call
  * on their operands, whose spaces they checked when they were made. */
 sl_status sl_op_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out);

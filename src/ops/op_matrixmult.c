@@ -98,6 +98,11 @@ static void mm_destroy(sl_op *op)
 
 static const sl_op_vtable mm_vt = {.name = "MatrixMult", .apply = mm_apply, .destroy = mm_destroy};
 
+int sl_op_is_matrixmult_row(const sl_op *op)
+{
+    return op && op->vt == &mm_vt;
+}
+
 /* Copies this rank's rows and registers them in the data's row tiles. */
 static sl_status mm_state_create(sl_context *ctx, const sl_darray *data, sl_dtype dtype,
                                  size_t k, size_t nrhs, const void *a_local, mm_state **out)

@@ -124,6 +124,7 @@ sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
     MPI_Comm_size(comm, &ctx->size);
     st = sl_config_from_env(&ctx->config, msg, sizeof msg);
     st = agree_on_config(comm, st, &ctx->config, msg, sizeof msg);
+    ctx->config.grid_given = ctx->config.grid_p > 0;
     if (st == SL_OK)
         st = sl_grid_choose(ctx->size, ctx->config.grid_p, ctx->config.grid_q,
                             &ctx->config.grid_p, &ctx->config.grid_q, msg, sizeof msg);
@@ -240,6 +241,15 @@ GETTER(sl_context_tile, size_t, ctx->config.tile_elements)
 GETTER(sl_context_comm_kind, sl_comm_kind, ctx->config.comm_kind)
 GETTER(sl_context_comm, MPI_Comm, ctx->host_comm)
 GETTER(sl_context_host_waits, unsigned long, ctx->host_waits)
+
+sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received)
+{
+    if (!ctx || !sent || !received)
+        return SL_ERR_NULL;
+    *sent = ctx->comm->bytes_sent;
+    *received = ctx->comm->bytes_received;
+    return SL_OK;
+}
 
 sl_status sl_context_grid(const sl_context *ctx, int *p, int *q)
 {

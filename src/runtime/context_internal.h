@@ -13,6 +13,7 @@
 typedef struct sl_config {
     size_t tile_elements;
     int grid_p, grid_q; /* 0 = choose */
+    int grid_given;     /* STARLOPS_GRID was set (2D operators then use it as is) */
     sl_comm_kind comm_kind;
     char trace_dir[256]; /* "" = tracing off */
 } sl_config;

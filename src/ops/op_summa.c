@@ -1,0 +1,409 @@
+/* The SUMMA MatrixMult operator: its grid and tiles, the tiles this rank owns or receives into,
+ * and the conversions between natural matrices and its packed distributed arrays. The task
+ * graph itself is in summa_apply.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/summa_state.h"
+
+/* A contiguous rows x cols tile registered with StarPU (NULL when out of memory). */
+static starpu_data_handle_t new_tile(sl_summa_state *s, size_t rows, size_t cols, int ci, int cj)
+{
+    if (s->nmem == s->capmem) {
+        size_t cap = s->capmem ? 2 * s->capmem : 64;
+        void **m = realloc(s->mem, cap * sizeof *m);
+        if (!m)
+            return NULL;
+        s->mem = m;
+        s->capmem = cap;
+    }
+    void *buf = NULL;
+    if (posix_memalign(&buf, 64, rows * cols * s->es + 1) != 0)
+        return NULL;
+    memset(buf, 0, rows * cols * s->es);
+    s->mem[s->nmem++] = buf;
+    starpu_data_handle_t h;
+    starpu_matrix_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, (uint32_t)cols,
+                                (uint32_t)cols, (uint32_t)rows, s->es);
+    starpu_data_set_coordinates(h, 2, ci, cj);
+    return h;
+}
+
+static void free_handles(starpu_data_handle_t *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++)
+        if (h[i])
+            starpu_data_unregister(h[i]);
+    free(h);
+}
+
+static void tile_set_free(sl_tile_set *t)
+{
+    free_handles(t->h, t->geom.rt * t->geom.ct);
+    free(t->offset);
+    free(t->owned);
+}
+
+static void state_free(sl_summa_state *s)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t slots = (size_t)s->depth + 1;
+    tile_set_free(&s->a);
+    tile_set_free(&s->x);
+    tile_set_free(&s->y);
+    free_handles(s->acc, pl->x.rt * pl->x.ct);
+    free_handles(s->xin, pl->x.rt * pl->x.ct);
+    free_handles(s->ring_a, slots * pl->y.rt);
+    free_handles(s->ring_x, slots * pl->y.ct);
+    free_handles(s->ring_y, slots * pl->y.ct);
+    for (size_t i = 0; i < s->nmem; i++)
+        free(s->mem[i]);
+    free(s->mem);
+    free(s);
+}
+
+/* Registers this rank's tiles of a tiled matrix and records the packed order. */
+static sl_status tile_set_init(sl_summa_state *s, sl_tile_set *t, sl_tiled geom)
+{
+    size_t n = geom.rt * geom.ct;
+    t->geom = geom;
+    t->h = calloc(n + 1, sizeof *t->h);
+    t->offset = calloc(n + 1, sizeof *t->offset);
+    t->owned = calloc(n + 1, sizeof *t->owned);
+    if (!t->h || !t->offset || !t->owned)
+        return SL_ERR_NOMEM;
+    t->packed = sl_summa_pack_offsets(&s->plan, &geom, s->ctx->rank, t->offset);
+    for (size_t idx = 0; idx < n; idx++) {
+        if (t->offset[idx] == SIZE_MAX)
+            continue;
+        size_t ti = idx / geom.ct, tj = idx % geom.ct;
+        t->owned[t->nowned++] = idx;
+        t->h[idx] = new_tile(s, sl_tiled_tile_rows(&geom, ti), sl_tiled_tile_cols(&geom, tj),
+                             (int)ti, (int)tj);
+        if (!t->h[idx])
+            return SL_ERR_NOMEM;
+    }
+    return SL_OK;
+}
+
+static starpu_data_handle_t *handle_array(size_t n)
+{
+    return calloc(n + 1, sizeof(starpu_data_handle_t));
+}
+
+/* Receive slots: `count` streams (tile rows or columns selected by `use`), each with depth
+ * full-size slots and one slot shaped like the last panel. Tile s * count + i. */
+static sl_status ring_init(sl_summa_state *s, starpu_data_handle_t **ring, size_t count,
+                           const int *use, const size_t *rows, const size_t *cols,
+                           const size_t *last_rows, const size_t *last_cols)
+{
+    size_t slots = (size_t)s->depth + 1;
+    *ring = handle_array(slots * count);
+    if (!*ring)
+        return SL_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        if (!use[i])
+            continue;
+        for (size_t sl = 0; sl < slots; sl++) {
+            int last = sl == slots - 1;
+            size_t r = last ? last_rows[i] : rows[i], c = last ? last_cols[i] : cols[i];
+            if (!((*ring)[sl * count + i] = new_tile(s, r, c, -1, (int)i)))
+                return SL_ERR_NOMEM;
+        }
+    }
+    return SL_OK;
+}
+
+/* Forward: remote A(i, l) for this process row's tile rows (when it has Y columns), remote
+ * X(l, j) for this column's tile columns (when it has Y rows). Adjoint: remote Y(i, j) of this
+ * row (when it holds A columns). */
+static sl_status rings_init(sl_summa_state *s)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct, P = (size_t)pl->p, Q = (size_t)pl->q;
+    size_t pr = (size_t)s->pr, pc = (size_t)s->pc, big = mt > nt ? mt : nt;
+    int *use = calloc(big + 1, sizeof *use);
+    size_t *r = calloc(4 * (big + 1), sizeof *r);
+    if (!use || !r) {
+        free(use);
+        free(r);
+        return SL_ERR_NOMEM;
+    }
+    size_t *c = r + big + 1, *lr = c + big + 1, *lc = lr + big + 1;
+    size_t kb = pl->a.cb, kb_last = sl_tiled_tile_cols(&pl->a, kt - 1);
+    size_t mb = pl->y.rb, mb_last = sl_tiled_tile_rows(&pl->y, mt - 1);
+    for (size_t i = 0; i < mt; i++) {
+        use[i] = Q > 1 && pc < nt && i % P == pr;
+        r[i] = lr[i] = sl_tiled_tile_rows(&pl->y, i);
+        c[i] = kb;
+        lc[i] = kb_last;
+    }
+    sl_status st = ring_init(s, &s->ring_a, mt, use, r, c, lr, lc);
+    for (size_t j = 0; j < nt; j++) {
+        use[j] = P > 1 && pr < mt && j % Q == pc;
+        c[j] = lc[j] = sl_tiled_tile_cols(&pl->y, j);
+        r[j] = kb;
+        lr[j] = kb_last;
+    }
+    if (st == SL_OK)
+        st = ring_init(s, &s->ring_x, nt, use, r, c, lr, lc);
+    for (size_t j = 0; j < nt; j++) {
+        use[j] = Q > 1 && pc < kt && pr < mt && j % Q != pc;
+        r[j] = mb;
+        lr[j] = mb_last;
+    }
+    if (st == SL_OK)
+        st = ring_init(s, &s->ring_y, nt, use, r, c, lr, lc);
+    free(use);
+    free(r);
+    return st;
+}
+
+/* acc(l, j) where this rank holds column l of A; xin(l, j) where it owns X(l, j) and some
+ * other rank holds a partial sum of it. */
+static sl_status partials_init(sl_summa_state *s)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct, P = (size_t)pl->p, Q = (size_t)pl->q;
+    size_t pr = (size_t)s->pr, pc = (size_t)s->pc;
+    s->acc = handle_array(kt * nt);
+    s->xin = handle_array(kt * nt);
+    if (!s->acc || !s->xin)
+        return SL_ERR_NOMEM;
+    for (size_t l = 0; l < kt; l++)
+        for (size_t j = 0; j < nt; j++) {
+            size_t rows = sl_tiled_tile_rows(&pl->x, l), cols = sl_tiled_tile_cols(&pl->x, j);
+            int holds = l % Q == pc && pr < mt;
+            int owns = sl_summa_owner(pl, l, j) == s->ctx->rank;
+            int remote = (P < mt ? P : mt) > (holds ? 1u : 0u);
+            if (holds && !(s->acc[l * nt + j] = new_tile(s, rows, cols, (int)l, (int)j)))
+                return SL_ERR_NOMEM;
+            if (owns && remote && !(s->xin[l * nt + j] = new_tile(s, rows, cols, (int)l, (int)j)))
+                return SL_ERR_NOMEM;
+        }
+    return SL_OK;
+}
+
+static sl_status fill_a(sl_summa_state *s, sl_matrix_fill_fn fill, void *user)
+{
+    const sl_tiled *g = &s->a.geom;
+    for (size_t o = 0; o < s->a.nowned; o++) {
+        size_t idx = s->a.owned[o], ti = idx / g->ct, tj = idx % g->ct;
+        starpu_data_handle_t h = s->a.h[idx];
+        if (starpu_data_acquire(h, STARPU_W) != 0)
+            return SL_ERR_STARPU;
+        fill(ti * g->rb, tj * g->cb, sl_tiled_tile_rows(g, ti), sl_tiled_tile_cols(g, tj),
+             (void *)starpu_matrix_get_local_ptr(h), user);
+        starpu_data_release(h);
+    }
+    return SL_OK;
+}
+
+static sl_status state_create(sl_context *ctx, sl_dtype dtype, const sl_summa_plan *plan,
+                              int lookahead, sl_matrix_fill_fn fill, void *user,
+                              sl_summa_state **out)
+{
+    sl_summa_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return SL_ERR_NOMEM;
+    s->ctx = ctx;
+    s->dtype = dtype;
+    s->es = sl_dtype_size(dtype);
+    s->plan = *plan;
+    s->pr = ctx->rank / plan->q;
+    s->pc = ctx->rank % plan->q;
+    s->depth = lookahead + 1;
+    sl_status st = tile_set_init(s, &s->a, plan->a);
+    if (st == SL_OK)
+        st = tile_set_init(s, &s->x, plan->x);
+    if (st == SL_OK)
+        st = tile_set_init(s, &s->y, plan->y);
+    if (st == SL_OK)
+        st = rings_init(s);
+    if (st == SL_OK)
+        st = partials_init(s);
+    if (st == SL_OK)
+        st = fill_a(s, fill, user);
+    if (st != SL_OK) {
+        state_free(s);
+        return st;
+    }
+    *out = s;
+    return SL_OK;
+}
+
+static sl_status summa_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+{
+    return adjoint ? sl_summa_adjoint(op->state, in, out) : sl_summa_forward(op->state, in, out);
+}
+
+static void summa_destroy(sl_op *op)
+{
+    state_free(op->state);
+}
+
+static const sl_op_vtable summa_vt = {.name = "MatrixMult(SUMMA)", .apply = summa_apply,
+                                      .destroy = summa_destroy};
+
+typedef struct summa_request {
+    sl_dtype dtype;
+    size_t n, k, m;
+    int p, q, lookahead;
+    size_t mb, kb, nb;
+} summa_request;
+
+/* Fills the grid, tiles and lookahead from opts, STARLOPS_GRID and the defaults; checks them. */
+static sl_status resolve(sl_context *ctx, const sl_summa_opts *o, summa_request *r)
+{
+    sl_summa_opts none = {0};
+    if (!o)
+        o = &none;
+    if ((o->grid_p > 0) != (o->grid_q > 0) || o->grid_p < 0 || o->grid_q < 0)
+        return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: grid %dx%d: give both P and Q "
+                       "(> 0) or neither", o->grid_p, o->grid_q);
+    if (o->grid_p > 0 && o->grid_p * o->grid_q != ctx->size)
+        return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: grid %dx%d needs %d ranks, "
+                       "there are %d", o->grid_p, o->grid_q, o->grid_p * o->grid_q, ctx->size);
+    if (o->lookahead < 0 || o->lookahead > 64)
+        return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: lookahead %d is outside "
+                       "[0, 64]", o->lookahead);
+    int want_p = o->grid_p, want_q = o->grid_q;
+    if (want_p == 0 && ctx->config.grid_given) {
+        want_p = ctx->config.grid_p;
+        want_q = ctx->config.grid_q;
+    }
+    sl_summa_choose_grid(r->n, r->k, r->m, ctx->size, want_p, want_q, &r->p, &r->q);
+    sl_summa_default_tiles(r->n, r->k, r->m, r->p, r->q, &r->mb, &r->kb, &r->nb);
+    if (o->mb) r->mb = o->mb;
+    if (o->kb) r->kb = o->kb;
+    if (o->nb) r->nb = o->nb;
+    r->lookahead = o->lookahead ? o->lookahead : 2;
+    size_t limit = (size_t)1 << 30;
+    if (r->mb > limit || r->kb > limit || r->nb > limit ||
+        (r->mb < r->n ? r->mb : r->n) * (r->kb < r->k ? r->kb : r->k) > limit ||
+        (r->kb < r->k ? r->kb : r->k) * (r->nb < r->m ? r->nb : r->m) > limit)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: tiles %zu x %zu x %zu are "
+                       "too large (at most 2^30 elements per tile)", r->mb, r->kb, r->nb);
+    /* A tile larger than the matrix is the matrix. */
+    r->mb = r->mb < r->n ? r->mb : r->n;
+    r->kb = r->kb < r->k ? r->kb : r->k;
+    r->nb = r->nb < r->m ? r->nb : r->m;
+    return SL_OK;
+}
+
+static sl_status validate(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
+                          sl_matrix_fill_fn fill)
+{
+    if (sl_dtype_size(dtype) == 0)
+        return sl_fail(ctx, SL_ERR_DTYPE, "sl_op_matrixmult_summa: dtype %d is invalid",
+                       (int)dtype);
+    if (n == 0 || k == 0)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: A is %zu x %zu; both sizes "
+                       "must be positive", n, k);
+    if (!fill)
+        return sl_fail(ctx, SL_ERR_NULL, "sl_op_matrixmult_summa: fill is NULL on rank %d",
+                       ctx->rank);
+    return SL_OK;
+}
+
+static sl_summa_plan plan_of(const summa_request *r)
+{
+    sl_summa_plan p = {r->p, r->q, sl_tiled_make(r->n, r->k, r->mb, r->kb),
+                       sl_tiled_make(r->k, r->m, r->kb, r->nb),
+                       sl_tiled_make(r->n, r->m, r->mb, r->nb)};
+    return p;
+}
+
+/* The 1-d layout of a packed tiled matrix: each rank's packed count. */
+static sl_status packed_layout(sl_context *ctx, sl_dtype dtype, const sl_summa_plan *plan,
+                               const sl_tiled *t, sl_layout *out)
+{
+    size_t *sizes = malloc((size_t)ctx->size * sizeof *sizes);
+    if (!sizes)
+        return SL_ERR_NOMEM;
+    for (int r = 0; r < ctx->size; r++)
+        sizes[r] = sl_summa_pack_offsets(plan, t, r, NULL);
+    size_t shape[1] = {t->rows * t->cols};
+    sl_darray *v = NULL;
+    sl_status st = sl_darray_create(ctx, dtype, 1, shape, SL_SCATTER, 0, sizes, NULL, &v);
+    free(sizes);
+    if (st == SL_OK)
+        st = sl_layout_from_darray(v, out);
+    sl_darray_destroy(v);
+    return st;
+}
+
+static void report(sl_context *ctx, const summa_request *r, int chosen)
+{
+    if (ctx->rank != 0)
+        return;
+    fprintf(stderr, "starlops: SUMMA MatrixMult %zu x %zu, %zu right-hand side(s): grid %dx%d "
+            "(%s), tiles mb=%zu kb=%zu nb=%zu, lookahead %d, model %.3g elements received per "
+            "rank per forward+adjoint\n", r->n, r->k, r->m, r->p, r->q,
+            chosen ? "least modelled volume" : "requested", r->mb, r->kb, r->nb, r->lookahead,
+            sl_summa_volume(r->n, r->k, r->m, r->p, r->q));
+}
+
+sl_status sl_op_matrixmult_summa(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
+                                 size_t nrhs, sl_matrix_fill_fn fill, void *user,
+                                 const sl_summa_opts *opts, sl_op **out)
+{
+    if (!ctx || !out)
+        return SL_ERR_NULL;
+    *out = NULL;
+    summa_request r = {dtype, n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0};
+    sl_status local = validate(ctx, dtype, n, k, fill);
+    if (local == SL_OK)
+        local = resolve(ctx, opts, &r);
+    int64_t v[10] = {dtype, (int64_t)n, (int64_t)k, (int64_t)nrhs, r.p, r.q, (int64_t)r.mb,
+                     (int64_t)r.kb, (int64_t)r.nb, r.lookahead};
+    sl_status agreed = sl_agree(ctx, v, 10, local == SL_OK, "sl_op_matrixmult_summa");
+    if (local != SL_OK || agreed != SL_OK)
+        return local != SL_OK ? local : agreed;
+    if (opts && opts->verbose)
+        report(ctx, &r, opts->grid_p == 0 && !ctx->config.grid_given);
+    sl_summa_plan plan = plan_of(&r);
+    sl_summa_state *s = NULL;
+    sl_status st = state_create(ctx, dtype, &plan, r.lookahead, fill, user, &s);
+    sl_status all = sl_agree(ctx, NULL, 0, st == SL_OK, "sl_op_matrixmult_summa");
+    if (st != SL_OK || all != SL_OK) {
+        if (s)
+            state_free(s);
+        return st != SL_OK ? sl_fail(ctx, st, "sl_op_matrixmult_summa: out of memory or StarPU "
+                                     "failure while setting up the tiles") : all;
+    }
+    sl_layout ml = {0}, dl = {0};
+    st = packed_layout(ctx, dtype, &plan, &plan.x, &ml);
+    if (st == SL_OK)
+        st = packed_layout(ctx, dtype, &plan, &plan.y, &dl);
+    if (st == SL_OK)
+        st = sl_op_new(ctx, &summa_vt, &ml, &dl, s, out);
+    if (st != SL_OK)
+        state_free(s);
+    sl_layout_free(&ml);
+    sl_layout_free(&dl);
+    return st;
+}
+
+const sl_summa_state *sl_summa_state_of(const sl_op *op)
+{
+    return op && op->vt == &summa_vt ? op->state : NULL;
+}
+
+sl_status sl_matrixmult_summa_info(const sl_op *op, int *p, int *q, size_t *mb, size_t *kb,
+                                   size_t *nb)
+{
+    const sl_summa_state *s = sl_summa_state_of(op);
+    if (!op || !p || !q || !mb || !kb || !nb)
+        return SL_ERR_NULL;
+    if (!s)
+        return sl_fail(op->ctx, SL_ERR_ARG, "sl_matrixmult_summa_info: the operator is a %s, "
+                       "not a SUMMA MatrixMult", op->vt->name);
+    *p = s->plan.p;
+    *q = s->plan.q;
+    *mb = s->plan.a.rb;
+    *kb = s->plan.a.cb;
+    *nb = s->plan.x.cb;
+    return SL_OK;
+}

@@ -1,0 +1,242 @@
+/* The task graph of the SUMMA MatrixMult (R. van de Geijn and J. Watts, "SUMMA: Scalable
+ * Universal Matrix Multiplication Algorithm", 1997), submitted panel by panel: every transfer
+ * is a StarPU-MPI request ordered by data dependencies, so the receive of panel l + depth only
+ * waits for the products of panel l that read its slot, and transfers overlap products.
+ * Messages are told apart by tags booked per application (the same on every rank). */
+#include <stdlib.h>
+
+#include "codelets.h"
+#include "ops/summa_state.h"
+
+static size_t min_sz(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+static size_t elems(starpu_data_handle_t h)
+{
+    return (size_t)starpu_matrix_get_nx(h) * starpu_matrix_get_ny(h);
+}
+
+static sl_status insert_fail(const sl_summa_state *s, const char *what)
+{
+    return sl_fail(s->ctx, SL_ERR_STARPU, "SUMMA MatrixMult: submitting %s failed", what);
+}
+
+static sl_status gemm(const sl_summa_state *s, starpu_data_handle_t c, starpu_data_handle_t a,
+                      starpu_data_handle_t b, int adjoint_a, int beta_one)
+{
+    sl_summa_gemm_args args = {s->dtype, adjoint_a, beta_one};
+    if (starpu_task_insert(&sl_cl_summa_gemm[s->dtype], STARPU_VALUE, &args, sizeof args,
+                           STARPU_RW, c, STARPU_R, a, STARPU_R, b, 0) != 0)
+        return insert_fail(s, "a gemm task");
+    return SL_OK;
+}
+
+static sl_status send(const sl_summa_state *s, starpu_data_handle_t h, int dest, int64_t tag)
+{
+    sl_status st = sl_comm_send(s->ctx->comm, h, dest, tag, s->ctx->user_comm);
+    return st == SL_OK ? SL_OK : insert_fail(s, "a tile send");
+}
+
+static sl_status recv(const sl_summa_state *s, starpu_data_handle_t h, int src, int64_t tag)
+{
+    sl_status st = sl_comm_recv(s->ctx->comm, h, src, tag, s->ctx->user_comm);
+    return st == SL_OK ? SL_OK : insert_fail(s, "a tile receive");
+}
+
+/* One copy task: dst (covering [dst0, dst0 + n) of the packed block) from the consecutive
+ * pieces d[1..count] starting at src0. */
+static sl_status copy(const sl_summa_state *s, struct starpu_data_descr *d, int count,
+                      size_t dst0, size_t src0)
+{
+    if (starpu_task_insert(&sl_cl_summa_copy, STARPU_VALUE, &dst0, sizeof dst0, STARPU_VALUE,
+                           &src0, sizeof src0, STARPU_DATA_MODE_ARRAY, d, count + 1, 0) != 0)
+        return insert_fail(s, "a copy task");
+    return SL_OK;
+}
+
+/* The operator's tiles of `t` from the distributed array v (its tiles cut the same packed
+ * block elsewhere): one task per operator tile, reading the array tiles it overlaps. */
+static sl_status pack(const sl_summa_state *s, const sl_tile_set *t, const sl_darray *v)
+{
+    struct starpu_data_descr *d = malloc((v->ntiles + 1) * sizeof *d);
+    if (!d)
+        return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
+    sl_status st = SL_OK;
+    size_t first = 0;
+    for (size_t o = 0; o < t->nowned && st == SL_OK; o++) {
+        size_t idx = t->owned[o], lo = t->offset[idx];
+        size_t hi = lo + elems(t->h[idx]);
+        while (v->tiles[first].row0 + v->tiles[first].nrows <= lo)
+            first++;
+        int n = 0;
+        for (size_t k = first; k < v->ntiles && v->tiles[k].row0 < hi; k++)
+            d[1 + n++] = (struct starpu_data_descr){v->tiles[k].handle, STARPU_R};
+        d[0] = (struct starpu_data_descr){t->h[idx], STARPU_W};
+        st = copy(s, d, n, lo, v->tiles[first].row0);
+    }
+    free(d);
+    return st;
+}
+
+/* The distributed array v from the operator's tiles of `t`: one task per array tile. */
+static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray *v)
+{
+    struct starpu_data_descr *d = malloc((t->nowned + 1) * sizeof *d);
+    if (!d)
+        return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
+    sl_status st = SL_OK;
+    size_t first = 0;
+    for (size_t k = 0; k < v->ntiles && st == SL_OK; k++) {
+        size_t lo = v->tiles[k].row0, hi = lo + v->tiles[k].nrows;
+        while (t->offset[t->owned[first]] + elems(t->h[t->owned[first]]) <= lo)
+            first++;
+        int n = 0;
+        for (size_t o = first; o < t->nowned && t->offset[t->owned[o]] < hi; o++)
+            d[1 + n++] = (struct starpu_data_descr){t->h[t->owned[o]], STARPU_R};
+        d[0] = (struct starpu_data_descr){v->tiles[k].handle, STARPU_W};
+        st = copy(s, d, n, lo, t->offset[t->owned[first]]);
+    }
+    free(d);
+    return st;
+}
+
+
+/* Panel l of the forward product: A(i, l) along this process row, X(l, j) along this process
+ * column, then Y(i, j) (+)= A(i, l) X(l, j) for this rank's tiles of Y. */
+static sl_status forward_panel(const sl_summa_state *s, size_t l, int64_t tag_a, int64_t tag_x)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
+    size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
+    size_t slot = sl_summa_slot(s, l, l == kt - 1);
+    int rank = s->ctx->rank;
+    sl_status st = SL_OK;
+    for (size_t i = pr; i < mt && st == SL_OK; i += P) {
+        int owner = sl_summa_owner(pl, i, l);
+        int64_t tag = tag_a + (int64_t)((i * kt + l) * Q);
+        if (owner == rank) {
+            for (size_t c = 0; c < min_sz(Q, nt) && st == SL_OK; c++)
+                if (c != pc)
+                    st = send(s, s->a.h[i * kt + l], (int)(pr * Q + c), tag + (int64_t)c);
+        } else if (pc < nt) {
+            st = recv(s, s->ring_a[slot * mt + i], owner, tag + (int64_t)pc);
+        }
+    }
+    for (size_t j = pc; j < nt && st == SL_OK; j += Q) {
+        int owner = sl_summa_owner(pl, l, j);
+        int64_t tag = tag_x + (int64_t)((l * nt + j) * P);
+        if (owner == rank) {
+            for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++)
+                if (r != pr)
+                    st = send(s, s->x.h[l * nt + j], (int)(r * Q + pc), tag + (int64_t)r);
+        } else if (pr < mt) {
+            st = recv(s, s->ring_x[slot * nt + j], owner, tag + (int64_t)pr);
+        }
+    }
+    for (size_t i = pr; i < mt && st == SL_OK; i += P) {
+        starpu_data_handle_t a = s->a.h[i * kt + l] ? s->a.h[i * kt + l]
+                                                     : s->ring_a[slot * mt + i];
+        for (size_t j = pc; j < nt && st == SL_OK; j += Q) {
+            starpu_data_handle_t x = s->x.h[l * nt + j] ? s->x.h[l * nt + j]
+                                                         : s->ring_x[slot * nt + j];
+            st = gemm(s, s->y.h[i * nt + j], a, x, 0, l > 0);
+        }
+    }
+    return st;
+}
+
+sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darray *y)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
+    sl_status st = pack(s, &s->x, x);
+    int64_t tag_a = sl_tags_book(s->ctx, (int64_t)(mt * kt * (size_t)pl->q));
+    int64_t tag_x = sl_tags_book(s->ctx, (int64_t)(kt * nt * (size_t)pl->p));
+    for (size_t l = 0; l < kt && st == SL_OK; l++)
+        st = forward_panel(s, l, tag_a, tag_x);
+    return st == SL_OK ? unpack(s, &s->y, y) : st;
+}
+
+/* Row panel i of the adjoint: Y(i, j) along this process row, then acc(l, j) (+)= A(i, l)^H
+ * Y(i, j) for this rank's tiles A(i, l). */
+static sl_status adjoint_panel(const sl_summa_state *s, size_t i, int64_t tag_y)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
+    size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
+    size_t slot = sl_summa_slot(s, i / P, i == mt - 1);
+    int rank = s->ctx->rank;
+    sl_status st = SL_OK;
+    for (size_t j = 0; j < nt && st == SL_OK; j++) {
+        int owner = sl_summa_owner(pl, i, j);
+        int64_t tag = tag_y + (int64_t)((i * nt + j) * Q);
+        if (owner == rank) {
+            for (size_t c = 0; c < min_sz(Q, kt) && st == SL_OK; c++)
+                if (c != pc)
+                    st = send(s, s->y.h[i * nt + j], (int)(pr * Q + c), tag + (int64_t)c);
+        } else if (pc < kt) {
+            st = recv(s, s->ring_y[slot * nt + j], owner, tag + (int64_t)pc);
+        }
+    }
+    for (size_t l = pc; l < kt && st == SL_OK; l += Q)
+        for (size_t j = 0; j < nt && st == SL_OK; j++) {
+            starpu_data_handle_t y = s->y.h[i * nt + j] ? s->y.h[i * nt + j]
+                                                         : s->ring_y[slot * nt + j];
+            st = gemm(s, s->acc[l * nt + j], s->a.h[i * kt + l], y, 1, i != pr);
+        }
+    return st;
+}
+
+/* X(l, j) = sum over process rows r of acc(l, j) on rank (r, l % Q): the owner starts from its
+ * own partial sum (or zero) and adds the others as they arrive, in row order. */
+static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
+    size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
+    int rank = s->ctx->rank;
+    sl_status st = SL_OK;
+    for (size_t l = pc; l < kt && pr < mt && st == SL_OK; l += Q)
+        for (size_t j = 0; j < nt && st == SL_OK; j++) {
+            int owner = sl_summa_owner(pl, l, j);
+            if (owner != rank)
+                st = send(s, s->acc[l * nt + j], owner, tag_c + (int64_t)((l * nt + j) * P + pr));
+        }
+    for (size_t o = 0; o < s->x.nowned && st == SL_OK; o++) {
+        size_t idx = s->x.owned[o], l = idx / nt;
+        starpu_data_handle_t x = s->x.h[idx];
+        if (l % Q == pc && pr < mt) {
+            struct starpu_data_descr d[2] = {{x, STARPU_W}, {s->acc[idx], STARPU_R}};
+            st = copy(s, d, 1, 0, 0);
+        } else if (starpu_task_insert(&sl_cl_summa_zero, STARPU_W, x, 0) != 0) {
+            st = insert_fail(s, "a zero task");
+        }
+        for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++) {
+            int src = (int)(r * Q + l % Q);
+            if (src == rank)
+                continue;
+            st = recv(s, s->xin[idx], src, tag_c + (int64_t)(idx * P + r));
+            if (st == SL_OK && starpu_task_insert(&sl_cl_summa_add, STARPU_VALUE, &s->dtype,
+                                                  sizeof s->dtype, STARPU_RW, x, STARPU_R,
+                                                  s->xin[idx], 0) != 0)
+                st = insert_fail(s, "an add task");
+        }
+    }
+    return st;
+}
+
+sl_status sl_summa_adjoint(const sl_summa_state *s, const sl_darray *y, sl_darray *x)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
+    sl_status st = pack(s, &s->y, y);
+    int64_t tag_y = sl_tags_book(s->ctx, (int64_t)(mt * nt * (size_t)pl->q));
+    int64_t tag_c = sl_tags_book(s->ctx, (int64_t)(kt * nt * (size_t)pl->p));
+    for (size_t i = (size_t)s->pr; i < mt && st == SL_OK; i += (size_t)pl->p)
+        st = adjoint_panel(s, i, tag_y);
+    if (st == SL_OK)
+        st = combine_partials(s, tag_c);
+    return st == SL_OK ? unpack(s, &s->x, x) : st;
+}
