@@ -141,13 +141,18 @@ static void expect(const char *what, double err, double tol)
     printf("%-32s rel err %.3g %s\n", what, err, ok ? "ok" : "FAILED");
 }
 
-static void check(const char *dir)
+/* The MatrixMult outputs of one kind: Ax<kind>.npy, ATy<kind>.npy, ... */
+static void check_matrixmult(const char *dir, const char *kind)
 {
+    char f[5][64];
+    const char *names[5] = {"Ax", "ATy", "sol", "sol_lsqr", "Azx"};
+    for (int i = 0; i < 5; i++) snprintf(f[i], sizeof f[i], "%s%s.npy", names[i], kind);
+    printf("MatrixMult kind '%s'\n", *kind ? kind + 1 : "row");
     double *a = load(dir, "A.npy", N * K), *x = load(dir, "x.npy", K), *y = load(dir, "y.npy", N);
-    double *ax = load(dir, "Ax.npy", N), *aty = load(dir, "ATy.npy", K), *sol = load(dir, "sol.npy", K);
-    double *sol_lsqr = load(dir, "sol_lsqr.npy", K);
+    double *ax = load(dir, f[0], N), *aty = load(dir, f[1], K), *sol = load(dir, f[2], K);
+    double *sol_lsqr = load(dir, f[3], K);
     double _Complex *az = load(dir, "Az.npy", N * K), *xz = load(dir, "xz.npy", K * M);
-    double _Complex *azx = load(dir, "Azx.npy", N * M);
+    double _Complex *azx = load(dir, f[4], N * M);
     double e = 0, s = 0;
     for (int i = 0; i < N; i++) {
         double r = 0;
@@ -186,6 +191,14 @@ static void check(const char *dir)
     e = 0;
     for (int j = 0; j < K; j++) e = fmax(e, fabs(b[j] - sol_lsqr[j]));
     expect("solve --solver lsqr vs dgels", e / s, 1e-8);
+    free(a); free(x); free(y); free(ax); free(aty); free(sol); free(sol_lsqr);
+    free(az); free(xz); free(azx);
+}
+
+static void check(const char *dir)
+{
+    check_matrixmult(dir, "");
+    check_matrixmult(dir, "_summa");
     check_stencils(dir);
 }
 

@@ -17,6 +17,17 @@ echo "$out"
 echo "$out" | grep -q '"iterations"' || { echo "no JSON line"; exit 1; }
 run solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver lsqr \
       --niter 50 --atol 1e-15 --btol 1e-15 --out "$dir/sol_lsqr.npy"
+# The same with the 2D SUMMA kind (natural matrices in the files, packed tiles inside).
+s="--kind summa"
+run apply --op matrixmult $s --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/Ax_summa.npy"
+run apply --op matrixmult $s --matrix "$dir/A.npy" --in "$dir/y.npy" --out "$dir/ATy_summa.npy" \
+      --adjoint
+run apply --op matrixmult $s --matrix "$dir/Az.npy" --in "$dir/xz.npy" --nrhs 3 \
+      --out "$dir/Azx_summa.npy"
+run solve --op matrixmult $s --matrix "$dir/A.npy" --data "$dir/y.npy" --solver cgls \
+      --niter 50 --tol 1e-26 --out "$dir/sol_summa.npy" > /dev/null
+run solve --op matrixmult $s --matrix "$dir/A.npy" --data "$dir/y.npy" --solver lsqr \
+      --niter 50 --atol 1e-15 --btol 1e-15 --out "$dir/sol_lsqr_summa.npy"
 run apply --op laplacian --dims 6,7,8 --axes 0,1,2 --weights 1,2,3 --sampling 1,0.5,2 \
       --in "$dir/vol.npy" --out "$dir/lap.npy"
 run apply --op gradient --dims 6,7,8 --edge --in "$dir/vol.npy" --out "$dir/grad.npy"
@@ -34,9 +45,11 @@ expect_failure apply --op matrixmult --matrix "$dir/A.npy" --in "$dir/y.npy" --o
 expect_failure apply --op nosuchop --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/o.npy"
 expect_failure solve --op matrixmult --matrix "$dir/A.npy" --data "$dir/y.npy" --solver qr --niter 3 --out "$dir/o.npy"
 expect_failure apply --bogus 1
+expect_failure apply --op matrixmult --kind diagonal --matrix "$dir/A.npy" --in "$dir/x.npy" --out "$dir/o.npy"
+expect_failure apply --op matrixmult --kind summa --nrhs 2 --matrix "$dir/Az.npy" --in "$dir/xz.npy" --out "$dir/o.npy"
 expect_failure apply --op laplacian --dims 6,7 --in "$dir/vol.npy" --out "$dir/o.npy"
 expect_failure apply --op firstderivative --dims 6,7,8 --kind sideways --in "$dir/vol.npy" --out "$dir/o.npy"
 expect_failure apply --op poststack --dims 6,7,8 --in "$dir/vol.npy" --out "$dir/o.npy"
 [ ! -e "$dir/o.npy" ] || { echo "a failed run left o.npy"; fails=$((fails+1)); }
-echo "cli_roundtrip ($np ranks): $((7 + 9 - fails)) passed, $fails failed"
+echo "cli_roundtrip ($np ranks): $((10 + 11 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -42,6 +42,12 @@ sl_status sl_op_matrixmult_summa(sl_context *ctx, sl_dtype dtype, size_t n, size
                                  size_t nrhs, sl_matrix_fill_fn fill, void *user,
                                  const sl_summa_opts *opts, sl_op **out);
 
+/* The model that picks the default grid: elements a rank receives per forward + adjoint on a
+ * P x Q grid, N/P*K*(Q-1)/Q + K*M/Q*(P-1)/P (forward: A along rows, X along columns) plus
+ * N/P*M*(Q-1)/Q + K/Q*M*(P-1)/P (adjoint: Y along rows, partial sums to X's owners). P x 1 is
+ * the 1D row split (A never moves). */
+double sl_matrixmult_summa_volume(size_t n, size_t k, size_t m, int p, int q);
+
 /* The grid and tile sizes a SUMMA MatrixMult uses. */
 sl_status sl_matrixmult_summa_info(const sl_op *op, int *p, int *q, size_t *mb, size_t *kb,
                                    size_t *nb);

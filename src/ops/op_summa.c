@@ -407,3 +407,8 @@ sl_status sl_matrixmult_summa_info(const sl_op *op, int *p, int *q, size_t *mb, 
     *nb = s->plan.x.cb;
     return SL_OK;
 }
+
+double sl_matrixmult_summa_volume(size_t n, size_t k, size_t m, int p, int q)
+{
+    return p > 0 && q > 0 ? sl_summa_volume(n, k, m, p, q) : 0;
+}

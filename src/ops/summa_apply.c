@@ -105,12 +105,13 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
 
 /* Panel l of the forward product: A(i, l) along this process row, X(l, j) along this process
  * column, then Y(i, j) (+)= A(i, l) X(l, j) for this rank's tiles of Y. */
-static sl_status forward_panel(const sl_summa_state *s, size_t l, int64_t tag_a, int64_t tag_x)
+static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t l, int64_t tag_a,
+                               int64_t tag_x)
 {
     const sl_summa_plan *pl = &s->plan;
     size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
     size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
-    size_t slot = sl_summa_slot(s, l, l == kt - 1);
+    size_t slot = sl_summa_slot(s, step, l == kt - 1);
     int rank = s->ctx->rank;
     sl_status st = SL_OK;
     for (size_t i = pr; i < mt && st == SL_OK; i += P) {
@@ -141,10 +142,27 @@ static sl_status forward_panel(const sl_summa_state *s, size_t l, int64_t tag_a,
         for (size_t j = pc; j < nt && st == SL_OK; j += Q) {
             starpu_data_handle_t x = s->x.h[l * nt + j] ? s->x.h[l * nt + j]
                                                          : s->ring_x[slot * nt + j];
-            st = gemm(s, s->y.h[i * nt + j], a, x, 0, l > 0);
+            st = gemm(s, s->y.h[i * nt + j], a, x, 0, step > 0);
         }
     }
     return st;
+}
+
+/* The panel this rank's sums start at: one whose A and X tiles are both here, else one whose
+ * A tiles are (the larger ones), else one whose X tiles are, else panel 0. */
+static size_t first_panel(const sl_summa_state *s)
+{
+    size_t best = 0, kt = s->plan.a.ct;
+    int best_score = -1;
+    for (size_t l = 0; l < kt; l++) {
+        int score = 2 * (l % (size_t)s->plan.q == (size_t)s->pc) +
+                    (l % (size_t)s->plan.p == (size_t)s->pr);
+        if (score > best_score) {
+            best = l;
+            best_score = score;
+        }
+    }
+    return best;
 }
 
 sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darray *y)
@@ -154,8 +172,12 @@ sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darra
     sl_status st = pack(s, &s->x, x);
     int64_t tag_a = sl_tags_book(s->ctx, (int64_t)(mt * kt * (size_t)pl->q));
     int64_t tag_x = sl_tags_book(s->ctx, (int64_t)(kt * nt * (size_t)pl->p));
-    for (size_t l = 0; l < kt && st == SL_OK; l++)
-        st = forward_panel(s, l, tag_a, tag_x);
+    /* Each rank starts the sum at a panel it holds (A and X local when the grid allows): its
+     * first products run at once while the other panels travel. The order of the sum then
+     * depends on the rank, never on timing. */
+    size_t first = first_panel(s);
+    for (size_t step = 0; step < kt && st == SL_OK; step++)
+        st = forward_panel(s, step, (first + step) % kt, tag_a, tag_x);
     return st == SL_OK ? unpack(s, &s->y, y) : st;
 }
 

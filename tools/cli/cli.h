@@ -16,7 +16,8 @@ typedef struct cli_args {
     int ndims;                     /* 0: --dims not given */
     int axis;                      /* --axis (default -1, as PyLops) */
     int split_axis;                /* --split-axis: the distributed axis (CLI_DEFAULT_AXIS) */
-    const char *kind;              /* centered | forward | backward */
+    const char *kind;              /* centered | forward | backward; matrixmult: row | summa */
+    long nrhs;                     /* --nrhs (matrixmult; -1: from the vector file's shape) */
     int order, edge;
     double sampling[SL_MAX_NDIM], weights[SL_MAX_NDIM];
     int nsampling, nweights;
@@ -36,6 +37,10 @@ void cli_usage(void);
 typedef struct cli_problem {
     sl_op *op;
     sl_stacked *model, *data;
+    /* MatrixMult (either kind): files hold natural matrices, converted with
+     * sl_matrixmult_scatter / _gather; shapes (K, M) / (N, M), or 1-d when nrhs == 0. */
+    int matrixmult;
+    size_t n, k, nrhs;
 } cli_problem;
 
 /* Builds the operator named by a->op (collective); every rank reads the files it needs. */

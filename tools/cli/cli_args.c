@@ -11,6 +11,9 @@ void cli_usage(void)
     fprintf(stderr,
             "usage:\n"
             "  starlops apply --op matrixmult --matrix A.npy --in x.npy --out y.npy [--adjoint]\n"
+            "                 [--kind row|summa] [--nrhs M]\n"
+            "  (summa: 2D block-cyclic SUMMA, grid from STARLOPS_GRID or the traffic model;\n"
+            "   --nrhs M: the vector file holds M right-hand sides, as (rows, M) or flat)\n"
             "  starlops solve --op matrixmult --matrix A.npy --data y.npy --solver cg|cgls|lsqr\n"
             "                 --niter N [--damp D] [--tol T] [--atol A --btol B --conlim C]\n"
             "                 [--show] --out x.npy\n"
@@ -67,6 +70,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
     a->axis = a->split_axis = CLI_DEFAULT_AXIS;
     a->order = 3;
     a->offset = -1;
+    a->nrhs = -1;
     if (argc < 2 || (strcmp(argv[1], "apply") && strcmp(argv[1], "solve"))) {
         snprintf(msg, len, "the first argument must be 'apply' or 'solve'");
         return 0;
@@ -98,6 +102,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
         else if (!strcmp(f, "--axis") && number(v, &d) && d == (int)d && fabs(d) < 64) a->axis = (int)d;
         else if (!strcmp(f, "--split-axis") && number(v, &d) && d == (int)d && fabs(d) < 64)
             a->split_axis = (int)d;
+        else if (!strcmp(f, "--nrhs") && number(v, &d) && d >= 0 && d == (long)d) a->nrhs = (long)d;
         else if (!strcmp(f, "--offset") && number(v, &d) && d >= 0 && d == (long)d) a->offset = (long)d;
         else if (!strcmp(f, "--sampling") && (a->nsampling = number_list(v, a->sampling)) > 0) {}
         else if (!strcmp(f, "--weights") && (a->nweights = number_list(v, a->weights)) > 0) {}

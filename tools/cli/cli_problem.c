@@ -1,5 +1,5 @@
 /* Building the CLI's problem: the operator registry and the `matrixmult` operator (A from
- * --matrix, a 2-D .npy, with a 1D block-row split). Later operator families add a builder and
+ * --matrix, a 2-D .npy, with a 1D block-row split or, --kind summa, 2D block-cyclic). Later operator families add a builder and
  * a registry entry. */
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +33,62 @@ static sl_status check_matrix(const sl_npy_array *a)
     return SL_OK;
 }
 
+/* SUMMA tiles of A filled from the matrix every rank read. */
+typedef struct npy_fill {
+    const sl_npy_array *a;
+} npy_fill;
+
+static void fill_from_npy(size_t row0, size_t col0, size_t rows, size_t cols, void *block,
+                          void *user)
+{
+    const sl_npy_array *a = ((const npy_fill *)user)->a;
+    size_t es = sl_dtype_size(a->dtype), k = a->shape[1];
+    for (size_t r = 0; r < rows; r++)
+        memcpy((char *)block + r * cols * es, (const char *)a->data + ((row0 + r) * k + col0) * es,
+               cols * es);
+}
+
+/* The number of right-hand sides: --nrhs (the file then holds rows x nrhs values, 1-d or 2-d),
+ * else the file's second dimension (none: vectors). */
+static sl_status vector_columns(const cli_args *args, const sl_npy_array *v, size_t rows,
+                                const char *path, size_t *nrhs)
+{
+    size_t count = 1;
+    for (int d = 0; d < v->ndim; d++) count *= v->shape[d];
+    if (args->nrhs >= 0) {
+        size_t m = args->nrhs ? (size_t)args->nrhs : 1;
+        if (v->ndim > 2 || count != rows * m || (v->ndim == 2 && v->shape[1] != m))
+            return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, %zu x %ld expected (--nrhs)",
+                            path, count, rows, args->nrhs);
+        *nrhs = (size_t)args->nrhs;
+        return SL_OK;
+    }
+    if (v->ndim > 2 || v->shape[0] != rows)
+        return cli_fail(SL_ERR_SHAPE, "%s has %zu rows, %zu expected", path, v->shape[0], rows);
+    *nrhs = v->ndim == 2 ? v->shape[1] : 0;
+    return SL_OK;
+}
+
+static sl_status make_matrixmult(sl_context *ctx, const cli_args *args, const sl_npy_array *a,
+                                 size_t nrhs, sl_op **op)
+{
+    size_t n = a->shape[0], k = a->shape[1], row0, rows, es = sl_dtype_size(a->dtype);
+    if (args->kind && !strcmp(args->kind, "summa")) {
+        npy_fill f = {a};
+        return sl_op_matrixmult_summa(ctx, a->dtype, n, k, nrhs, fill_from_npy, &f, NULL, op);
+    }
+    my_rows(ctx, n, &row0, &rows);
+    return sl_op_matrixmult(ctx, a->dtype, n, k, nrhs, (char *)a->data + row0 * k * es, NULL, op);
+}
+
 sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_problem *p)
 {
     memset(p, 0, sizeof *p);
     if (!args->matrix)
         return cli_agree(ctx, cli_fail(SL_ERR_ARG, "matrixmult needs --matrix A.npy"));
+    if (args->kind && strcmp(args->kind, "row") && strcmp(args->kind, "summa"))
+        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "matrixmult --kind must be row or summa, "
+                                       "not '%s'", args->kind));
     /* the vector file fixes the number of right-hand sides */
     const char *vec_path = !strcmp(args->command, "solve") ? args->data : args->in;
     int vec_is_data = !strcmp(args->command, "solve") || args->adjoint;
@@ -48,23 +99,22 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
         st = check_matrix(&a);
     if (st == SL_OK)
         st = sl_npy_read(ctx, vec_path, &v);
-    size_t n = a.shape[0], k = a.shape[1], rows_expected = vec_is_data ? n : k;
+    size_t n = a.shape[0], k = a.shape[1], nrhs = 0;
     if (st == SL_OK && v.dtype != a.dtype)
         st = cli_fail(SL_ERR_DTYPE, "%s is %s but the matrix is %s", vec_path,
                          sl_dtype_name(v.dtype), sl_dtype_name(a.dtype));
-    if (st == SL_OK && (v.ndim > 2 || v.shape[0] != rows_expected))
-        st = cli_fail(SL_ERR_SHAPE, "%s has %zu rows, %zu expected (matrix %zu x %zu)",
-                         vec_path, v.shape[0], rows_expected, n, k);
-    st = cli_agree(ctx, st);
-    size_t nrhs = st == SL_OK && v.ndim == 2 ? v.shape[1] : 0, row0, rows;
-    if (st == SL_OK) {
-        my_rows(ctx, n, &row0, &rows);
-        size_t es = sl_dtype_size(a.dtype);
-        st = sl_op_matrixmult(ctx, a.dtype, n, k, nrhs, (char *)a.data + row0 * k * es, NULL,
-                              &p->op);
-    }
     if (st == SL_OK)
+        st = vector_columns(args, &v, vec_is_data ? n : k, vec_path, &nrhs);
+    st = cli_agree(ctx, st);
+    if (st == SL_OK)
+        st = make_matrixmult(ctx, args, &a, nrhs, &p->op);
+    if (st == SL_OK) {
+        p->matrixmult = 1;
+        p->n = n;
+        p->k = k;
+        p->nrhs = nrhs;
         st = cli_make_vectors(ctx, args, p, &v, vec_path);
+    }
     sl_npy_free(&a);
     sl_npy_free(&v);
     if (st != SL_OK)
@@ -113,6 +163,11 @@ sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p
     if (have != want)
         return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, the operator's %s has %zu", path,
                         have, reads_data ? "data" : "model", want);
+    if (p->matrixmult) {
+        sl_darray *a = NULL;
+        sl_stacked_get(target, 0, &a);
+        return sl_matrixmult_scatter(p->op, reads_data ? SL_SIDE_DATA : SL_SIDE_MODEL, v->data, a);
+    }
     int n = 0;
     sl_stacked_count(target, &n);
     const char *src = v->data;

@@ -65,9 +65,34 @@ static int file_shape(const sl_stacked *x, size_t *shape)
     return 1;
 }
 
-/* Gathers a vector to rank 0 and writes it there; the write's status reaches every rank. */
-static sl_status write_result(sl_context *ctx, const sl_stacked *x, const char *path)
+/* A MatrixMult's model or data as the natural (rows, nrhs) matrix, written by rank 0. */
+static sl_status write_matrixmult(sl_context *ctx, const cli_problem *p, const sl_stacked *x,
+                                  const char *path)
 {
+    int rank;
+    sl_context_rank(ctx, &rank);
+    int model = x == p->model;
+    size_t shape[2] = {model ? p->k : p->n, p->nrhs}, m = p->nrhs ? p->nrhs : 1;
+    sl_darray *a = NULL;
+    sl_dtype dt;
+    sl_stacked_get(x, 0, &a);
+    sl_darray_dtype(a, &dt);
+    char *buf = rank == 0 ? malloc(shape[0] * m * sl_dtype_size(dt) + 1) : NULL;
+    sl_status st = cli_agree(ctx, rank == 0 && !buf ? SL_ERR_NOMEM : SL_OK);
+    if (st == SL_OK)
+        st = sl_matrixmult_gather(p->op, model ? SL_SIDE_MODEL : SL_SIDE_DATA, a, 0, buf);
+    if (st == SL_OK && rank == 0)
+        st = sl_npy_write(ctx, path, dt, p->nrhs ? 2 : 1, shape, buf);
+    free(buf);
+    return cli_agree(ctx, st);
+}
+
+/* Gathers a vector to rank 0 and writes it there; the write's status reaches every rank. */
+static sl_status write_result(sl_context *ctx, const cli_problem *p, const sl_stacked *x,
+                              const char *path)
+{
+    if (p->matrixmult)
+        return write_matrixmult(ctx, p, x, path);
     int rank, n = 0, nd;
     sl_context_rank(ctx, &rank);
     sl_stacked_count(x, &n);
@@ -104,7 +129,7 @@ static sl_status run_apply(sl_context *ctx, const cli_args *a, cli_problem *p, c
                               : sl_op_matvec_stacked(p->op, in, out);
     if (st == SL_OK) st = sl_wait(ctx);
     double sec = MPI_Wtime() - t0;
-    if (st == SL_OK) st = write_result(ctx, out, a->out);
+    if (st == SL_OK) st = write_result(ctx, p, out, a->out);
     snprintf(json, len, "{\"command\": \"apply\", \"op\": \"%s\", \"adjoint\": %s, "
              "\"seconds\": %.6f", a->op, a->adjoint ? "true" : "false", sec);
     return st;
@@ -128,7 +153,7 @@ static sl_status run_solve(sl_context *ctx, const cli_args *a, cli_problem *p, c
     else
         st = cli_fail(SL_ERR_ARG, "unknown solver '%s' (cg, cgls, lsqr)", a->solver);
     double sec = MPI_Wtime() - t0;
-    if (st == SL_OK) st = write_result(ctx, p->model, a->out);
+    if (st == SL_OK) st = write_result(ctx, p, p->model, a->out);
     snprintf(json, len, "{\"command\": \"solve\", \"op\": \"%s\", \"solver\": \"%s\", "
              "\"iterations\": %d, \"istop\": %d, \"r1norm\": %.17g, \"r2norm\": %.17g, "
              "\"seconds\": %.6f", a->op, a->solver, r.iterations, r.istop, r.r1norm, r.r2norm,
