@@ -114,6 +114,8 @@ static void check_case(sl_context *ctx, sl_dtype dt, size_t n, size_t k, size_t 
 
 /* Every grid of `size` ranks; on each, every size with each tile choice, the dtype rotating
  * through the four (and all four for 37 x 37 x 37 with odd tiles). */
+static int quick; /* argument "quick" (sanitizer pass): fewer sizes, tiles and dtypes */
+
 static void check_grids(sl_context *ctx, int size)
 {
     static const size_t sizes[][3] = {{64, 64, 64}, {37, 37, 37}, {50, 30, 40}, {3, 4, 5},
@@ -125,8 +127,9 @@ static void check_grids(sl_context *ctx, int size)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
             for (size_t t = 0; t < 3; t++) {
                 size_t n = sizes[s][0], k = sizes[s][1], r = sizes[s][2];
-                if ((tiles[t] == 5 && n * k > 2000) || (size == 6 && (n == 64 || t == 1)))
-                    continue; /* 6 ranks on 2 cores: the cases that stress the 2D grids */
+                if ((tiles[t] == 5 && n * k > 2000) ||
+                    ((size == 6 || quick) && (n == 64 || t == 1)))
+                    continue; /* 6 ranks on 2 cores, or quick: the cases that stress the grids */
                 int all = n == 37 && tiles[t] == 5;
                 for (int d = 0; d < 4; d++)
                     if (all || (size_t)d == (s + t + (size_t)p) % 4)
@@ -295,12 +298,13 @@ static void check_errors(sl_context *ctx, int size)
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
+    quick = argc > 1 && !strcmp(argv[1], "quick");
     int size;
     sl_context_size(ctx, &size);
     check_grids(ctx, size);
     for (int d = 0; d < 4; d++) {
-        if (size == 6 && d % 2 == 0)
-            continue; /* 6 ranks on 2 cores: two dtypes (the grids above had all four) */
+        if ((size == 6 || quick) && d % 2 == 0)
+            continue; /* two dtypes (the grids above had all four) */
         check_cgls(ctx, th_dtypes[d]);
         check_vstack(ctx, th_dtypes[d]);
     }
