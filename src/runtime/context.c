@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "cpu/kernels.h"
+#include <starpu_fxt.h>
+
 #include "runtime/context_internal.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
@@ -197,6 +199,11 @@ sl_status sl_finalize(sl_context *ctx)
     if (!ctx)
         return SL_OK;
     starpu_task_wait_for_all();
+    /* The trace ends with the user's work: shutdown's unregistering stays out of it. (It starts
+     * at initialisation, where StarPU-MPI records the clock sync point that starpu_fxt_tool
+     * needs to merge the ranks' files.) */
+    if (ctx->config.trace_dir[0])
+        starpu_fxt_stop_profiling();
     sl_comm_shutdown(ctx->comm);
     starpu_mpi_shutdown(); /* also shuts StarPU down: starpu_mpi_init_conf started it */
     sl_comm_destroy(ctx->comm); /* after the workers are gone: one may have been in the hook */
