@@ -35,6 +35,8 @@ packages=(
   libhwloc-dev hwloc
   libfxt-dev fxt-tools pajeng recutils
   libltdl-dev
+  python3 python3-matplotlib       # tools/starlops-trace's Gantt chart, bench plots
+  libscalapack-openmpi-dev         # bench/summa's PDGEMM reference (linked by the bench only)
 )
 
 missing=()
