@@ -105,13 +105,13 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
 
 /* Panel l of the forward product: A(i, l) along this process row, X(l, j) along this process
  * column, then Y(i, j) (+)= A(i, l) X(l, j) for this rank's tiles of Y. */
-static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t l, int64_t tag_a,
-                               int64_t tag_x)
+static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t remote, size_t l,
+                               int64_t tag_a, int64_t tag_x)
 {
     const sl_summa_plan *pl = &s->plan;
     size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
     size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
-    size_t slot = sl_summa_slot(s, step, l == kt - 1);
+    size_t slot = sl_summa_slot(s, remote, l == kt - 1);
     int rank = s->ctx->rank;
     sl_status st = SL_OK;
     for (size_t i = pr; i < mt && st == SL_OK; i += P) {
@@ -148,21 +148,11 @@ static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t l, i
     return st;
 }
 
-/* The panel this rank's sums start at: one whose A and X tiles are both here, else one whose
- * A tiles are (the larger ones), else one whose X tiles are, else panel 0. */
-static size_t first_panel(const sl_summa_state *s)
+/* How much of panel l is already here: 2 if its A tiles are (the larger ones), + 1 if its X
+ * tiles are. */
+static int panel_locality(const sl_summa_state *s, size_t l)
 {
-    size_t best = 0, kt = s->plan.a.ct;
-    int best_score = -1;
-    for (size_t l = 0; l < kt; l++) {
-        int score = 2 * (l % (size_t)s->plan.q == (size_t)s->pc) +
-                    (l % (size_t)s->plan.p == (size_t)s->pr);
-        if (score > best_score) {
-            best = l;
-            best_score = score;
-        }
-    }
-    return best;
+    return 2 * (l % (size_t)s->plan.q == (size_t)s->pc) + (l % (size_t)s->plan.p == (size_t)s->pr);
 }
 
 sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darray *y)
@@ -172,12 +162,19 @@ sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darra
     sl_status st = pack(s, &s->x, x);
     int64_t tag_a = sl_tags_book(s->ctx, (int64_t)(mt * kt * (size_t)pl->q));
     int64_t tag_x = sl_tags_book(s->ctx, (int64_t)(kt * nt * (size_t)pl->p));
-    /* Each rank starts the sum at a panel it holds (A and X local when the grid allows): its
-     * first products run at once while the other panels travel. The order of the sum then
+    /* Each rank sums the panels it holds first, then the others in order: its first products
+     * run at once while the remote panels travel (measured: on a 2x1 grid, alternating local
+     * and remote panels left the worker idle waiting for each transfer). The r-th remote panel
+     * goes to receive slot r % depth, so `depth` of them are in flight. The order of the sum
      * depends on the rank, never on timing. */
-    size_t first = first_panel(s);
-    for (size_t step = 0; step < kt && st == SL_OK; step++)
-        st = forward_panel(s, step, (first + step) % kt, tag_a, tag_x);
+    size_t step = 0, remote = 0;
+    for (int want = 3; want >= 0 && st == SL_OK; want--)
+        for (size_t l = 0; l < kt && st == SL_OK; l++) {
+            if (panel_locality(s, l) != want)
+                continue;
+            st = forward_panel(s, step++, want == 3 ? 0 : remote, l, tag_a, tag_x);
+            remote += want != 3;
+        }
     return st == SL_OK ? unpack(s, &s->y, y) : st;
 }
 
