@@ -22,8 +22,10 @@ static void box_cpu(void *buffers[], void *cl_arg)
         sl_kernel_box_zero(src, &a.sb, a.count, a.esize);
 }
 
+SL_HISTORY_MODEL(box_model, "halo_box");
 struct starpu_codelet sl_cl_box = {
     .cpu_funcs = {box_cpu},
+    .model = &box_model,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "halo_box",
 };

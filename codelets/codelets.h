@@ -5,6 +5,10 @@
 #define STARLOPS_CODELETS_H
 
 #include <starpu.h>
+
+/* A history-based performance model named `name` (what STARPU_CALIBRATE fills). */
+#define SL_HISTORY_MODEL(var, name) \
+    static struct starpu_perfmodel var = {.type = STARPU_HISTORY_BASED, .symbol = name}
 #include "cpu/kernels.h"
 #include "cpu/stencil_kernels.h"
 #include "cpu/box_kernels.h"

@@ -96,9 +96,13 @@ static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
     vec(buffers[3])[1] = 0;
 }
 
+SL_HISTORY_MODEL(norm_model, "lsqr_norm");
+SL_HISTORY_MODEL(rotate_model, "lsqr_rotate");
 struct starpu_codelet sl_cl_lsqr_norm_stage = {
     .cpu_funcs = {lsqr_norm_stage_cpu}, .nbuffers = 4,
-    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .name = "lsqr_norm"};
+    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &norm_model,
+    .name = "lsqr_norm"};
 struct starpu_codelet sl_cl_lsqr_rotate = {
     .cpu_funcs = {lsqr_rotate_cpu}, .nbuffers = 4,
-    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .name = "lsqr_rotate"};
+    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &rotate_model,
+    .name = "lsqr_rotate"};

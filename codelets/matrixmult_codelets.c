@@ -82,19 +82,26 @@ struct starpu_codelet sl_cl_mm_forward = {
 struct starpu_codelet sl_cl_mm_adjoint = {
     .cpu_funcs = {mm_adjoint_cpu}, .nbuffers = 3, .modes = {STARPU_REDUX, STARPU_R, STARPU_R},
     .model = &model_adj, .name = "matrixmult_adj"};
+SL_HISTORY_MODEL(model_slice, "slice_copy");
+SL_HISTORY_MODEL(model_zero, "vec_zero");
+SL_HISTORY_MODEL(model_init, "vec_init");
+SL_HISTORY_MODEL(model_redux_f, "vec_redux_float");
+SL_HISTORY_MODEL(model_redux_d, "vec_redux_double");
 struct starpu_codelet sl_cl_slice_copy = {
     .cpu_funcs = {slice_copy_cpu}, .nbuffers = 2, .modes = {STARPU_W, STARPU_R},
-    .name = "slice_copy"};
+    .model = &model_slice, .name = "slice_copy"};
 struct starpu_codelet sl_cl_vec_zero = {
-    .cpu_funcs = {vec_zero_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "vec_zero"};
+    .cpu_funcs = {vec_zero_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .model = &model_zero,
+    .name = "vec_zero"};
 static struct starpu_codelet vec_init_cl = {
-    .cpu_funcs = {vec_zero_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "vec_init"};
+    .cpu_funcs = {vec_zero_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .model = &model_init,
+    .name = "vec_init"};
 static struct starpu_codelet vec_redux_float_cl = {
     .cpu_funcs = {vec_add_float_cpu}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R},
-    .name = "vec_redux"};
+    .model = &model_redux_f, .name = "vec_redux"};
 static struct starpu_codelet vec_redux_double_cl = {
     .cpu_funcs = {vec_add_double_cpu}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R},
-    .name = "vec_redux"};
+    .model = &model_redux_d, .name = "vec_redux"};
 
 void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype)
 {

@@ -80,15 +80,24 @@ REDUX_FN(redux_max_cpu, fmax(dst[i], src[i]))
 REDUX_FN(redux_min_cpu, fmin(dst[i], src[i]))
 
 /* StarPU 1.3.10 requires the redux codelet's first mode to be exactly STARPU_RW. */
-#define INIT_CL(fn, nm) {.cpu_funcs = {fn}, .nbuffers = 1, .modes = {STARPU_W}, .name = nm}
-#define REDUX_CL(fn, nm) \
-    {.cpu_funcs = {fn}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R}, .name = nm}
-static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum_cpu, "acc_init_sum"),
-                                           INIT_CL(init_max_cpu, "acc_init_max"),
-                                           INIT_CL(init_min_cpu, "acc_init_min")};
-static struct starpu_codelet redux_cl[3] = {REDUX_CL(redux_sum_cpu, "acc_redux_sum"),
-                                            REDUX_CL(redux_max_cpu, "acc_redux_max"),
-                                            REDUX_CL(redux_min_cpu, "acc_redux_min")};
+static struct starpu_perfmodel acc_models[6] = {
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_init_sum"},
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_init_max"},
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_init_min"},
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_sum"},
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_max"},
+    {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_min"}};
+#define INIT_CL(fn, i, nm) \
+    {.cpu_funcs = {fn}, .nbuffers = 1, .modes = {STARPU_W}, .model = &acc_models[i], .name = nm}
+#define REDUX_CL(fn, i, nm)                                                                 \
+    {.cpu_funcs = {fn}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R},                      \
+     .model = &acc_models[i], .name = nm}
+static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum_cpu, 0, "acc_init_sum"),
+                                           INIT_CL(init_max_cpu, 1, "acc_init_max"),
+                                           INIT_CL(init_min_cpu, 2, "acc_init_min")};
+static struct starpu_codelet redux_cl[3] = {REDUX_CL(redux_sum_cpu, 3, "acc_redux_sum"),
+                                            REDUX_CL(redux_max_cpu, 4, "acc_redux_max"),
+                                            REDUX_CL(redux_min_cpu, 5, "acc_redux_min")};
 
 void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine)
 {
@@ -102,8 +111,10 @@ static void acc_set_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = v[0];
     acc_ptr(buffers[0])[1] = v[1];
 }
+SL_HISTORY_MODEL(model_set, "scalar_set");
 struct starpu_codelet sl_cl_acc_set = {
-    .cpu_funcs = {acc_set_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .name = "scalar_set"};
+    .cpu_funcs = {acc_set_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .model = &model_set,
+    .name = "scalar_set"};
 
 /* A scalar (2 doubles) keeps im = 0; a vector of norms is finished elementwise. */
 static void acc_finish_cpu(void *buffers[], void *cl_arg)
@@ -117,8 +128,10 @@ static void acc_finish_cpu(void *buffers[], void *cl_arg)
     for (size_t i = 0; i < n; i++)
         v[i] = a.how == SL_FINISH_SQRT ? sqrt(v[i]) : pow(v[i], 1.0 / a.p);
 }
+SL_HISTORY_MODEL(model_finish, "norm_finish");
 struct starpu_codelet sl_cl_acc_finish = {
-    .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .name = "norm_finish"};
+    .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .model = &model_finish,
+    .name = "norm_finish"};
 
 static void scalar_combine_cpu(void *buffers[], void *cl_arg)
 {
@@ -139,9 +152,10 @@ static void scalar_combine_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = a.how == SL_COMBINE_PNORM ? pow(re, 1.0 / a.p) : re;
     acc_ptr(buffers[0])[1] = im;
 }
+SL_HISTORY_MODEL(model_combine, "scalar_combine");
 struct starpu_codelet sl_cl_scalar_combine = {
     .cpu_funcs = {scalar_combine_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .name = "scalar_combine"};
+    .model = &model_combine, .name = "scalar_combine"};
 
 static void reduce_axis_cpu(void *buffers[], void *cl_arg)
 {
@@ -167,6 +181,7 @@ static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = acc_ptr(buffers[1])[0] / den;
     acc_ptr(buffers[0])[1] = 0.0;
 }
+SL_HISTORY_MODEL(model_ratio, "scalar_ratio");
 struct starpu_codelet sl_cl_scalar_ratio = {
     .cpu_funcs = {scalar_ratio_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .name = "scalar_ratio"};
+    .model = &model_ratio, .name = "scalar_ratio"};

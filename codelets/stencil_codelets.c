@@ -102,8 +102,10 @@ static void pack_rows_cpu(void *buffers[], void *cl_arg)
     }
 }
 
+SL_HISTORY_MODEL(pack_rows_model, "pack_rows");
 struct starpu_codelet sl_cl_pack_rows = {
     .cpu_funcs = {pack_rows_cpu},
+    .model = &pack_rows_model,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "pack_rows",
 };

@@ -101,8 +101,14 @@ static void check_case(sl_context *ctx, sl_dtype dt, size_t n, size_t k, size_t 
         size_t mb = 0, kb = 0, nb = 0;
         CHECK_OK(sl_matrixmult_summa_info(op, &gp, &gq, &mb, &kb, &nb), ctx);
         CHECK(gp == p && gq == q, "%s: grid %dx%d", what, gp, gq);
+        uint64_t s0, r0, s1, r1;
+        CHECK_OK(sl_context_traffic(ctx, &s0, &r0), ctx);
         check_side(ctx, op, a, n, k, m, dt, 0, what);
         check_side(ctx, op, a, n, k, m, dt, 1, what);
+        CHECK_OK(sl_context_traffic(ctx, &s1, &r1), ctx);
+        if (p * q == 1) /* one rank: nothing travels (the dot test's sums come after) */
+            CHECK(s1 == s0 && r1 == r0, "%s: %llu bytes moved on one rank", what,
+                  (unsigned long long)(s1 - s0 + r1 - r0));
         int passed = 0;
         double err = 0;
         CHECK_OK(sl_dottest(op, dt == SL_F32 || dt == SL_C64 ? 1e-4 : 1e-12, &passed, &err), ctx);

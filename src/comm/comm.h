@@ -69,8 +69,8 @@ struct sl_comm {
 
 static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
 {
-    c->bytes_sent += sent;
-    c->bytes_received += received;
+    __atomic_add_fetch(&c->bytes_sent, sent, __ATOMIC_RELAXED); /* any submitting thread */
+    __atomic_add_fetch(&c->bytes_received, received, __ATOMIC_RELAXED);
 }
 
 /* Point-to-point transfer of a whole handle (StarPU-MPI detached requests on `comm`: they wait

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpu/kernels.h"
 #include <starpu_fxt.h>
 
+#include "cpu/kernels.h"
 #include "runtime/context_internal.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
@@ -253,8 +253,8 @@ sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *re
 {
     if (!ctx || !sent || !received)
         return SL_ERR_NULL;
-    *sent = ctx->comm->bytes_sent;
-    *received = ctx->comm->bytes_received;
+    *sent = __atomic_load_n(&ctx->comm->bytes_sent, __ATOMIC_RELAXED);
+    *received = __atomic_load_n(&ctx->comm->bytes_received, __ATOMIC_RELAXED);
     return SL_OK;
 }
 
