@@ -174,6 +174,20 @@ static inline size_t th_prod(const size_t *shape, int ndim)
     return n;
 }
 
+/* y (rows x m) = A x or A^H x for a dense row-major n x k matrix A and m columns. */
+static inline void th_matmul(const cplx *a, size_t n, size_t k, size_t m, const cplx *x,
+                             cplx *y, int adjoint)
+{
+    size_t rows = adjoint ? k : n, inner = adjoint ? n : k;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t c = 0; c < m; c++) {
+            cplx s = 0;
+            for (size_t j = 0; j < inner; j++)
+                s += (adjoint ? conj(a[j * k + i]) : a[i * k + j]) * x[j * m + c];
+            y[i * m + c] = s;
+        }
+}
+
 static const sl_dtype th_dtypes[4] = {SL_F32, SL_F64, SL_C64, SL_C128};
 
 #endif

@@ -3,20 +3,6 @@
  * algebra (adjoint, scale, sum, product) — every dtype. */
 #include "harness.h"
 
-/* y = A x (or A^H x) for a dense row-major n x k matrix and nrhs columns. */
-static void ref_matmul(const cplx *a, size_t n, size_t k, size_t m, const cplx *x, cplx *y,
-                       int adjoint)
-{
-    size_t rows = adjoint ? k : n, inner = adjoint ? n : k;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t c = 0; c < m; c++) {
-            cplx s = 0;
-            for (size_t j = 0; j < inner; j++)
-                s += (adjoint ? conj(a[j * k + i]) : a[i * k + j]) * x[j * m + c];
-            y[i * m + c] = s;
-        }
-}
-
 static void split_rows(size_t n, int size, int uneven, size_t *sizes)
 {
     for (int r = 0; r < size; r++)
@@ -104,15 +90,15 @@ static void mm_apply_ref(const void *arg, const cplx *in, cplx *out, int adjoint
     size_t rows = adjoint ? r->k : r->n;
     if (r->normal) { /* A^H A is Hermitian: the same both ways */
         cplx *t = malloc(r->n * r->m * sizeof(cplx));
-        ref_matmul(r->a, r->n, r->k, r->m, in, t, 0);
-        ref_matmul(r->a, r->n, r->k, r->m, t, out, 1);
+        th_matmul(r->a, r->n, r->k, r->m, in, t, 0);
+        th_matmul(r->a, r->n, r->k, r->m, t, out, 1);
         free(t);
         return;
     }
-    ref_matmul(r->a, r->n, r->k, r->m, in, out, adjoint);
+    th_matmul(r->a, r->n, r->k, r->m, in, out, adjoint);
     if (r->a2) {
         cplx *t = malloc(rows * r->m * sizeof(cplx));
-        ref_matmul(r->a2, r->n, r->k, r->m, in, t, adjoint);
+        th_matmul(r->a2, r->n, r->k, r->m, in, t, adjoint);
         for (size_t i = 0; i < rows * r->m; i++) out[i] += t[i];
         free(t);
     }

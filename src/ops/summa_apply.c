@@ -103,6 +103,23 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
 }
 
 
+/* One tile shared along this rank's process row (along_row) or column: its owner sends `own`
+ * to the first `peers` ranks of that line other than itself (message tag + peer index);
+ * another rank among them receives it into `into`. */
+static sl_status share_tile(const sl_summa_state *s, int along_row, size_t peers, int owner,
+                            starpu_data_handle_t own, starpu_data_handle_t into, int64_t tag)
+{
+    size_t Q = (size_t)s->plan.q, pr = (size_t)s->pr, pc = (size_t)s->pc;
+    size_t me = along_row ? pc : pr;
+    if (owner != s->ctx->rank)
+        return me < peers ? recv(s, into, owner, tag + (int64_t)me) : SL_OK;
+    sl_status st = SL_OK;
+    for (size_t p = 0; p < peers && st == SL_OK; p++)
+        if (p != me)
+            st = send(s, own, (int)(along_row ? pr * Q + p : p * Q + pc), tag + (int64_t)p);
+    return st;
+}
+
 /* Panel l of the forward product: A(i, l) along this process row, X(l, j) along this process
  * column, then Y(i, j) (+)= A(i, l) X(l, j) for this rank's tiles of Y. */
 static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t remote, size_t l,
@@ -112,30 +129,14 @@ static sl_status forward_panel(const sl_summa_state *s, size_t step, size_t remo
     size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
     size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
     size_t slot = sl_summa_slot(s, remote, l == kt - 1);
-    int rank = s->ctx->rank;
     sl_status st = SL_OK;
-    for (size_t i = pr; i < mt && st == SL_OK; i += P) {
-        int owner = sl_summa_owner(pl, i, l);
-        int64_t tag = tag_a + (int64_t)((i * kt + l) * Q);
-        if (owner == rank) {
-            for (size_t c = 0; c < min_sz(Q, nt) && st == SL_OK; c++)
-                if (c != pc)
-                    st = send(s, s->a.h[i * kt + l], (int)(pr * Q + c), tag + (int64_t)c);
-        } else if (pc < nt) {
-            st = recv(s, s->ring_a[slot * mt + i], owner, tag + (int64_t)pc);
-        }
-    }
-    for (size_t j = pc; j < nt && st == SL_OK; j += Q) {
-        int owner = sl_summa_owner(pl, l, j);
-        int64_t tag = tag_x + (int64_t)((l * nt + j) * P);
-        if (owner == rank) {
-            for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++)
-                if (r != pr)
-                    st = send(s, s->x.h[l * nt + j], (int)(r * Q + pc), tag + (int64_t)r);
-        } else if (pr < mt) {
-            st = recv(s, s->ring_x[slot * nt + j], owner, tag + (int64_t)pr);
-        }
-    }
+    /* A(i, l) to the process columns holding Y tiles, X(l, j) to the rows holding Y tiles */
+    for (size_t i = pr; i < mt && st == SL_OK; i += P)
+        st = share_tile(s, 1, min_sz(Q, nt), sl_summa_owner(pl, i, l), s->a.h[i * kt + l],
+                        s->ring_a[slot * mt + i], tag_a + (int64_t)((i * kt + l) * Q));
+    for (size_t j = pc; j < nt && st == SL_OK; j += Q)
+        st = share_tile(s, 0, min_sz(P, mt), sl_summa_owner(pl, l, j), s->x.h[l * nt + j],
+                        s->ring_x[slot * nt + j], tag_x + (int64_t)((l * nt + j) * P));
     for (size_t i = pr; i < mt && st == SL_OK; i += P) {
         starpu_data_handle_t a = s->a.h[i * kt + l] ? s->a.h[i * kt + l]
                                                      : s->ring_a[slot * mt + i];
@@ -186,19 +187,11 @@ static sl_status adjoint_panel(const sl_summa_state *s, size_t i, int64_t tag_y)
     size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct;
     size_t P = (size_t)pl->p, Q = (size_t)pl->q, pr = (size_t)s->pr, pc = (size_t)s->pc;
     size_t slot = sl_summa_slot(s, i / P, i == mt - 1);
-    int rank = s->ctx->rank;
     sl_status st = SL_OK;
-    for (size_t j = 0; j < nt && st == SL_OK; j++) {
-        int owner = sl_summa_owner(pl, i, j);
-        int64_t tag = tag_y + (int64_t)((i * nt + j) * Q);
-        if (owner == rank) {
-            for (size_t c = 0; c < min_sz(Q, kt) && st == SL_OK; c++)
-                if (c != pc)
-                    st = send(s, s->y.h[i * nt + j], (int)(pr * Q + c), tag + (int64_t)c);
-        } else if (pc < kt) {
-            st = recv(s, s->ring_y[slot * nt + j], owner, tag + (int64_t)pc);
-        }
-    }
+    /* Y(i, j) to the process columns holding tiles of A */
+    for (size_t j = 0; j < nt && st == SL_OK; j++)
+        st = share_tile(s, 1, min_sz(Q, kt), sl_summa_owner(pl, i, j), s->y.h[i * nt + j],
+                        s->ring_y[slot * nt + j], tag_y + (int64_t)((i * nt + j) * Q));
     for (size_t l = pc; l < kt && st == SL_OK; l += Q)
         for (size_t j = 0; j < nt && st == SL_OK; j++) {
             starpu_data_handle_t y = s->y.h[i * nt + j] ? s->y.h[i * nt + j]
