@@ -1,7 +1,8 @@
 /* The task graph of the SUMMA MatrixMult (R. van de Geijn and J. Watts, "SUMMA: Scalable
  * Universal Matrix Multiplication Algorithm", 1997), submitted panel by panel: every transfer
- * is a StarPU-MPI request ordered by data dependencies, so the receive of panel l + depth only
- * waits for the products of panel l that read its slot, and transfers overlap products.
+ * is a StarPU-MPI request ordered by data dependencies, so a receive into a ring slot only
+ * waits for the products that read the panel received there `depth` remote panels earlier,
+ * and transfers overlap products.
  * Messages are told apart by tags booked per application (the same on every rank). */
 #include <stdlib.h>
 
@@ -101,7 +102,6 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
     free(d);
     return st;
 }
-
 
 /* One tile shared along this rank's process row (along_row) or column: its owner sends `own`
  * to the first `peers` ranks of that line other than itself (message tag + peer index);
