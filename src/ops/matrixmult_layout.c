@@ -8,9 +8,9 @@
 
 #include "ops/summa_state.h"
 
-static const sl_tiled *side_tiles(const sl_summa_state *s, sl_op_side side)
+static const sl_tile_set *side_tiles(const sl_summa_state *s, sl_op_side side)
 {
-    return side == SL_SIDE_MODEL ? &s->plan.x : &s->plan.y;
+    return side == SL_SIDE_MODEL ? &s->x : &s->y;
 }
 
 /* Copies tiles between a natural matrix and a packed block (offsets as from pack_offsets). */
@@ -63,14 +63,13 @@ sl_status sl_matrixmult_scatter(const sl_op *op, sl_op_side side, const void *gl
     const sl_summa_state *s = sl_summa_state_of(op);
     if (!s)
         return sl_darray_from_global(v, global);
-    const sl_tile_set *ts = side == SL_SIDE_MODEL ? &s->x : &s->y;
-    char *packed = malloc(ts->packed * s->es + 1);
-    if (!packed)
-        return sl_fail(op->ctx, SL_ERR_NOMEM, "sl_matrixmult_scatter: out of memory");
-    copy_tiles(&ts->geom, ts->offset, (char *)global, packed, s->es, 1);
-    st = sl_darray_from_local(v, packed);
-    free(packed);
-    return st;
+    const sl_tile_set *ts = side_tiles(s, side);
+    /* The array's block is the packed block: fill it in place. */
+    if ((st = sl_darray_acquire_tiles(v, STARPU_W)) != SL_OK)
+        return st;
+    copy_tiles(&ts->geom, ts->offset, (char *)global, v->data, s->es, 1);
+    sl_darray_release_tiles(v);
+    return SL_OK;
 }
 
 /* Every rank's packed block, concatenated in rank order, on root (or everywhere). */
@@ -107,8 +106,8 @@ sl_status sl_matrixmult_gather(const sl_op *op, sl_op_side side, const sl_darray
     if (!s)
         return sl_darray_gather(v, root, global);
     sl_context *ctx = op->ctx;
-    const sl_tiled *t = side_tiles(s, side);
-    const sl_tile_set *ts = side == SL_SIDE_MODEL ? &s->x : &s->y;
+    const sl_tile_set *ts = side_tiles(s, side);
+    const sl_tiled *t = &ts->geom;
     int receives = root == SL_ALL_RANKS || root == ctx->rank;
     int ok = root >= SL_ALL_RANKS && root < ctx->size && (!receives || global) &&
              t->rows * t->cols * s->es <= INT_MAX;
@@ -119,20 +118,26 @@ sl_status sl_matrixmult_gather(const sl_op *op, sl_op_side side, const sl_darray
     if (st != SL_OK)
         return ok ? st : SL_ERR_ARG;
     size_t total = t->rows * t->cols;
-    char *mine = malloc(ts->packed * s->es + 1);
     char *all = receives ? malloc(total * s->es + 1) : NULL;
     int *displs = malloc((size_t)ctx->size * sizeof *displs);
     size_t *offsets = malloc((t->rt * t->ct + 1) * sizeof *offsets);
-    st = mine && displs && offsets && (all || !receives) ? SL_OK : SL_ERR_NOMEM;
+    /* Every rank must reach the gather, or none: a local failure is agreed first. The
+     * array's block is the packed block: sent from where it lies. */
+    st = displs && offsets && (all || !receives) ? SL_OK : SL_ERR_NOMEM;
     if (st == SL_OK)
-        st = sl_darray_to_local(v, mine);
-    if (st == SL_OK)
-        st = collect(s, t, mine, ts->packed, root, all, displs);
+        st = sl_darray_acquire_tiles(v, STARPU_R);
+    int acquired = st == SL_OK;
+    sl_status agreed = sl_agree(ctx, NULL, 0, st == SL_OK, "sl_matrixmult_gather");
+    if (st == SL_OK && agreed == SL_OK)
+        st = collect(s, t, v->data, ts->packed, root, all, displs);
+    else if (st == SL_OK)
+        st = agreed;
+    if (acquired)
+        sl_darray_release_tiles(v);
     for (int r = 0; r < ctx->size && st == SL_OK && receives; r++) {
         sl_summa_pack_offsets(&s->plan, t, r, offsets);
         copy_tiles(t, offsets, global, all + displs[r], s->es, 0);
     }
-    free(mine);
     free(all);
     free(displs);
     free(offsets);

@@ -92,23 +92,25 @@ static starpu_data_handle_t *handle_array(size_t n)
     return calloc(n + 1, sizeof(starpu_data_handle_t));
 }
 
-/* Receive slots: `count` streams (tile rows or columns selected by `use`), each with depth
- * full-size slots and one slot shaped like the last panel. Tile s * count + i. */
-static sl_status ring_init(sl_summa_state *s, starpu_data_handle_t **ring, size_t count,
-                           const int *use, const size_t *rows, const size_t *cols,
-                           const size_t *last_rows, const size_t *last_cols)
+/* Receive slots for the streams of tile rows (by_rows) or tile columns of Y selected by
+ * `use`: per stream, `depth` slots spanning a full panel (`panel` wide along the other
+ * dimension) and one spanning the last panel (`panel_last`). Tile sl * count + i. */
+static sl_status ring_init(sl_summa_state *s, starpu_data_handle_t **ring, int by_rows,
+                           const int *use, size_t panel, size_t panel_last)
 {
-    size_t slots = (size_t)s->depth + 1;
+    const sl_tiled *y = &s->plan.y;
+    size_t slots = (size_t)s->depth + 1, count = by_rows ? y->rt : y->ct;
     *ring = handle_array(slots * count);
     if (!*ring)
         return SL_ERR_NOMEM;
     for (size_t i = 0; i < count; i++) {
         if (!use[i])
             continue;
+        size_t extent = by_rows ? sl_tiled_tile_rows(y, i) : sl_tiled_tile_cols(y, i);
         for (size_t sl = 0; sl < slots; sl++) {
-            int last = sl == slots - 1;
-            size_t r = last ? last_rows[i] : rows[i], c = last ? last_cols[i] : cols[i];
-            if (!((*ring)[sl * count + i] = new_tile(s, r, c, -1, (int)i)))
+            size_t width = sl == slots - 1 ? panel_last : panel;
+            if (!((*ring)[sl * count + i] = new_tile(s, by_rows ? extent : width,
+                                                     by_rows ? width : extent, -1, (int)i)))
                 return SL_ERR_NOMEM;
         }
     }
@@ -122,41 +124,24 @@ static sl_status rings_init(sl_summa_state *s)
 {
     const sl_summa_plan *pl = &s->plan;
     size_t mt = pl->y.rt, nt = pl->y.ct, kt = pl->a.ct, P = (size_t)pl->p, Q = (size_t)pl->q;
-    size_t pr = (size_t)s->pr, pc = (size_t)s->pc, big = mt > nt ? mt : nt;
-    int *use = calloc(big + 1, sizeof *use);
-    size_t *r = calloc(4 * (big + 1), sizeof *r);
-    if (!use || !r) {
-        free(use);
-        free(r);
+    size_t pr = (size_t)s->pr, pc = (size_t)s->pc;
+    int *use = calloc((mt > nt ? mt : nt) + 1, sizeof *use);
+    if (!use)
         return SL_ERR_NOMEM;
-    }
-    size_t *c = r + big + 1, *lr = c + big + 1, *lc = lr + big + 1;
     size_t kb = pl->a.cb, kb_last = sl_tiled_tile_cols(&pl->a, kt - 1);
     size_t mb = pl->y.rb, mb_last = sl_tiled_tile_rows(&pl->y, mt - 1);
-    for (size_t i = 0; i < mt; i++) {
+    for (size_t i = 0; i < mt; i++)
         use[i] = Q > 1 && pc < nt && i % P == pr;
-        r[i] = lr[i] = sl_tiled_tile_rows(&pl->y, i);
-        c[i] = kb;
-        lc[i] = kb_last;
-    }
-    sl_status st = ring_init(s, &s->ring_a, mt, use, r, c, lr, lc);
-    for (size_t j = 0; j < nt; j++) {
+    sl_status st = ring_init(s, &s->ring_a, 1, use, kb, kb_last);
+    for (size_t j = 0; j < nt; j++)
         use[j] = P > 1 && pr < mt && j % Q == pc;
-        c[j] = lc[j] = sl_tiled_tile_cols(&pl->y, j);
-        r[j] = kb;
-        lr[j] = kb_last;
-    }
     if (st == SL_OK)
-        st = ring_init(s, &s->ring_x, nt, use, r, c, lr, lc);
-    for (size_t j = 0; j < nt; j++) {
+        st = ring_init(s, &s->ring_x, 0, use, kb, kb_last);
+    for (size_t j = 0; j < nt; j++)
         use[j] = Q > 1 && pc < kt && pr < mt && j % Q != pc;
-        r[j] = mb;
-        lr[j] = mb_last;
-    }
     if (st == SL_OK)
-        st = ring_init(s, &s->ring_y, nt, use, r, c, lr, lc);
+        st = ring_init(s, &s->ring_y, 0, use, mb, mb_last);
     free(use);
-    free(r);
     return st;
 }
 
@@ -247,7 +232,6 @@ static const sl_op_vtable summa_vt = {.name = "MatrixMult(SUMMA)", .apply = summ
                                       .destroy = summa_destroy};
 
 typedef struct summa_request {
-    sl_dtype dtype;
     size_t n, k, m;
     int p, q, lookahead;
     size_t mb, kb, nb;
@@ -279,16 +263,17 @@ static sl_status resolve(sl_context *ctx, const sl_summa_opts *o, summa_request 
     if (o->kb) r->kb = o->kb;
     if (o->nb) r->nb = o->nb;
     r->lookahead = o->lookahead ? o->lookahead : 2;
-    size_t limit = (size_t)1 << 30;
-    if (r->mb > limit || r->kb > limit || r->nb > limit ||
-        (r->mb < r->n ? r->mb : r->n) * (r->kb < r->k ? r->kb : r->k) > limit ||
-        (r->kb < r->k ? r->kb : r->k) * (r->nb < r->m ? r->nb : r->m) > limit)
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: tiles %zu x %zu x %zu are "
-                       "too large (at most 2^30 elements per tile)", r->mb, r->kb, r->nb);
+    size_t limit = (size_t)1 << 30, asked[3] = {r->mb, r->kb, r->nb};
     /* A tile larger than the matrix is the matrix. */
     r->mb = r->mb < r->n ? r->mb : r->n;
     r->kb = r->kb < r->k ? r->kb : r->k;
     r->nb = r->nb < r->m ? r->nb : r->m;
+    /* StarPU 1.3 registers tiles with 32-bit sizes: A, X and Y tiles stay below 2^30. */
+    if (asked[0] > limit || asked[1] > limit || asked[2] > limit || r->mb * r->kb > limit ||
+        r->kb * r->nb > limit || r->mb * r->nb > limit)
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: tiles %zu x %zu x %zu are "
+                       "too large (at most 2^30 elements per tile)", asked[0], asked[1],
+                       asked[2]);
     return SL_OK;
 }
 
@@ -352,7 +337,7 @@ sl_status sl_op_matrixmult_summa(sl_context *ctx, sl_dtype dtype, size_t n, size
     if (!ctx || !out)
         return SL_ERR_NULL;
     *out = NULL;
-    summa_request r = {dtype, n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0};
+    summa_request r = {n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0};
     sl_status local = validate(ctx, dtype, n, k, fill);
     if (local == SL_OK)
         local = resolve(ctx, opts, &r);
