@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot bench/cgls_matrixmult CSV: ms per CGLS iteration next to the dgemv + dgemv^T floor,
 per problem size and rank count.
-Usage: plot_cgls.py cgls_matrixmult_bench.csv [out.png]   (needs matplotlib)"""
+Usage: BUILD/starlops-python plot_cgls.py cgls_matrixmult_bench.csv [out.png]   (needs matplotlib)"""
 import csv
 import sys
 

@@ -1,6 +1,6 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot bench/darray CSV: GB/s of axpy/dot/norm next to the STREAM triad, per rank count.
-Usage: plot_darray.py darray_bench.csv [out.png]   (needs matplotlib: apt-get install python3-matplotlib)"""
+Usage: BUILD/starlops-python plot_darray.py darray_bench.csv [out.png]   (needs matplotlib: apt-get install python3-matplotlib)"""
 import csv
 import sys
 from collections import defaultdict

@@ -1,6 +1,6 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot bench/sched_sweep.sh's CSV: one panel per case, time per scheduler, one bar per rank
-count. Usage: plot_sched.py sched.csv [out.png]   (needs python3-matplotlib)"""
+count. Usage: BUILD/starlops-python plot_sched.py sched.csv [out.png]   (needs python3-matplotlib)"""
 import csv
 import sys
 from collections import defaultdict

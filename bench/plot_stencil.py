@@ -1,7 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot bench/stencil CSV: (1) effective GB/s of each stencil operator next to the STREAM triad
 per rank count, (2) halo-exchange time against the ghost slab's size.
-Usage: plot_stencil.py stencil_bench.csv [out.png]   (needs matplotlib: apt-get install python3-matplotlib)"""
+Usage: BUILD/starlops-python plot_stencil.py stencil_bench.csv [out.png]   (needs matplotlib: apt-get install python3-matplotlib)"""
 import csv
 import sys
 from collections import defaultdict

@@ -1,9 +1,9 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plot bench/summa CSV: per (N, K, M), Gflop/s of the forward and adjoint MatrixMult against the
 rank count for the 1D split, SUMMA's best grid and ScaLAPACK PDGEMM's best grid, next to the
 single-process dgemm and the all-ranks ceiling measured in the same run; and bytes received per
 rank per forward+adjoint, 1D vs 2D grids, next to the models.
-Usage: plot_summa.py summa_bench.csv [out.png]   (needs python3-matplotlib)"""
+Usage: BUILD/starlops-python plot_summa.py summa_bench.csv [out.png]   (needs python3-matplotlib)"""
 import csv
 import sys
 from collections import defaultdict

@@ -14,4 +14,4 @@ for np in ${STARLOPS_BENCH_RANKS:-1 2 4}; do
     mpiexec -n "$np" --oversubscribe --bind-to none "$build/bench/summa_bench" $s 3 "$csv"
   done
 done
-python3 "$(dirname "$0")/plot_summa.py" "$csv" "${csv%.csv}.png"
+"$build/starlops-python" "$(dirname "$0")/plot_summa.py" "$csv" "${csv%.csv}.png"

@@ -32,4 +32,4 @@ for np in $ranks; do
     echo "$s np=$np: cgls_matrixmult $ms ms/it, poststack (a) $a s (b) $b s"
   done
 done
-python3 "$(dirname "$0")/plot_sched.py" "$csv" "${csv%.csv}.png"
+"$build/starlops-python" "$(dirname "$0")/plot_sched.py" "$csv" "${csv%.csv}.png"
