@@ -74,15 +74,29 @@ typedef struct sl_reduce_axis_args {
 } sl_reduce_axis_args;
 extern struct starpu_codelet sl_cl_reduce_axis;
 
-/* out (W) = num / (den1 + w * den2): buffers out, num, den1 and optionally den2 (real parts);
- * solvers' step lengths from scalar futures. */
+/* out (W) = num / (den1 + w * den2): buffers out, num, den1, optionally den2 (real parts),
+ * then optionally a solver guard (RW, last): solvers' step lengths from scalar futures.
+ * Guard: a vector of two doubles (code, iterations completed when the code was set). */
+enum { SL_GUARD_OK = 0, SL_GUARD_BREAKDOWN = 1, SL_GUARD_NONFINITE = 2 };
+typedef struct sl_ratio_args {
+    double w;
+    int guarded;
+    double completed; /* iterations x holds if this ratio trips the guard */
+} sl_ratio_args;
 extern struct starpu_codelet sl_cl_scalar_ratio;
 
-/* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). */
+/* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). The
+ * recurrences, all of scipy's stopping tests and the guards run in the tasks: once STOPPED is
+ * set (ISTOP: scipy's code; GUARD: SL_GUARD_*; ITN: the iterations x holds) later steps are
+ * no-ops, so a solve that the host does not watch still stops where scipy's would.
+ * ATOL, BTOL, CTOL (1/conlim) and NITER are set by the host before the first task (a test
+ * switched off is 0: scipy's exact-zero behaviour). */
 enum {
     SL_LSQR_ALFA, SL_LSQR_BETA, SL_LSQR_RHOBAR, SL_LSQR_PHIBAR, SL_LSQR_ANORM, SL_LSQR_DDNORM,
     SL_LSQR_RES2, SL_LSQR_XNORM, SL_LSQR_XXNORM, SL_LSQR_Z, SL_LSQR_CS2, SL_LSQR_SN2,
-    SL_LSQR_RNORM, SL_LSQR_ARNORM, SL_LSQR_ACOND, SL_LSQR_R1NORM, SL_LSQR_DAMP, SL_LSQR_NSTATE
+    SL_LSQR_RNORM, SL_LSQR_ARNORM, SL_LSQR_ACOND, SL_LSQR_R1NORM, SL_LSQR_DAMP,
+    SL_LSQR_ATOL, SL_LSQR_BTOL, SL_LSQR_CTOL, SL_LSQR_NITER, SL_LSQR_ITN, SL_LSQR_STOPPED,
+    SL_LSQR_ISTOP, SL_LSQR_GUARD, SL_LSQR_NSTATE
 };
 typedef struct sl_lsqr_stage_args {
     int which;   /* SL_LSQR_BETA or SL_LSQR_ALFA */

@@ -11,6 +11,36 @@ static void multiply_by_scalar(double factor[2], void *scalar_buffer)
     factor[1] = im;
 }
 
+static int is_zero(const double c[2])
+{
+    return c[0] == 0 && c[1] == 0;
+}
+
+/* A coefficient read from a scalar future that is exactly zero drops its term, BLAS's rule for
+ * alpha = 0 or beta = 0 (the term's operand is not read): a solver step that its guard set to
+ * 0 must leave the iterate unchanged even when the direction holds NaN or Inf. Rewrites the
+ * operation; returns 0 when nothing is left to do. Host-given coefficients keep numpy's
+ * arithmetic (0 * NaN = NaN). */
+static int drop_zero_terms(sl_ew_args *args, const void **a, void *out)
+{
+    int alpha0 = args->ialpha >= 0 && is_zero(args->alpha);
+    int beta0 = args->ibeta >= 0 && is_zero(args->beta);
+    if (args->op == SL_EW_AXPY && alpha0)
+        return 0;
+    if (args->op == SL_EW_SCALE && alpha0)
+        args->op = SL_EW_FILL; /* alpha = 0: out = 0 */
+    if (args->op == SL_EW_AXPBY && alpha0 && beta0) {
+        args->op = SL_EW_FILL;
+    } else if (args->op == SL_EW_AXPBY && alpha0) { /* out = beta out */
+        args->op = SL_EW_SCALE;
+        args->alpha[0] = args->beta[0], args->alpha[1] = args->beta[1];
+        *a = out;
+    } else if (args->op == SL_EW_AXPBY && beta0) { /* out = alpha a */
+        args->op = SL_EW_SCALE;
+    }
+    return 1;
+}
+
 static void elementwise_cpu(void *buffers[], void *cl_arg)
 {
     sl_ew_args args;
@@ -24,8 +54,9 @@ static void elementwise_cpu(void *buffers[], void *cl_arg)
         multiply_by_scalar(args.alpha, buffers[args.ialpha]);
     if (args.ibeta >= 0)
         multiply_by_scalar(args.beta, buffers[args.ibeta]);
-    sl_kernel_elementwise(args.op, args.dtype, s, (void *)STARPU_MATRIX_GET_PTR(out), a, b,
-                          args.alpha, args.beta);
+    void *o = (void *)STARPU_MATRIX_GET_PTR(out);
+    if (drop_zero_terms(&args, &a, o))
+        sl_kernel_elementwise(args.op, args.dtype, s, o, a, b, args.alpha, args.beta);
 }
 
 #define EW_MODEL(op, sym) \

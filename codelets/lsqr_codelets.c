@@ -1,12 +1,25 @@
 /* Scalar recurrences of LSQR (Paige & Saunders 1982; the update order follows scipy's lsqr),
  * run as tasks on a per-rank state vector so the iterations never wait for the host. */
+#include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "codelets.h"
 
 static double *vec(void *buffer)
 {
     return (double *)STARPU_VECTOR_GET_PTR(buffer);
+}
+
+/* Records the first stop only: scipy's istop, a guard code, the iterations x holds. */
+static void stop(double *s, int istop, int guard, double itn)
+{
+    if (s[SL_LSQR_STOPPED] != 0)
+        return;
+    s[SL_LSQR_STOPPED] = 1;
+    s[SL_LSQR_ISTOP] = istop;
+    s[SL_LSQR_GUARD] = guard;
+    s[SL_LSQR_ITN] = itn;
 }
 
 /* buffers: state (RW), squared norm (R), value (W), inverse (W). which: SL_LSQR_BETA/ALFA.
@@ -18,6 +31,10 @@ static void lsqr_norm_stage_cpu(void *buffers[], void *cl_arg)
     starpu_codelet_unpack_args(cl_arg, &a);
     int which = a.which;
     double *s = vec(buffers[0]), n2 = vec(buffers[1])[0], v = sqrt(fmax(n2, 0.0));
+    if (!isfinite(n2)) {
+        v = 0;
+        stop(s, 0, SL_GUARD_NONFINITE, s[SL_LSQR_ITN]); /* x not touched yet this iteration */
+    }
     if (a.initial) {
         s[which == SL_LSQR_BETA ? SL_LSQR_PHIBAR : SL_LSQR_RHOBAR] = v;
         if (which == SL_LSQR_BETA)
@@ -27,6 +44,9 @@ static void lsqr_norm_stage_cpu(void *buffers[], void *cl_arg)
                                 s[SL_LSQR_ALFA] * s[SL_LSQR_ALFA] + v * v +
                                 s[SL_LSQR_DAMP] * s[SL_LSQR_DAMP]);
     s[which] = v;
+    /* scipy: alfa * beta == 0 at the start means x0 already solves the problem (istop 0) */
+    if (a.initial && which == SL_LSQR_ALFA && v * s[SL_LSQR_BETA] == 0)
+        stop(s, 0, SL_GUARD_OK, 0);
     vec(buffers[2])[0] = v;
     vec(buffers[2])[1] = 0;
     vec(buffers[3])[0] = v > 0 ? 1.0 / v : 0.0;
@@ -51,12 +71,51 @@ static void sym_ortho(double a, double b, double *c, double *s, double *r)
     }
 }
 
-/* buffers: state (RW), ||w||^2 (R), t1 (W), t2 (W): the two rotations of one iteration and the
- * norm/condition estimates; x += t1 w and w = v + t2 w follow as vector tasks. */
+/* scipy's stopping tests after iteration itn, in scipy's order (the last that holds wins);
+ * 0: go on. bnorm = ||y||. */
+static int stopping_test(const double *s, double bnorm, double itn)
+{
+    const double eps = DBL_EPSILON;
+    double anorm = s[SL_LSQR_ANORM], xnorm = s[SL_LSQR_XNORM], rnorm = s[SL_LSQR_RNORM];
+    double test1 = bnorm > 0 ? rnorm / bnorm : 0;
+    double test2 = s[SL_LSQR_ARNORM] / (anorm * rnorm + eps);
+    double test3 = 1 / (s[SL_LSQR_ACOND] + eps);
+    double t1 = test1 / (1 + (bnorm > 0 ? anorm * xnorm / bnorm : 0));
+    double rtol = s[SL_LSQR_BTOL] + s[SL_LSQR_ATOL] * (bnorm > 0 ? anorm * xnorm / bnorm : 0);
+    int istop = 0;
+    if (itn >= s[SL_LSQR_NITER]) istop = 7;
+    if (1 + test3 <= 1) istop = 6;
+    if (1 + test2 <= 1) istop = 5;
+    if (1 + t1 <= 1) istop = 4;
+    if (test3 <= s[SL_LSQR_CTOL]) istop = 3;
+    if (test2 <= s[SL_LSQR_ATOL]) istop = 2;
+    if (test1 <= rtol) istop = 1;
+    return istop;
+}
+
+/* Everything the rotation and the tests read or wrote is finite. */
+static int state_finite(const double *s, double t1, double t2)
+{
+    for (int i = 0; i < SL_LSQR_ATOL; i++)
+        if (!isfinite(s[i]))
+            return 0;
+    return isfinite(t1) && isfinite(t2);
+}
+
+/* buffers: state (RW), ||w||^2 (R), t1 (W), t2 (W), ||y|| (R): the two rotations of one
+ * iteration, the norm/condition estimates and the stopping tests; x += t1 w and
+ * w = v + t2 w follow as vector tasks (a zero coefficient drops its term: a stopped solve
+ * leaves x alone). */
 static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
 {
     (void)cl_arg;
-    double *s = vec(buffers[0]), ww = vec(buffers[1])[0];
+    double *s = vec(buffers[0]), ww = vec(buffers[1])[0], bnorm = vec(buffers[4])[0];
+    double *out1 = vec(buffers[2]), *out2 = vec(buffers[3]);
+    out1[0] = out1[1] = out2[0] = out2[1] = 0;
+    if (s[SL_LSQR_STOPPED] != 0)
+        return;
+    double itn = s[SL_LSQR_ITN] + 1, saved[SL_LSQR_NSTATE];
+    memcpy(saved, s, sizeof saved);
     double damp = s[SL_LSQR_DAMP], alfa = s[SL_LSQR_ALFA], beta = s[SL_LSQR_BETA];
     double rhobar = s[SL_LSQR_RHOBAR], phibar = s[SL_LSQR_PHIBAR], rhobar1 = rhobar, psi = 0;
     if (damp > 0) {
@@ -67,13 +126,17 @@ static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
     }
     double cs, sn, rho;
     sym_ortho(rhobar1, beta, &cs, &sn, &rho);
+    if (rho == 0) { /* rhobar = beta = damp = 0: no direction left to step along */
+        stop(s, 0, SL_GUARD_BREAKDOWN, itn - 1);
+        return;
+    }
     double theta = sn * alfa, phi = cs * phibar, tau;
     s[SL_LSQR_RHOBAR] = -cs * alfa;
     phibar = sn * phibar;
     tau = sn * phi;
     s[SL_LSQR_PHIBAR] = phibar;
-    double t1 = rho != 0 ? phi / rho : 0, t2 = rho != 0 ? -theta / rho : 0;
-    s[SL_LSQR_DDNORM] += rho != 0 ? ww / (rho * rho) : 0;
+    double t1 = phi / rho, t2 = -theta / rho;
+    s[SL_LSQR_DDNORM] += ww / (rho * rho);
     /* estimate ||x|| (scipy's xnorm recurrence) */
     double delta = s[SL_LSQR_SN2] * rho, gambar = -s[SL_LSQR_CS2] * rho;
     double rhs = phi - delta * s[SL_LSQR_Z], zbar = gambar != 0 ? rhs / gambar : 0;
@@ -90,10 +153,17 @@ static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
     s[SL_LSQR_ARNORM] = alfa * fabs(tau);
     double r1sq = rnorm * rnorm - damp * damp * s[SL_LSQR_XXNORM];
     s[SL_LSQR_R1NORM] = r1sq < 0 ? -sqrt(-r1sq) : sqrt(r1sq);
-    vec(buffers[2])[0] = t1;
-    vec(buffers[2])[1] = 0;
-    vec(buffers[3])[0] = t2;
-    vec(buffers[3])[1] = 0;
+    if (!isfinite(ww) || !state_finite(s, t1, t2)) { /* keep the last finite state */
+        memcpy(s, saved, sizeof saved);
+        stop(s, 0, SL_GUARD_NONFINITE, itn - 1);
+        return;
+    }
+    s[SL_LSQR_ITN] = itn;
+    int istop = stopping_test(s, bnorm, itn);
+    if (istop)
+        stop(s, istop, SL_GUARD_OK, itn);
+    out1[0] = t1;
+    out2[0] = t2;
 }
 
 SL_HISTORY_MODEL(norm_model, "lsqr_norm");
@@ -103,6 +173,6 @@ struct starpu_codelet sl_cl_lsqr_norm_stage = {
     .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &norm_model,
     .name = "lsqr_norm"};
 struct starpu_codelet sl_cl_lsqr_rotate = {
-    .cpu_funcs = {lsqr_rotate_cpu}, .nbuffers = 4,
-    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &rotate_model,
+    .cpu_funcs = {lsqr_rotate_cpu}, .nbuffers = 5,
+    .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W, STARPU_R}, .model = &rotate_model,
     .name = "lsqr_rotate"};

@@ -39,7 +39,13 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_TILE", "-5", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "0", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TRACE", "", SL_ERR_ENV, 0);
+    /* FxT writes only at shutdown: a file, or a directory nobody can write in, must fail at
+     * init rather than after a run that printed success */
+    expect_init_fails("STARLOPS_TRACE", "/etc/hostname", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_TRACE", "/proc/self", SL_ERR_ENV, 0);
     if (size > 1) {
+        /* one rank that cannot trace fails everyone (the others would wait in StarPU-MPI) */
+        expect_init_fails("STARLOPS_TRACE", "/proc/self", SL_ERR_ENV, 1);
         /* one rank's typo fails everyone */
         expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 1);
         /* ranks that disagree fail everyone */

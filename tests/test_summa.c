@@ -156,7 +156,7 @@ static void check_cgls(sl_context *ctx, sl_dtype dt)
         CHECK_OK(sl_op_create_model(op, &x), ctx);
         CHECK_OK(sl_op_create_data(op, &d), ctx);
         CHECK_OK(sl_matrixmult_scatter(op, SL_SIDE_DATA, raw, d), ctx);
-        sl_solver_opts so = {.niter = 30, .tol = 0};
+        sl_solver_opts so = {.niter = 30, .tol = SL_TOL_NONE};
         sl_solve_result res;
         CHECK_OK(sl_cgls(op, d, x, &so, &res), ctx);
         CHECK_OK(sl_matrixmult_gather(op, SL_SIDE_MODEL, x, SL_ALL_RANKS, raw), ctx);

@@ -21,6 +21,7 @@ typedef enum sl_status {
     SL_ERR_NOMEM,         /* memory allocation failed */
     SL_ERR_STATE,         /* call not valid in the current state (e.g. double init) */
     SL_ERR_UNSUPPORTED,   /* valid request that this build does not implement */
+    SL_ERR_NONFINITE,     /* a NaN or infinity appeared in a computation (e.g. a solve) */
     SL_STATUS_COUNT
 } sl_status;
 

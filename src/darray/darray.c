@@ -212,7 +212,7 @@ sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size
                            const int *mask, sl_darray **out)
 {
     if (!ctx)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (out)
         *out = NULL;
     create_args a = {dtype, ndim, shape, partition, axis, local_sizes, mask};
@@ -241,7 +241,7 @@ sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size
 sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
 {
     if (!x || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     const size_t *sizes = x->partition == SL_SCATTER ? x->local_rows_of : NULL;
     return sl_darray_create(x->ctx, x->dtype, x->ndim, x->shape, x->partition, x->axis, sizes,
                             x->mask, out);
@@ -282,21 +282,21 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
 /* Getters: plain reads of the layout. */
 sl_status sl_darray_ndim(const sl_darray *x, int *ndim)
 {
-    if (!x || !ndim) return SL_ERR_NULL;
+    if (!x || !ndim) return sl_null_error(__func__);
     *ndim = x->ndim;
     return SL_OK;
 }
 
 sl_status sl_darray_shape(const sl_darray *x, size_t *shape)
 {
-    if (!x || !shape) return SL_ERR_NULL;
+    if (!x || !shape) return sl_null_error(__func__);
     memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
     return SL_OK;
 }
 
 sl_status sl_darray_local_shape(const sl_darray *x, size_t *shape)
 {
-    if (!x || !shape) return SL_ERR_NULL;
+    if (!x || !shape) return sl_null_error(__func__);
     memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
     shape[x->axis] = x->local_rows;
     return SL_OK;
@@ -304,42 +304,42 @@ sl_status sl_darray_local_shape(const sl_darray *x, size_t *shape)
 
 sl_status sl_darray_local_offset(const sl_darray *x, size_t *offset)
 {
-    if (!x || !offset) return SL_ERR_NULL;
+    if (!x || !offset) return sl_null_error(__func__);
     *offset = x->row_offset_of[x->ctx->rank];
     return SL_OK;
 }
 
 sl_status sl_darray_axis(const sl_darray *x, int *axis)
 {
-    if (!x || !axis) return SL_ERR_NULL;
+    if (!x || !axis) return sl_null_error(__func__);
     *axis = x->axis;
     return SL_OK;
 }
 
 sl_status sl_darray_dtype(const sl_darray *x, sl_dtype *dtype)
 {
-    if (!x || !dtype) return SL_ERR_NULL;
+    if (!x || !dtype) return sl_null_error(__func__);
     *dtype = x->dtype;
     return SL_OK;
 }
 
 sl_status sl_darray_partition(const sl_darray *x, sl_partition *partition)
 {
-    if (!x || !partition) return SL_ERR_NULL;
+    if (!x || !partition) return sl_null_error(__func__);
     *partition = x->partition;
     return SL_OK;
 }
 
 sl_status sl_darray_ntiles(const sl_darray *x, size_t *ntiles)
 {
-    if (!x || !ntiles) return SL_ERR_NULL;
+    if (!x || !ntiles) return sl_null_error(__func__);
     *ntiles = x->ntiles;
     return SL_OK;
 }
 
 sl_status sl_darray_local_size(const sl_darray *x, size_t *count)
 {
-    if (!x || !count) return SL_ERR_NULL;
+    if (!x || !count) return sl_null_error(__func__);
     *count = x->outer * x->local_rows * x->inner;
     return SL_OK;
 }

@@ -84,7 +84,7 @@ sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t bac
                                     size_t capacity)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = x->ctx;
     size_t f = ctx->rank > 0 ? front : 0, b = ctx->rank + 1 < ctx->size ? back : 0;
     size_t out_rows = f + x->local_rows + b;

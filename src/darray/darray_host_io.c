@@ -55,7 +55,7 @@ static sl_status fill_replicated(sl_darray *x, const void *src, const char *what
 sl_status sl_darray_from_global(sl_darray *x, const void *global)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (x->partition == SL_BROADCAST)
         return fill_replicated(x, global, "sl_darray_from_global");
     if (!global)
@@ -72,7 +72,7 @@ sl_status sl_darray_from_global(sl_darray *x, const void *global)
 sl_status sl_darray_from_local(sl_darray *x, const void *local)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (x->partition == SL_BROADCAST)
         return fill_replicated(x, local, "sl_darray_from_local");
     if (!local && local_bytes(x) > 0)
@@ -89,7 +89,7 @@ sl_status sl_darray_from_local(sl_darray *x, const void *local)
 sl_status sl_darray_to_local(const sl_darray *x, void *local)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (!local && local_bytes(x) > 0)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_to_local: local is NULL");
     sl_status st = sl_darray_acquire_tiles(x, STARPU_R);
@@ -160,7 +160,7 @@ static sl_status gather_scattered(const sl_darray *x, int root, void *global)
 sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = x->ctx;
     int receives = root == SL_ALL_RANKS || root == ctx->rank;
     size_t total = x->outer * x->shape[x->axis] * x->inner;
@@ -203,7 +203,7 @@ static double random_at(uint64_t index, uint64_t seed, int part)
 sl_status sl_darray_random(sl_darray *x, uint64_t seed)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;

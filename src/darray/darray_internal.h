@@ -59,9 +59,18 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
 /* Creates a scalar whose accumulator combines with `combine`, initialised to `init`. */
 sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out);
 
-/* out = num / (den1 + w * den2) as a task (den2 may be NULL). */
+/* A solver's guard for sl_scalar_ratio: the handle of its (code, iterations) vector and the
+ * number of iterations the iterate holds if this ratio trips it (codelets.h, SL_GUARD_*). */
+typedef struct sl_ratio_guard {
+    starpu_data_handle_t handle;
+    int completed;
+} sl_ratio_guard;
+
+/* out = num / (den1 + w * den2) as a task (den2 may be NULL); with a guard, a zero or
+ * non-finite step yields 0 and is recorded there (and so do all later guarded ratios). */
 sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar *den1,
-                          const sl_scalar *den2, double w, sl_scalar **out);
+                          const sl_scalar *den2, double w, const sl_ratio_guard *guard,
+                          sl_scalar **out);
 
 static inline int sl_darray_is_replicated(const sl_darray *x)
 {

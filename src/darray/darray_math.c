@@ -75,7 +75,7 @@ static sl_ew_args make_args(sl_ew_op op, const sl_darray *x, double _Complex alp
 sl_status sl_darray_fill(sl_darray *x, double _Complex value)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = check_scalar(x, value, "sl_darray_fill");
     if (st != SL_OK)
         return st;
@@ -91,7 +91,7 @@ sl_status sl_darray_zeros(sl_darray *x)
 sl_status sl_darray_copy(const sl_darray *src, sl_darray *dst)
 {
     if (!src || !dst)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_check_compatible(dst, src, "sl_darray_copy");
     if (st != SL_OK || src == dst)
         return st;
@@ -102,7 +102,7 @@ sl_status sl_darray_copy(const sl_darray *src, sl_darray *dst)
 sl_status sl_darray_scale(sl_darray *x, double _Complex alpha)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = check_scalar(x, alpha, "sl_darray_scale");
     if (st != SL_OK)
         return st;
@@ -114,7 +114,7 @@ sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Com
                           sl_darray *y)
 {
     if (!x || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby");
     if (st == SL_OK)
         st = check_scalar(y, alpha, "sl_darray_axpby (alpha)");
@@ -137,7 +137,7 @@ sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_da
                                 sl_darray *y)
 {
     if (!alpha)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return sl_darray_axpby_scalars(alpha, sign, x, NULL, 1.0, y);
 }
 
@@ -146,7 +146,7 @@ sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_
                                   double _Complex beta_factor, sl_darray *y)
 {
     if (!x || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby_scalars");
     if (st != SL_OK)
         return st;
@@ -165,7 +165,7 @@ sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_
 sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _Complex factor)
 {
     if (!x || !alpha)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = check_scalar(x, factor, "sl_darray_scale_scalar");
     if (st != SL_OK)
         return st;
@@ -177,7 +177,7 @@ static sl_status binary(sl_ew_op op, const sl_darray *x, const sl_darray *y, sl_
                         const char *what)
 {
     if (!x || !y || !z)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_check_compatible(z, x, what);
     if (st == SL_OK)
         st = sl_darray_check_compatible(z, y, what);
@@ -205,7 +205,7 @@ sl_status sl_darray_multiply(const sl_darray *x, const sl_darray *y, sl_darray *
 sl_status sl_darray_conj(const sl_darray *x, sl_darray *z)
 {
     if (!x || !z)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = sl_darray_check_compatible(z, x, "sl_darray_conj");
     if (st != SL_OK)
         return st;

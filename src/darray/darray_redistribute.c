@@ -147,7 +147,7 @@ sl_status sl_darray_redistribute(const sl_darray *x, int axis, const size_t *loc
                                  sl_darray **out)
 {
     if (!x || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     sl_context *ctx = x->ctx;
     if (x->partition != SL_SCATTER)

@@ -70,7 +70,7 @@ static sl_status dot_like(sl_reduce_kind kind, const sl_darray *x, const sl_darr
                           sl_scalar **out, const char *what)
 {
     if (!x || !y || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     sl_status st = sl_darray_check_compatible(x, y, what);
     if (st != SL_OK)
@@ -113,7 +113,7 @@ static sl_status norm_reduction(const sl_darray *x, double ord, reduction *out, 
 sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out)
 {
     if (!x || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm");
@@ -152,7 +152,7 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
                               size_t capacity)
 {
     if (!x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = x->ctx;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm_axis");

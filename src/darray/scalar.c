@@ -29,7 +29,7 @@ sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], s
 sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
 {
     if (!s || !value)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     s->ctx->host_waits++;
     if (starpu_data_acquire(s->handle, STARPU_R) != 0)
         return sl_fail(s->ctx, SL_ERR_STARPU, "sl_scalar_get: starpu_data_acquire failed");
@@ -42,7 +42,7 @@ sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
 sl_status sl_scalar_get_real(sl_scalar *s, double *value)
 {
     if (!value)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     double _Complex z;
     sl_status st = sl_scalar_get(s, &z);
     if (st == SL_OK)
@@ -60,18 +60,23 @@ sl_status sl_scalar_destroy(sl_scalar *s)
 }
 
 sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar *den1,
-                          const sl_scalar *den2, double w, sl_scalar **out)
+                          const sl_scalar *den2, double w, const sl_ratio_guard *guard,
+                          sl_scalar **out)
 {
     double zero[2] = {0, 0};
     sl_status st = sl_scalar_create(ctx, 0, zero, out);
     if (st != SL_OK)
         return st;
-    struct starpu_data_descr d[4] = {{(*out)->handle, STARPU_W}, {num->handle, STARPU_R},
+    struct starpu_data_descr d[5] = {{(*out)->handle, STARPU_W}, {num->handle, STARPU_R},
                                      {den1->handle, STARPU_R}};
     int n = 3;
     if (den2)
         d[n++] = (struct starpu_data_descr){den2->handle, STARPU_R};
-    if (starpu_task_insert(&sl_cl_scalar_ratio, STARPU_VALUE, &w, sizeof w,
+    sl_ratio_args a = {.w = w, .guarded = guard != NULL,
+                       .completed = guard ? (double)guard->completed : 0};
+    if (guard)
+        d[n++] = (struct starpu_data_descr){guard->handle, STARPU_RW};
+    if (starpu_task_insert(&sl_cl_scalar_ratio, STARPU_VALUE, &a, sizeof a,
                            STARPU_DATA_MODE_ARRAY, d, n, 0) != 0) {
         sl_scalar_destroy(*out);
         *out = NULL;

@@ -12,13 +12,13 @@
 sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out)
 {
     if (!arrays || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     if (count < 1)
         return SL_ERR_ARG;
     for (int i = 0; i < count; i++)
         if (!arrays[i])
-            return SL_ERR_NULL;
+            return sl_null_error(__func__);
     for (int i = 1; i < count; i++)
         if (arrays[i]->ctx != arrays[0]->ctx)
             return sl_fail(arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_create: component %d "
@@ -40,7 +40,7 @@ sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **ou
 sl_status sl_stacked_create_nested(int count, const sl_stack_item *items, sl_stacked **out)
 {
     if (!items || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     if (count < 1)
         return SL_ERR_ARG;
@@ -88,7 +88,7 @@ sl_status sl_stacked_destroy(sl_stacked *s)
 sl_status sl_stacked_count(const sl_stacked *s, int *count)
 {
     if (!s || !count)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *count = s->count;
     return SL_OK;
 }
@@ -96,7 +96,7 @@ sl_status sl_stacked_count(const sl_stacked *s, int *count)
 sl_status sl_stacked_get(const sl_stacked *s, int index, sl_darray **array)
 {
     if (!s || !array)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (index < 0 || index >= s->count)
         return sl_fail(s->arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_get: index %d outside "
                        "[0, %d)", index, s->count);
@@ -117,7 +117,7 @@ static sl_status same_count(const sl_stacked *a, const sl_stacked *b, const char
 #define FOR_EACH(cond, call)                                  \
     do {                                                      \
         if (!(cond))                                          \
-            return SL_ERR_NULL;                               \
+            return sl_null_error(__func__);                               \
         for (int i = 0; i < first->count; i++) {              \
             sl_status st_ = (call);                           \
             if (st_ != SL_OK)                                 \
@@ -304,7 +304,7 @@ static sl_status reduce_parts(part_fn fn, const sl_stacked *x, const sl_stacked 
 sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out)
 {
     if (!x || !y || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     if (same_count(x, y, "sl_stacked_dot") != SL_OK)
         return SL_ERR_SHAPE;
@@ -314,7 +314,7 @@ sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **o
 sl_status sl_stacked_vdot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out)
 {
     if (!x || !y || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     if (same_count(x, y, "sl_stacked_vdot") != SL_OK)
         return SL_ERR_SHAPE;
@@ -326,7 +326,7 @@ sl_status sl_stacked_vdot(const sl_stacked *x, const sl_stacked *y, sl_scalar **
 sl_status sl_stacked_norm(const sl_stacked *x, double ord, sl_scalar **out)
 {
     if (!x || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     sl_combine_args how = {SL_COMBINE_PNORM, ord};
     if (ord == 0)

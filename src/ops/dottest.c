@@ -6,7 +6,7 @@
 sl_status sl_dottest(const sl_op *op, double rtol, int *passed, double *err)
 {
     if (!op || !passed)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_stacked *x = NULL, *y = NULL, *ax = NULL, *aty = NULL;
     sl_scalar *s1 = NULL, *s2 = NULL;
     sl_status st = sl_op_create_model_stacked(op, &x);

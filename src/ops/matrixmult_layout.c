@@ -36,7 +36,7 @@ static sl_status check(const sl_op *op, sl_op_side side, const sl_darray *v, int
                        const char *what)
 {
     if (!op || !v)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = op->ctx;
     sl_status st = SL_OK;
     if (!global_ok)

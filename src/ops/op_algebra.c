@@ -66,7 +66,7 @@ static const sl_op_vtable adjoint_vt = {
 sl_status sl_op_adjoint(const sl_op *a, sl_op **out)
 {
     if (!a || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return make(&adjoint_vt, a, NULL, &a->data, &a->model, NULL, NULL, plain, out);
 }
 
@@ -96,7 +96,7 @@ static int space_is_real(const sl_space *s)
 sl_status sl_op_scale(const sl_op *a, double _Complex alpha, sl_op **out)
 {
     if (!a || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (cimag(alpha) != 0 && (space_is_real(&a->model) || space_is_real(&a->data)))
         return sl_fail(a->ctx, SL_ERR_DTYPE, "sl_op_scale: complex alpha for %s, which has a "
                        "real (%s) side", a->vt->name, sl_dtype_name(sl_op_model_layout(a)->dtype));
@@ -125,7 +125,7 @@ static const sl_op_vtable sum_vt = {
 sl_status sl_op_sum(const sl_op *a, const sl_op *b, sl_op **out)
 {
     if (!a || !b || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = a->ctx;
     if (!sl_space_equal(&a->model, &b->model, ctx->size) ||
         !sl_space_equal(&a->data, &b->data, ctx->size))
@@ -153,7 +153,7 @@ static const sl_op_vtable product_vt = {
 sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out)
 {
     if (!a || !b || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = a->ctx;
     if (!sl_space_equal(&a->model, &b->data, ctx->size))
         return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_product: the model of %s (%zu elements in %d "
@@ -190,7 +190,7 @@ static const sl_op_vtable transpose_vt = {
 static sl_status conj_like(const sl_op *a, int transpose, sl_op **out)
 {
     if (!a || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     algebra_state proto = plain;
     proto.transpose = transpose;
     return transpose ? make(&transpose_vt, a, NULL, &a->data, &a->model, &a->model, &a->data,
@@ -235,7 +235,7 @@ static const sl_op_vtable power_vt = {
 sl_status sl_op_power(const sl_op *a, int p, sl_op **out)
 {
     if (!a || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = a->ctx;
     if (p < 0)
         return sl_fail(ctx, SL_ERR_ARG, "sl_op_power: p=%d is negative", p);

@@ -20,7 +20,7 @@ static const sl_op_vtable identity_vt = {
 sl_status sl_op_identity(const sl_darray *like, sl_op **out)
 {
     if (!like || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_layout l;
     sl_status st = sl_layout_from_darray(like, &l);
     if (st == SL_OK)
@@ -46,7 +46,7 @@ static const sl_op_vtable diagonal_vt = {
 sl_status sl_op_diagonal(const sl_darray *d, sl_op **out)
 {
     if (!d || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_layout l;
     sl_status st = sl_layout_from_darray(d, &l);
     if (st == SL_OK)

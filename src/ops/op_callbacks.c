@@ -106,7 +106,7 @@ sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *dat
                                sl_local_apply_fn fn, void *user, sl_op **out)
 {
     if (!model_like || !data_like || !fn || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     sl_context *ctx = model_like->ctx;
     if (data_like->ctx != ctx || data_like->dtype != model_like->dtype)

@@ -59,7 +59,7 @@ sl_status sl_op_from_codelets(const sl_darray *model_like, const sl_darray *data
                               const void *arg, size_t arg_size, sl_op **out)
 {
     if (!model_like || !data_like || !forward || !adjoint || !out || (arg_size && !arg))
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     sl_context *ctx = model_like->ctx;
     int ok = same_tiles(model_like, data_like);

@@ -163,7 +163,7 @@ static sl_status need_plain(const sl_op *op, const char *what, const char *inste
 static sl_status apply_plain(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
 {
     if (!op || !in || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     const char *what = adjoint ? "sl_op_rmatvec" : "sl_op_matvec";
     sl_status st = need_plain(op, what, adjoint ? "sl_op_rmatvec_stacked"
                                                 : "sl_op_matvec_stacked");
@@ -187,21 +187,21 @@ sl_status sl_op_rmatvec(const sl_op *op, const sl_darray *y, sl_darray *x)
 sl_status sl_op_matvec_stacked(const sl_op *op, const sl_stacked *x, sl_stacked *y)
 {
     if (!op || !x || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return apply_checked(op, 0, x, y, "sl_op_matvec_stacked");
 }
 
 sl_status sl_op_rmatvec_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x)
 {
     if (!op || !x || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return apply_checked(op, 1, y, x, "sl_op_rmatvec_stacked");
 }
 
 sl_status sl_op_create_model(const sl_op *op, sl_darray **x)
 {
     if (!op || !x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = need_plain(op, "sl_op_create_model", "sl_op_create_model_stacked");
     return st == SL_OK ? sl_layout_create(op->ctx, sl_op_model_layout(op), x) : st;
 }
@@ -209,7 +209,7 @@ sl_status sl_op_create_model(const sl_op *op, sl_darray **x)
 sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
 {
     if (!op || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_status st = need_plain(op, "sl_op_create_data", "sl_op_create_data_stacked");
     return st == SL_OK ? sl_layout_create(op->ctx, sl_op_data_layout(op), y) : st;
 }
@@ -217,21 +217,21 @@ sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
 sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x)
 {
     if (!op || !x)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return sl_space_create(op->ctx, &op->model, x);
 }
 
 sl_status sl_op_create_data_stacked(const sl_op *op, sl_stacked **y)
 {
     if (!op || !y)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     return sl_space_create(op->ctx, &op->data, y);
 }
 
 sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacked)
 {
     if (!op || !model_stacked || !data_stacked)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *model_stacked = op->model.stacked;
     *data_stacked = op->data.stacked;
     return SL_OK;
@@ -240,7 +240,7 @@ sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacke
 sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model)
 {
     if (!op || !n_data || !n_model)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *n_data = sl_space_count(&op->data);
     *n_model = sl_space_count(&op->model);
     return SL_OK;
@@ -249,7 +249,7 @@ sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model)
 sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype)
 {
     if (!op || !dtype)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *dtype = sl_op_model_layout(op)->dtype;
     return SL_OK;
 }

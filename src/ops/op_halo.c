@@ -371,7 +371,7 @@ sl_status sl_op_halo(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *di
                      const int *grid, const size_t *halo, sl_op **out)
 {
     if (!ctx || !dims || !halo || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     int g[SL_MAX_NDIM] = {0};
     sl_status local = ndim >= 1 && ndim <= SL_MAX_NDIM
                           ? SL_OK
@@ -422,7 +422,7 @@ sl_status sl_op_halo(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *di
 sl_status sl_op_halo_block(const sl_op *op, size_t *offset, size_t *size, size_t *extended)
 {
     if (!op || !offset || !size || !extended)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (op->vt != &halo_vt)
         return sl_fail(op->ctx, SL_ERR_ARG, "sl_op_halo_block: %s is not a Halo operator",
                        op->vt->name);

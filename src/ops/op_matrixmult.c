@@ -142,12 +142,23 @@ sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, 
                            const void *a_local, const size_t *local_rows, sl_op **out)
 {
     if (!ctx || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
-    size_t m = nrhs ? nrhs : 1;
+    size_t m = nrhs ? nrhs : 1, es = sl_dtype_size(dtype), bytes;
+    sl_status local = SL_OK;
     if (k > UINT32_MAX / m)
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: k x nrhs = %zu x %zu is too large",
-                       k, m);
+        local = sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: k x nrhs = %zu x %zu is too "
+                        "large", k, m);
+    /* this rank's rows of A are copied: n * k * element size bytes at most */
+    else if (__builtin_mul_overflow(n, k, &bytes) || __builtin_mul_overflow(bytes, es, &bytes) ||
+             __builtin_mul_overflow(n, m, &bytes) || __builtin_mul_overflow(bytes, es, &bytes))
+        local = sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: A %zu x %zu with %zu right-hand "
+                        "side(s) is too large (the byte counts overflow)", n, k, m);
+    /* a verdict reached on one rank only would leave the others in the collectives below */
+    int64_t sizes[4] = {(int64_t)dtype, (int64_t)n, (int64_t)k, (int64_t)nrhs};
+    sl_status agreed = sl_agree(ctx, sizes, 4, local == SL_OK, "sl_op_matrixmult");
+    if (local != SL_OK || agreed != SL_OK)
+        return local != SL_OK ? local : agreed;
     /* Creating the model and data arrays validates shapes and makes the ranks agree. */
     size_t dshape[2] = {n, nrhs}, mshape[2] = {k, nrhs};
     int ndim = nrhs ? 2 : 1;

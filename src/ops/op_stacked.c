@@ -128,11 +128,11 @@ static sl_status build(stacked_kind kind, int count, const sl_op *const *ops, sl
                        const char *what)
 {
     if (!ops || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (count < 1)
         return SL_ERR_ARG; /* no operand, hence no context to write a message to */
     if (!ops[0])
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = ops[0]->ctx;
     sl_status st = check_operands(ctx, kind, count, ops, what);
     if (st != SL_OK)

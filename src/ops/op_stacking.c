@@ -128,7 +128,7 @@ static sl_status build(sl_context *ctx, stack_kind kind, sl_dtype dtype, int nop
     const char *what = kind == STACK_BLOCKDIAG ? "sl_op_blockdiag"
                        : kind == STACK_VSTACK  ? "sl_op_vstack" : "sl_op_hstack";
     if (!ctx || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     size_t rows, cols, max_rows, max_cols;
     sl_status st = local_sizes(ctx, what, nops, ops, &rows, &cols, &max_rows, &max_cols);

@@ -350,7 +350,7 @@ sl_status sl_op_stencil(const char *what, sl_stencil_kind kind, const sl_darray 
                         int nterms, const sl_stencil_term *terms, sl_op **out)
 {
     if (!like || !terms || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     sl_context *ctx = like->ctx;
     stencil_state *s = calloc(1, sizeof *s);
     sl_status local = s ? check_terms(what, like, nterms, terms)

@@ -277,7 +277,15 @@ static sl_status resolve(sl_context *ctx, const sl_summa_opts *o, summa_request 
     return SL_OK;
 }
 
-static sl_status validate(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
+/* a * b * c bytes fit in a size_t (and so in any allocation request). */
+static int product_fits(size_t a, size_t b, size_t c)
+{
+    size_t ab, abc;
+    return !__builtin_mul_overflow(a, b, &ab) && !__builtin_mul_overflow(ab, c, &abc) &&
+           abc <= (size_t)INT64_MAX;
+}
+
+static sl_status validate(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, size_t m,
                           sl_matrix_fill_fn fill)
 {
     if (sl_dtype_size(dtype) == 0)
@@ -286,6 +294,10 @@ static sl_status validate(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
     if (n == 0 || k == 0)
         return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: A is %zu x %zu; both sizes "
                        "must be positive", n, k);
+    size_t es = sl_dtype_size(dtype);
+    if (!product_fits(n, k, es) || !product_fits(n, m, es) || !product_fits(k, m, es))
+        return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult_summa: A %zu x %zu with %zu "
+                       "right-hand side(s) is too large (the byte counts overflow)", n, k, m);
     if (!fill)
         return sl_fail(ctx, SL_ERR_NULL, "sl_op_matrixmult_summa: fill is NULL on rank %d",
                        ctx->rank);
@@ -335,10 +347,10 @@ sl_status sl_op_matrixmult_summa(sl_context *ctx, sl_dtype dtype, size_t n, size
                                  const sl_summa_opts *opts, sl_op **out)
 {
     if (!ctx || !out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     summa_request r = {n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0};
-    sl_status local = validate(ctx, dtype, n, k, fill);
+    sl_status local = validate(ctx, dtype, n, k, r.m, fill);
     if (local == SL_OK)
         local = resolve(ctx, opts, &r);
     int64_t v[10] = {dtype, (int64_t)n, (int64_t)k, (int64_t)nrhs, r.p, r.q, (int64_t)r.mb,
@@ -381,7 +393,7 @@ sl_status sl_matrixmult_summa_info(const sl_op *op, int *p, int *q, size_t *mb, 
 {
     const sl_summa_state *s = sl_summa_state_of(op);
     if (!op || !p || !q || !mb || !kb || !nb)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (!s)
         return sl_fail(op->ctx, SL_ERR_ARG, "sl_matrixmult_summa_info: the operator is a %s, "
                        "not a SUMMA MatrixMult", op->vt->name);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <starpu_fxt.h>
 
@@ -47,6 +48,21 @@ static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config
     return SL_OK;
 }
 
+/* A local verdict made collective: every rank fails if one does (the others would otherwise
+ * go on into StarPU-MPI's start-up and wait there for it). */
+static sl_status agree_on_status(MPI_Comm comm, sl_status local, char *msg, size_t len,
+                                 const char *what)
+{
+    int mine = (int)local, worst = 0;
+    if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm) != MPI_SUCCESS) {
+        snprintf(msg, len, "%s: MPI_Allreduce failed while checking it", what);
+        return SL_ERR_MPI;
+    }
+    if (local == SL_OK && worst != SL_OK)
+        snprintf(msg, len, "%s failed on another rank", what);
+    return (sl_status)worst;
+}
+
 /* FxT is compiled into our StarPU; it must write traces only when the user asks. */
 static sl_status configure_tracing(const sl_config *c, char *msg, size_t len)
 {
@@ -59,6 +75,23 @@ static sl_status configure_tracing(const sl_config *c, char *msg, size_t len)
                  strerror(errno));
         return SL_ERR_ENV;
     }
+    /* FxT only opens its file at shutdown: a path that is a file, or a directory it cannot
+     * write to, would otherwise fail after a run that printed success. */
+    struct stat info;
+    if (stat(c->trace_dir, &info) != 0 || !S_ISDIR(info.st_mode)) {
+        snprintf(msg, len, "STARLOPS_TRACE='%s' exists and is not a directory", c->trace_dir);
+        return SL_ERR_ENV;
+    }
+    char probe[sizeof c->trace_dir + 32];
+    snprintf(probe, sizeof probe, "%s/.starlops-probe-XXXXXX", c->trace_dir);
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        snprintf(msg, len, "STARLOPS_TRACE='%s': cannot write in that directory (%s)",
+                 c->trace_dir, strerror(errno));
+        return SL_ERR_ENV;
+    }
+    close(fd);
+    unlink(probe);
     setenv("STARPU_FXT_PREFIX", c->trace_dir, 1);
     setenv("STARPU_FXT_TRACE", "1", 1);
     return SL_OK;
@@ -107,7 +140,7 @@ static sl_status start_starpu(sl_context *ctx)
 sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
 {
     if (!out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     if (context_active) {
         sl_set_init_error("a starlops context is already active in this process");
@@ -131,7 +164,8 @@ sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
         st = sl_grid_choose(ctx->size, ctx->config.grid_p, ctx->config.grid_q,
                             &ctx->config.grid_p, &ctx->config.grid_q, msg, sizeof msg);
     if (st == SL_OK)
-        st = configure_tracing(&ctx->config, msg, sizeof msg);
+        st = agree_on_status(comm, configure_tracing(&ctx->config, msg, sizeof msg), msg,
+                             sizeof msg, "STARLOPS_TRACE");
     if (st != SL_OK) {
         sl_set_init_error("%s", msg);
         free(ctx);
@@ -158,7 +192,7 @@ sl_status sl_init_comm(MPI_Comm comm, sl_context **out)
 sl_status sl_init(int *argc, char ***argv, sl_context **out)
 {
     if (!out)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *out = NULL;
     int initialised = 0, we_did = 0;
     MPI_Initialized(&initialised);
@@ -221,7 +255,7 @@ sl_status sl_finalize(sl_context *ctx)
 sl_status sl_wait(sl_context *ctx)
 {
     if (!ctx)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (starpu_task_wait_for_all() != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
     unsigned long failures = sl_comm_failures(ctx->comm);
@@ -238,7 +272,7 @@ sl_status sl_wait(sl_context *ctx)
     sl_status name(const sl_context *ctx, type *out)  \
     {                                                 \
         if (!ctx || !out)                             \
-            return SL_ERR_NULL;                       \
+            return sl_null_error(__func__);                       \
         *out = (expr);                                \
         return SL_OK;                                 \
     }
@@ -252,7 +286,7 @@ GETTER(sl_context_host_waits, unsigned long, ctx->host_waits)
 sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received)
 {
     if (!ctx || !sent || !received)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *sent = __atomic_load_n(&ctx->comm->bytes_sent, __ATOMIC_RELAXED);
     *received = __atomic_load_n(&ctx->comm->bytes_received, __ATOMIC_RELAXED);
     return SL_OK;
@@ -261,7 +295,7 @@ sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *re
 sl_status sl_context_grid(const sl_context *ctx, int *p, int *q)
 {
     if (!ctx || !p || !q)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     *p = ctx->config.grid_p;
     *q = ctx->config.grid_q;
     return SL_OK;

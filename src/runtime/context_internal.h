@@ -39,11 +39,17 @@ struct sl_context {
     unsigned long host_waits;         /* scalar reads by the host (sl_context_host_waits) */
     unsigned long arrays_made;        /* staggers the arrays' start addresses (darray.c) */
     char last_error[SL_ERRMSG_LEN];
+    unsigned long last_error_serial;  /* when last_error was written (status.c) */
 };
 
 /* Records a formatted message as the context's last error and returns status. */
 sl_status sl_fail(const sl_context *ctx, sl_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Returns SL_ERR_NULL for a NULL argument of `function`. Such a call may have no object to
+ * reach a context through, so the sentence is kept for the calling thread and sl_last_error
+ * shows it when it is newer than the context's own message. */
+sl_status sl_null_error(const char *function);
 
 /* Parses STARLOPS_* variables; on error writes a sentence to msg. */
 sl_status sl_config_from_env(sl_config *config, char *msg, size_t msg_len);

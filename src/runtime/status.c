@@ -1,5 +1,6 @@
 /* Status sentences and the per-context / per-process error messages. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "runtime/context_internal.h"
@@ -19,6 +20,7 @@ static const char *const status_text[SL_STATUS_COUNT] = {
     [SL_ERR_NOMEM] = "out of memory",
     [SL_ERR_STATE] = "call not valid in the current state",
     [SL_ERR_UNSUPPORTED] = "not supported by this build",
+    [SL_ERR_NONFINITE] = "a NaN or infinity appeared in the computation",
 };
 
 const char *sl_strerror(sl_status status)
@@ -28,21 +30,39 @@ const char *sl_strerror(sl_status status)
     return status_text[status];
 }
 
+/* Errors are numbered in the order they happen, so that sl_last_error can tell whether the
+ * calling thread's latest NULL-argument error (which may name no context) came after the
+ * context's own message. Only the ordering is shared between contexts, never a message. */
+static atomic_ulong error_serial;
+static _Thread_local char null_error[SL_ERRMSG_LEN];
+static _Thread_local unsigned long null_error_serial;
+
 sl_status sl_fail(const sl_context *ctx, sl_status status, const char *fmt, ...)
 {
     if (ctx) {
-        /* The message buffer is the only mutable part of a logically const context. */
-        char *buf = ((sl_context *)ctx)->last_error;
+        /* The message is the only mutable part of a logically const context. */
+        sl_context *c = (sl_context *)ctx;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(buf, SL_ERRMSG_LEN, fmt, ap);
+        vsnprintf(c->last_error, SL_ERRMSG_LEN, fmt, ap);
         va_end(ap);
+        c->last_error_serial = atomic_fetch_add(&error_serial, 1) + 1;
     }
     return status;
 }
 
+sl_status sl_null_error(const char *function)
+{
+    snprintf(null_error, sizeof null_error, "%s: a required pointer argument is NULL",
+             function);
+    null_error_serial = atomic_fetch_add(&error_serial, 1) + 1;
+    return SL_ERR_NULL;
+}
+
 const char *sl_last_error(const sl_context *ctx)
 {
+    if (null_error_serial && (!ctx || null_error_serial > ctx->last_error_serial))
+        return null_error;
     return ctx ? ctx->last_error : "no context (NULL)";
 }
 

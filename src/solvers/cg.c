@@ -1,5 +1,6 @@
 /* Conjugate gradient for Hermitian positive definite operators (PyLops' cg), as tasks:
- * a = ||r||^2 / <d, A d> and b = ||r_new||^2 / ||r||^2 are scalar futures. */
+ * a = ||r||^2 / <d, A d> and b = ||r_new||^2 / ||r||^2 are scalar futures of guarded ratio
+ * tasks (a zero or non-finite step stops the solve, solver_common.h). */
 #include <stdlib.h>
 
 #include "solvers/solver_common.h"
@@ -8,7 +9,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
                     const sl_solver_opts *opts, sl_solve_result *result)
 {
     sl_solver_opts o;
-    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
+    sl_status st = sl_solver_check(SL_SOLVER_CG, name, op, y, x, opts, &o, result);
     if (st != SL_OK)
         return st;
     if (!sl_space_equal(&op->model, &op->data, op->ctx->size))
@@ -18,7 +19,10 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     sl_stacked *r = NULL, *d = NULL, *ad = NULL;
     sl_scalar *kold = NULL;
     sl_history hist = {0};
-    st = sl_op_create_data_stacked(op, &r);
+    sl_solver_guard guard;
+    int code = SL_GUARD_OK, completed = 0;
+    st = sl_guard_create(ctx, &guard);
+    if (st == SL_OK) st = sl_op_create_data_stacked(op, &r);
     if (st == SL_OK) st = sl_op_create_data_stacked(op, &d);
     if (st == SL_OK) st = sl_op_create_data_stacked(op, &ad);
     if (st == SL_OK) st = sl_solver_start(&o, x);
@@ -29,20 +33,21 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     }
     if (st == SL_OK) st = sl_stacked_copy(r, d);
     if (st == SL_OK) st = sl_stacked_vdot(r, r, &kold);
-    result->istop = 2;
     if (st == SL_OK)
         st = sl_solver_iteration_end(op, "CG", "||r||^2", &o, 0, r, kold, x, &hist, result);
     int it = 0;
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         sl_scalar *dad = NULL, *a = NULL, *knew = NULL, *b = NULL;
+        /* x holds `it` iterations if a trips the guard, it + 1 if b does */
+        sl_ratio_guard before = sl_guard_at(&guard, it), after = sl_guard_at(&guard, it + 1);
         starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
         st = sl_op_apply(op, 0, d, ad);
         if (st == SL_OK) st = sl_stacked_vdot(d, ad, &dad);
-        if (st == SL_OK) st = sl_scalar_ratio(ctx, kold, dad, NULL, 0, &a);
+        if (st == SL_OK) st = sl_scalar_ratio(ctx, kold, dad, NULL, 0, &before, &a);
         if (st == SL_OK) st = sl_stacked_axpy_scalar(a, 1.0, d, x);
         if (st == SL_OK) st = sl_stacked_axpy_scalar(a, -1.0, ad, r);
         if (st == SL_OK) st = sl_stacked_vdot(r, r, &knew);
-        if (st == SL_OK) st = sl_scalar_ratio(ctx, knew, kold, NULL, 0, &b);
+        if (st == SL_OK) st = sl_scalar_ratio(ctx, knew, kold, NULL, 0, &after, &b);
         if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, r, b, 1.0, d);
         starpu_iteration_pop();
         sl_scalar_destroy(dad);
@@ -57,8 +62,10 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);
     else sl_history_finish(&hist, &(sl_solve_result){0});
-    /* r1norm: the recursively updated residual y - A x */
-    if (st == SL_OK) st = sl_solver_norms(r, x, 0.0, result);
+    if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
+    if (st == SL_OK) st = sl_solver_true_norms(op, y, x, 0.0, ad, result);
+    if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CG, code, completed, result);
+    sl_guard_destroy(&guard);
     sl_scalar_destroy(kold);
     sl_stacked_destroy(r);
     sl_stacked_destroy(d);

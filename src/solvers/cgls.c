@@ -1,7 +1,8 @@
 /* CGLS for min ||y - A x||^2 + damp^2 ||x||^2 (PyLops' cgls, with damp^2 used consistently).
  * One iteration = one matvec, one rmatvec, two or three reductions and four vector updates,
  * all submitted; the step lengths a = k / (||q||^2 + damp^2 ||c||^2) and b = k_new / k are
- * scalar futures computed by tasks. */
+ * scalar futures computed by guarded ratio tasks (a zero or non-finite step stops the solve
+ * inside the tasks, solver_common.h). */
 #include <stdlib.h>
 
 #include "solvers/solver_common.h"
@@ -52,20 +53,22 @@ static sl_status cgls_setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
     return st;
 }
 
-/* One iteration; on success *kold is replaced by the new ||r||^2 future. */
+/* Iteration `it` (1-based); on success *kold is replaced by the new ||r||^2 future. If the
+ * step length a trips the guard x holds it - 1 iterations, if b does it holds it. */
 static sl_status cgls_step(const sl_op *op, sl_stacked *x, double damp, cgls_vectors *v,
-                           sl_scalar **kold)
+                           const sl_solver_guard *guard, int it, sl_scalar **kold)
 {
     sl_context *ctx = op->ctx;
     sl_scalar *qq = NULL, *cc = NULL, *a = NULL, *k = NULL, *b = NULL;
+    sl_ratio_guard before = sl_guard_at(guard, it - 1), after = sl_guard_at(guard, it);
     sl_status st = sq_norm(v->q, &qq);
     if (st == SL_OK && damp != 0) st = sq_norm(v->c, &cc);
-    if (st == SL_OK) st = sl_scalar_ratio(ctx, *kold, qq, cc, damp * damp, &a);
+    if (st == SL_OK) st = sl_scalar_ratio(ctx, *kold, qq, cc, damp * damp, &before, &a);
     if (st == SL_OK) st = sl_stacked_axpy_scalar(a, 1.0, v->c, x);    /* x += a c */
     if (st == SL_OK) st = sl_stacked_axpy_scalar(a, -1.0, v->q, v->s); /* s -= a q */
     if (st == SL_OK) st = normal_residual(op, v, x, damp);
     if (st == SL_OK) st = sq_norm(v->r, &k);
-    if (st == SL_OK) st = sl_scalar_ratio(ctx, k, *kold, NULL, 0, &b);
+    if (st == SL_OK) st = sl_scalar_ratio(ctx, k, *kold, NULL, 0, &after, &b);
     if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, v->r, b, 1.0, v->c); /* c = r + b c */
     if (st == SL_OK) st = sl_op_apply(op, 0, v->c, v->q);
     sl_scalar_destroy(qq);
@@ -85,21 +88,22 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
                       const sl_solver_opts *opts, sl_solve_result *result)
 {
     sl_solver_opts o;
-    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
+    sl_status st = sl_solver_check(SL_SOLVER_CGLS, name, op, y, x, opts, &o, result);
     if (st != SL_OK)
         return st;
     cgls_vectors v = {0};
     sl_scalar *kold = NULL;
     sl_history hist = {0};
-    st = cgls_setup(op, y, x, o.damp, &o, &v, &kold);
-    result->istop = 2;
-    int it = 0;
+    sl_solver_guard guard;
+    int it = 0, code = SL_GUARD_OK, completed = 0;
     const char *test = "||A^H r - d^2 x||^2";
+    st = sl_guard_create(op->ctx, &guard);
+    if (st == SL_OK) st = cgls_setup(op, y, x, o.damp, &o, &v, &kold);
     if (st == SL_OK)
         st = sl_solver_iteration_end(op, "CGLS", test, &o, 0, v.s, kold, x, &hist, result);
     for (; st == SL_OK && it < o.niter && result->istop == 2; it++) {
         starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
-        st = cgls_step(op, x, o.damp, &v, &kold);
+        st = cgls_step(op, x, o.damp, &v, &guard, it + 1, &kold);
         starpu_iteration_pop();
         if (st == SL_OK)
             st = sl_solver_iteration_end(op, "CGLS", test, &o, it + 1, v.s, kold, x, &hist,
@@ -108,9 +112,12 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);
     else sl_history_finish(&hist, &(sl_solve_result){0});
-    if (st == SL_OK) st = sl_solver_norms(v.s, x, o.damp, result);
+    if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
+    if (st == SL_OK) st = sl_solver_true_norms(op, y, x, o.damp, v.q, result);
+    if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CGLS, code, completed, result);
     sl_scalar_destroy(kold);
     free_vectors(&v);
+    sl_guard_destroy(&guard);
     return st;
 }
 

@@ -1,8 +1,10 @@
 /* LSQR (Paige & Saunders, ACM TOMS 8(1), 1982; update order and stopping tests as in scipy's
  * lsqr, which PyLops' lsqr follows). Vector work is submitted as tasks; the scalar recurrences
- * run in two tasks per iteration on a per-rank state vector (codelets/lsqr_codelets.c), whose
- * coefficients reach the vector tasks as scalar futures. */
-#include <float.h>
+ * and the stopping tests run in two tasks per iteration on a per-rank state vector
+ * (codelets/lsqr_codelets.c), whose coefficients reach the vector tasks as scalar futures.
+ * The host either reads the state after every iteration (a user test, show or history) and
+ * stops submitting when the tasks say so, or submits niter iterations that become no-ops once
+ * the tasks' machine-precision tests or guards stop the solve, and reads it once. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@ typedef struct lsqr_work {
     double state[SL_LSQR_NSTATE];
     starpu_data_handle_t state_h;
     sl_scalar *alfa, *beta; /* current coefficients as futures */
+    sl_scalar *bnorm;       /* ||y||, read by the stopping tests */
 } lsqr_work;
 
 /* value = ||z||, inverse = 1/value (0 for a zero vector); z *= inverse. */
@@ -38,6 +41,12 @@ static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_stacked *z, int wh
     return st;
 }
 
+/* A test switched off (negative) is 0 in the tasks: scipy's exact-zero behaviour. */
+static double tol_or_zero(double t)
+{
+    return t > 0 ? t : 0;
+}
+
 static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
                        const sl_solver_opts *o, lsqr_work *wk)
 {
@@ -45,6 +54,10 @@ static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
     memset(wk->state, 0, sizeof wk->state);
     wk->state[SL_LSQR_DAMP] = o->damp;
     wk->state[SL_LSQR_CS2] = -1;
+    wk->state[SL_LSQR_ATOL] = tol_or_zero(o->atol);
+    wk->state[SL_LSQR_BTOL] = tol_or_zero(o->btol);
+    wk->state[SL_LSQR_CTOL] = o->conlim > 0 ? 1 / o->conlim : 0;
+    wk->state[SL_LSQR_NITER] = o->niter;
     starpu_vector_data_register(&wk->state_h, STARPU_MAIN_RAM, (uintptr_t)wk->state,
                                 SL_LSQR_NSTATE, sizeof(double));
     sl_status st = sl_op_create_data_stacked(op, &wk->u);
@@ -53,6 +66,7 @@ static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
     if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->w);
     if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->tmp_model);
     if (st == SL_OK) st = sl_solver_start(o, x);
+    if (st == SL_OK) st = sl_stacked_norm(y, 2, &wk->bnorm); /* scipy's tests use ||y|| */
     if (st == SL_OK) st = sl_stacked_copy(y, wk->u);
     if (st == SL_OK && o->x0_stacked) {
         st = sl_op_apply(op, 0, x, wk->tmp_data);
@@ -84,7 +98,8 @@ static sl_status iterate(const sl_op *op, sl_stacked *x, lsqr_work *wk)
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t2);
     if (st == SL_OK &&
         starpu_task_insert(&sl_cl_lsqr_rotate, STARPU_RW, wk->state_h, STARPU_R, ww->handle,
-                           STARPU_W, t1->handle, STARPU_W, t2->handle, 0) != 0)
+                           STARPU_W, t1->handle, STARPU_W, t2->handle, STARPU_R,
+                           wk->bnorm->handle, 0) != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_rotate");
     if (st == SL_OK) st = sl_stacked_axpy_scalar(t1, 1.0, wk->w, x);
     if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, wk->v, t2, 1.0, wk->w);
@@ -109,88 +124,9 @@ static sl_status read_state(sl_context *ctx, lsqr_work *wk, double *s)
     return SL_OK;
 }
 
-/* scipy's stopping tests; returns istop (0: go on). */
-static int stopping_test(const double *s, double bnorm, const sl_solver_opts *o, int itn)
+static void free_work(lsqr_work *wk)
 {
-    const double eps = DBL_EPSILON;
-    double anorm = s[SL_LSQR_ANORM], xnorm = s[SL_LSQR_XNORM], rnorm = s[SL_LSQR_RNORM];
-    double test1 = bnorm > 0 ? rnorm / bnorm : 0;
-    double test2 = s[SL_LSQR_ARNORM] / (anorm * rnorm + eps);
-    double test3 = 1 / (s[SL_LSQR_ACOND] + eps);
-    double t1 = test1 / (1 + (bnorm > 0 ? anorm * xnorm / bnorm : 0));
-    double rtol = o->btol + o->atol * (bnorm > 0 ? anorm * xnorm / bnorm : 0);
-    double ctol = o->conlim > 0 ? 1 / o->conlim : 0;
-    int istop = 0;
-    if (itn >= o->niter) istop = 7;
-    if (1 + test3 <= 1) istop = 6;
-    if (1 + test2 <= 1) istop = 5;
-    if (1 + t1 <= 1) istop = 4;
-    if (test3 <= ctol) istop = 3;
-    if (test2 <= o->atol) istop = 2;
-    if (test1 <= rtol) istop = 1;
-    return istop;
-}
-
-static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                      const sl_solver_opts *opts, sl_solve_result *result)
-{
-    sl_solver_opts o;
-    sl_status st = sl_solver_check(name, op, y, x, opts, &o, result);
-    if (st == SL_OK && (o.atol < 0 || o.btol < 0 || o.conlim < 0))
-        st = sl_fail(op->ctx, SL_ERR_ARG, "%s: atol=%g btol=%g conlim=%g must be >= 0", name,
-                     o.atol, o.btol, o.conlim);
-    if (st != SL_OK)
-        return st;
-    sl_context *ctx = op->ctx;
-    lsqr_work *wk = calloc(1, sizeof *wk);
-    if (!wk)
-        return sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
-    int test = o.atol > 0 || o.btol > 0 || o.conlim > 0, it = 0, done = 0;
-    double s[SL_LSQR_NSTATE] = {0}, bnorm = 0;
-    sl_scalar *bn = NULL;
-    st = setup(op, y, x, &o, wk);
-    if (st == SL_OK && test)
-        st = sl_stacked_norm(y, 2, &bn);
-    if (st == SL_OK && test)
-        st = sl_scalar_get_real(bn, &bnorm);
-    if (st == SL_OK && (test || o.show)) {
-        st = read_state(ctx, wk, s);
-        done = st == SL_OK && s[SL_LSQR_ALFA] * s[SL_LSQR_BETA] == 0; /* x0 already solves it */
-        if (st == SL_OK && o.show)
-            sl_solver_log_row(op, "LSQR", &o, 0, s[SL_LSQR_R1NORM], s[SL_LSQR_RNORM],
-                              s[SL_LSQR_ALFA] * s[SL_LSQR_BETA], "||A^H r||");
-    }
-    result->istop = done ? 0 : 7;
-    while (st == SL_OK && !done && it < o.niter) {
-        starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
-        st = iterate(op, x, wk);
-        starpu_iteration_pop();
-        it++;
-        if (st == SL_OK && (test || o.show || o.history)) {
-            st = read_state(ctx, wk, s);
-            if (st == SL_OK && o.show)
-                sl_solver_log_row(op, "LSQR", &o, it, fabs(s[SL_LSQR_R1NORM]),
-                                  s[SL_LSQR_RNORM], s[SL_LSQR_ARNORM], "||A^H r||");
-            if (st == SL_OK && o.history) {
-                double *c = realloc(result->cost, (size_t)it * sizeof(double));
-                if (!c)
-                    st = sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
-                else
-                    (result->cost = c)[it - 1] = s[SL_LSQR_R1NORM], result->ncost = it;
-            }
-            int istop = test && st == SL_OK ? stopping_test(s, bnorm, &o, it) : 0;
-            if (istop)
-                result->istop = istop, done = 1;
-        }
-        if (st == SL_OK)
-            st = sl_solver_notify(op, &o, it, x);
-    }
-    result->iterations = it;
-    if (st == SL_OK)
-        st = read_state(ctx, wk, s);
-    result->r1norm = fabs(s[SL_LSQR_R1NORM]);
-    result->r2norm = s[SL_LSQR_RNORM];
-    sl_scalar_destroy(bn);
+    sl_scalar_destroy(wk->bnorm);
     sl_scalar_destroy(wk->alfa);
     sl_scalar_destroy(wk->beta);
     sl_stacked_destroy(wk->u);
@@ -198,8 +134,78 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
     sl_stacked_destroy(wk->w);
     sl_stacked_destroy(wk->tmp_data);
     sl_stacked_destroy(wk->tmp_model);
-    starpu_data_unregister(wk->state_h);
+    if (wk->state_h)
+        starpu_data_unregister(wk->state_h);
     free(wk);
+}
+
+/* After iteration `it`: the log row and the history entry from the state just read. */
+static sl_status record(const sl_op *op, const sl_solver_opts *o, int it, const double *s,
+                        sl_solve_result *result)
+{
+    if (o->show)
+        sl_solver_log_row(op, "LSQR", o, it, fabs(s[SL_LSQR_R1NORM]), s[SL_LSQR_RNORM],
+                          it ? s[SL_LSQR_ARNORM] : s[SL_LSQR_ALFA] * s[SL_LSQR_BETA],
+                          "||A^H r||");
+    if (it == 0 || !o->history)
+        return SL_OK;
+    double *c = realloc(result->cost, (size_t)it * sizeof(double));
+    if (!c)
+        return sl_fail(op->ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
+    (result->cost = c)[it - 1] = fabs(s[SL_LSQR_R1NORM]);
+    result->ncost = it;
+    return SL_OK;
+}
+
+static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl_stacked *x,
+                      const sl_solver_opts *opts, sl_solve_result *result)
+{
+    sl_solver_opts o;
+    sl_status st = sl_solver_check(SL_SOLVER_LSQR, name, op, y, x, opts, &o, result);
+    if (st != SL_OK)
+        return st;
+    sl_context *ctx = op->ctx;
+    lsqr_work *wk = calloc(1, sizeof *wk);
+    if (!wk)
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
+    /* the host watches (one read per iteration) only when a user test, the log or the history
+     * needs it; otherwise the tasks' own tests and guards stop the solve */
+    int watch = o.atol > 0 || o.btol > 0 || o.conlim > 0 || o.show || o.history;
+    int it = 0, stopped = 0;
+    double s[SL_LSQR_NSTATE] = {0};
+    st = setup(op, y, x, &o, wk);
+    if (st == SL_OK && watch) {
+        st = read_state(ctx, wk, s);
+        stopped = st == SL_OK && s[SL_LSQR_STOPPED] != 0;
+        if (st == SL_OK) st = record(op, &o, 0, s, result);
+    }
+    while (st == SL_OK && !stopped && it < o.niter) {
+        starpu_iteration_push((unsigned long)it + 1); /* tags the tasks in FxT traces */
+        st = iterate(op, x, wk);
+        starpu_iteration_pop();
+        it++;
+        if (st == SL_OK && watch) {
+            st = read_state(ctx, wk, s);
+            stopped = st == SL_OK && s[SL_LSQR_STOPPED] != 0;
+            if (st == SL_OK) st = record(op, &o, it, s, result);
+        }
+        if (st == SL_OK)
+            st = sl_solver_notify(op, &o, it, x);
+    }
+    if (st == SL_OK)
+        st = read_state(ctx, wk, s);
+    result->iterations = it;
+    if (st == SL_OK && s[SL_LSQR_STOPPED] != 0) {
+        result->istop = (int)s[SL_LSQR_ISTOP];
+        result->iterations = (int)s[SL_LSQR_ITN];
+    }
+    if (result->ncost > result->iterations)
+        result->ncost = result->iterations;
+    if (st == SL_OK) st = sl_solver_true_norms(op, y, x, o.damp, wk->tmp_data, result);
+    if (st == SL_OK)
+        st = sl_solver_finish(op, name, SL_SOLVER_LSQR, (int)s[SL_LSQR_GUARD],
+                              (int)s[SL_LSQR_ITN], result);
+    free_work(wk);
     return st;
 }
 

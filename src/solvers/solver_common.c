@@ -7,15 +7,33 @@
 
 #include "solvers/solver_common.h"
 
-sl_status sl_solver_check(const char *name, const sl_op *op, const sl_stacked *y,
-                          const sl_stacked *x, const sl_solver_opts *opts, sl_solver_opts *o,
-                          sl_solve_result *result)
+/* Zeros select the defaults (PyLops-MPI cg/cgls tol; scipy lsqr atol, btol, conlim). */
+static void apply_defaults(sl_solver_kind kind, sl_solver_opts *o)
+{
+    if (kind == SL_SOLVER_LSQR) {
+        if (o->atol == 0) o->atol = SL_LSQR_DEFAULT_ATOL;
+        if (o->btol == 0) o->btol = SL_LSQR_DEFAULT_BTOL;
+        if (o->conlim == 0) o->conlim = SL_LSQR_DEFAULT_CONLIM;
+    } else if (o->tol == 0) {
+        o->tol = SL_CG_DEFAULT_TOL;
+    }
+}
+
+static const char *kind_name(sl_solver_kind kind)
+{
+    return kind == SL_SOLVER_CG ? "CG" : kind == SL_SOLVER_CGLS ? "CGLS" : "LSQR";
+}
+
+sl_status sl_solver_check(sl_solver_kind kind, const char *name, const sl_op *op,
+                          const sl_stacked *y, const sl_stacked *x, const sl_solver_opts *opts,
+                          sl_solver_opts *o, sl_solve_result *result)
 {
     if (!op)
-        return SL_ERR_NULL; /* no context to reach the other ranks with */
+        return sl_null_error(name); /* no context to reach the other ranks with */
     memset(o, 0, sizeof *o);
     if (opts)
         *o = *opts;
+    apply_defaults(kind, o);
     sl_status local = SL_OK;
     if (!y || !x || !result)
         local = sl_fail(op->ctx, SL_ERR_NULL, "%s: %s is NULL", name,
@@ -30,20 +48,113 @@ sl_status sl_solver_check(const char *name, const sl_op *op, const sl_stacked *y
         local = sl_space_check(op->ctx, &op->model, x, name);
     if (local == SL_OK && o->x0_stacked)
         local = sl_space_check(op->ctx, &op->model, o->x0_stacked, name);
-    if (local == SL_OK && (o->niter < 0 || !(o->tol >= 0) || !isfinite(o->damp)))
-        local = sl_fail(op->ctx, SL_ERR_ARG, "%s: niter=%d, tol=%g, damp=%g (need niter >= 0, "
-                        "tol >= 0, finite damp)", name, o->niter, o->tol, o->damp);
-    if (result)
+    if (local == SL_OK && (o->niter < 0 || isnan(o->tol) || isnan(o->atol) || isnan(o->btol) ||
+                           isnan(o->conlim) || !isfinite(o->damp)))
+        local = sl_fail(op->ctx, SL_ERR_ARG, "%s: niter=%d tol=%g atol=%g btol=%g conlim=%g "
+                        "damp=%g (need niter >= 0, no NaN tolerance (0: default, < 0: no "
+                        "test), finite damp)", name, o->niter, o->tol, o->atol, o->btol,
+                        o->conlim, o->damp);
+    if (result) {
         memset(result, 0, sizeof *result);
-    /* Ranks running different iteration counts or tests would leave some in a collective
-     * forever (and one rank's bad argument would leave the others waiting): one check per
-     * solve, not per iteration, makes either an error everywhere. Doubles compare bitwise. */
+        result->istop = kind == SL_SOLVER_LSQR ? 7 : 2;
+    }
+    /* Ranks in different solvers, or running different iteration counts or tests, would leave
+     * some in a collective forever (and one rank's bad argument would leave the others
+     * waiting): one check per solve, not per iteration, makes either an error everywhere.
+     * The solver first, with its own message; then the options. Doubles compare bitwise. */
+    int64_t which = kind;
+    sl_status agreed = sl_agree(op->ctx, &which, 1, 1, name);
+    if (agreed == SL_ERR_RANK_MISMATCH)
+        return sl_fail(op->ctx, agreed, "%s: ranks called different solvers (this rank: %s)",
+                       name, kind_name(kind));
+    if (agreed != SL_OK)
+        return agreed;
     double d[5] = {o->tol, o->damp, o->atol, o->btol, o->conlim};
     int64_t v[10] = {o->niter, o->show != 0, o->history != 0, o->x0_stacked != NULL,
                      o->callback_stacked != NULL};
     memcpy(&v[5], d, sizeof d);
-    sl_status agreed = sl_agree(op->ctx, v, 10, local == SL_OK, name);
+    agreed = sl_agree(op->ctx, v, 10, local == SL_OK, name);
     return local != SL_OK ? local : agreed;
+}
+
+sl_status sl_guard_create(sl_context *ctx, sl_solver_guard *g)
+{
+    memset(g, 0, sizeof *g);
+    g->ctx = ctx;
+    starpu_vector_data_register(&g->handle, STARPU_MAIN_RAM, (uintptr_t)g->value, 2,
+                                sizeof(double));
+    return g->handle ? SL_OK : sl_fail(ctx, SL_ERR_STARPU, "cannot register a solver guard");
+}
+
+sl_ratio_guard sl_guard_at(const sl_solver_guard *g, int completed)
+{
+    return (sl_ratio_guard){g->handle, completed};
+}
+
+sl_status sl_guard_read(sl_solver_guard *g, int *code, int *completed)
+{
+    g->ctx->host_waits++;
+    if (starpu_data_acquire(g->handle, STARPU_R) != 0)
+        return sl_fail(g->ctx, SL_ERR_STARPU, "cannot read the solver guard");
+    *code = (int)g->value[0];
+    *completed = (int)g->value[1];
+    starpu_data_release(g->handle);
+    return SL_OK;
+}
+
+void sl_guard_destroy(sl_solver_guard *g)
+{
+    if (g->handle)
+        starpu_data_unregister(g->handle);
+    g->handle = NULL;
+}
+
+sl_status sl_solver_finish(const sl_op *op, const char *name, sl_solver_kind kind, int code,
+                           int completed, sl_solve_result *result)
+{
+    int lsqr = kind == SL_SOLVER_LSQR;
+    if (code == SL_GUARD_OK && result->reason == SL_STOP_NONFINITE) /* seen by the host */
+        code = SL_GUARD_NONFINITE, completed = result->iterations;
+    if (code != SL_GUARD_OK && completed < result->iterations) {
+        result->iterations = completed;
+        if (result->ncost > completed)
+            result->ncost = completed;
+    }
+    if (code == SL_GUARD_BREAKDOWN) {
+        result->istop = lsqr ? 8 : 3;
+        result->reason = SL_STOP_BREAKDOWN;
+    } else if (code == SL_GUARD_NONFINITE) {
+        result->istop = lsqr ? 9 : 4;
+        result->reason = SL_STOP_NONFINITE;
+    } else if (lsqr) {
+        int i = result->istop;
+        result->reason = i == 7 ? SL_STOP_ITERATIONS : i == 3 || i == 6 ? SL_STOP_CONDITION
+                                                                        : SL_STOP_CONVERGED;
+    } else {
+        result->reason = result->istop == 1 ? SL_STOP_CONVERGED : SL_STOP_ITERATIONS;
+    }
+    if (result->reason == SL_STOP_NONFINITE || !isfinite(result->r1norm) ||
+        !isfinite(result->r2norm)) {
+        result->reason = SL_STOP_NONFINITE;
+        result->istop = lsqr ? 9 : 4;
+        return sl_fail(op->ctx, SL_ERR_NONFINITE, "%s: a NaN or infinity appeared after %d "
+                       "iteration(s) (in the data, the operator or a step); x holds the last "
+                       "iterate made of finite steps; r1norm = %g", name, result->iterations,
+                       result->r1norm);
+    }
+    return SL_OK;
+}
+
+const char *sl_stop_reason_name(sl_stop_reason reason)
+{
+    switch (reason) {
+    case SL_STOP_CONVERGED: return "converged";
+    case SL_STOP_ITERATIONS: return "iterations";
+    case SL_STOP_CONDITION: return "condition";
+    case SL_STOP_BREAKDOWN: return "breakdown";
+    case SL_STOP_NONFINITE: return "nonfinite";
+    default: return "none";
+    }
 }
 
 sl_status sl_history_push(sl_history *h, sl_scalar *norm)
@@ -103,6 +214,15 @@ sl_status sl_solver_norms(const sl_stacked *s, const sl_stacked *x, double damp,
     return st;
 }
 
+sl_status sl_solver_true_norms(const sl_op *op, const sl_stacked *y, const sl_stacked *x,
+                               double damp, sl_stacked *scratch, sl_solve_result *result)
+{
+    sl_status st = sl_op_apply(op, 0, x, scratch);          /* A x */
+    if (st == SL_OK) st = sl_stacked_axpby(1.0, y, -1.0, scratch); /* y - A x */
+    if (st == SL_OK) st = sl_solver_norms(scratch, x, damp, result);
+    return st;
+}
+
 void sl_solver_log_row(const sl_op *op, const char *name, const sl_solver_opts *o, int iteration,
                        double r1norm, double r2norm, double test, const char *test_name)
 {
@@ -150,8 +270,12 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
         double r1 = 0, r2 = 0;
         if (st == SL_OK && o->show && (st = current_norms(residual, x, o->damp, &r1, &r2)) == SL_OK)
             sl_solver_log_row(op, name, o, iteration, r1, r2, value, what);
-        if (st == SL_OK && o->tol > 0 && value <= o->tol)
+        if (st == SL_OK && o->tol > 0 && !isfinite(value)) {
+            result->istop = 4; /* PyLops would go on with NaN steps */
+            result->reason = SL_STOP_NONFINITE;
+        } else if (st == SL_OK && o->tol > 0 && value <= o->tol) {
             result->istop = 1;
+        }
     }
     if (st == SL_OK && iteration > 0)
         st = sl_solver_notify(op, o, iteration, x);
@@ -185,7 +309,7 @@ sl_status sl_solver_run_plain(const char *name, const char *stacked_name, sl_sol
                               const sl_solver_opts *opts, sl_solve_result *result)
 {
     if (!op)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     if (op->model.stacked || op->data.stacked) /* the same on every rank: no agreement needed */
         return sl_fail(op->ctx, SL_ERR_ARG, "%s: %s has a stacked %s space: use %s", name,
                        op->vt->name, op->model.stacked ? "model" : "data", stacked_name);

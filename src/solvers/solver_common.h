@@ -5,10 +5,37 @@
 #include <starlops/solvers.h>
 #include "ops/op_internal.h"
 
-/* Checks op, y (data layout), x (model layout), options; fills defaults into *o. */
-sl_status sl_solver_check(const char *name, const sl_op *op, const sl_stacked *y,
-                          const sl_stacked *x, const sl_solver_opts *opts, sl_solver_opts *o,
-                          sl_solve_result *result);
+#include "codelets.h"
+#include "darray/darray_internal.h"
+
+typedef enum sl_solver_kind { SL_SOLVER_CG = 1, SL_SOLVER_CGLS, SL_SOLVER_LSQR } sl_solver_kind;
+
+/* Checks op, y (data layout), x (model layout), options; fills defaults into *o (zeros: the
+ * kind's defaults) and zeroes *result (istop: the iteration-limit code). Collective: ranks in
+ * different solvers or with different options fail on every rank. */
+sl_status sl_solver_check(sl_solver_kind kind, const char *name, const sl_op *op,
+                          const sl_stacked *y, const sl_stacked *x, const sl_solver_opts *opts,
+                          sl_solver_opts *o, sl_solve_result *result);
+
+/* The breakdown / non-finite guard of one solve: a vector (code, iterations completed) that
+ * guarded ratio tasks write (codelets.h, SL_GUARD_*), read by the host at the end. */
+typedef struct sl_solver_guard {
+    sl_context *ctx;
+    starpu_data_handle_t handle;
+    double value[2];
+} sl_solver_guard;
+sl_status sl_guard_create(sl_context *ctx, sl_solver_guard *g);
+/* The guard as passed to sl_scalar_ratio, for a ratio after which x holds `completed`
+ * iterations if it trips. */
+sl_ratio_guard sl_guard_at(const sl_solver_guard *g, int completed);
+sl_status sl_guard_read(sl_solver_guard *g, int *code, int *completed); /* one host wait */
+void sl_guard_destroy(sl_solver_guard *g);
+
+/* The verdict: iterations cut to where the guard tripped, istop and reason from the guard
+ * code (SL_GUARD_*) or the solver's istop; SL_ERR_NONFINITE (with a message) when a NaN or
+ * infinity appeared, in a step or in the final norms. */
+sl_status sl_solver_finish(const sl_op *op, const char *name, sl_solver_kind kind, int code,
+                           int completed, sl_solve_result *result);
 
 /* Residual norm futures kept for the history, read after the last iteration. */
 typedef struct sl_history {
@@ -24,6 +51,10 @@ sl_status sl_solver_start(const sl_solver_opts *o, sl_stacked *x);
 /* r1norm = ||s||, r2norm = sqrt(r1^2 + damp^2 ||x||^2) (host reads at the end). */
 sl_status sl_solver_norms(const sl_stacked *s, const sl_stacked *x, double damp,
                           sl_solve_result *result);
+/* The same for the returned x: s = y - A x computed afresh in `scratch` (a data vector), so
+ * the norms reported are never a recurrence's drifting estimate. */
+sl_status sl_solver_true_norms(const sl_op *op, const sl_stacked *y, const sl_stacked *x,
+                               double damp, sl_stacked *scratch, sl_solve_result *result);
 /* Bookkeeping after iteration `iteration` (0: the starting point): the residual norm future for
  * the history, the host read of the squared norm `k` when the stopping test or the log needs it
  * (the iteration's only wait; sets result->istop = 1 when k <= tol), the log, the callback. */
