@@ -1,5 +1,6 @@
-/* Helper of the CLI round-trip test: `gen DIR` writes input .npy files, `check DIR` compares
- * the files the starlops CLI wrote with serial references (LAPACKE zgels for the solve). */
+/* Helper of the CLI tests: `gen DIR` writes input .npy files, `check DIR` compares the files
+ * the starlops CLI wrote with serial references (LAPACKE zgels for the solve), `fill` writes a
+ * constant array (cli_errors.sh). */
 #include <complex.h>
 #include <lapacke.h>
 #include <math.h>
@@ -202,10 +203,32 @@ static void check(const char *dir)
     check_stencils(dir);
 }
 
+/* `fill FILE VALUE d0,d1,...`: a float64 array of that shape holding VALUE everywhere (0, nan,
+ * inf: inputs for the CLI's error tests). */
+static int fill(const char *path, const char *value, const char *dims)
+{
+    size_t shape[SL_MAX_NDIM], n = 1;
+    int nd = 0;
+    for (const char *p = dims; *p && nd < SL_MAX_NDIM; nd++) {
+        char *end;
+        shape[nd] = strtoul(p, &end, 10);
+        n *= shape[nd];
+        p = *end == ',' ? end + 1 : end;
+    }
+    double *v = malloc(n * sizeof *v), x = strtod(value, NULL);
+    for (size_t i = 0; v && i < n; i++) v[i] = x;
+    int ok = v && sl_npy_write(NULL, path, SL_F64, nd, shape, v) == SL_OK;
+    free(v);
+    if (!ok) fprintf(stderr, "cli_check fill: cannot write %s\n", path);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && !strcmp(argv[1], "fill"))
+        return fill(argv[2], argv[3], argv[4]);
     if (argc != 3) {
-        fprintf(stderr, "usage: cli_check gen|check DIR\n");
+        fprintf(stderr, "usage: cli_check gen|check DIR | fill FILE VALUE d0,d1,...\n");
         return 2;
     }
     if (!strcmp(argv[1], "gen"))

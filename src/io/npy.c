@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <starlops/io.h>
@@ -84,6 +85,7 @@ static int parse_shape(const char *h, int *ndim, size_t *shape, const char **why
     for (;;) {
         while (isspace((unsigned char)*p)) p++;
         if (*p == ')') break;
+        if (*p == '-') { *why = "'shape' holds a negative dimension"; return 0; }
         if (!isdigit((unsigned char)*p)) { *why = "'shape' holds a non-integer"; return 0; }
         errno = 0;
         char *end;
@@ -171,9 +173,11 @@ static sl_status read_header(sl_context *ctx, const char *path, FILE *f, char **
 
 sl_status sl_npy_read(sl_context *ctx, const char *path, sl_npy_array *out)
 {
+    /* zeroed first, on every path: callers may then free it whatever happened */
+    if (out)
+        memset(out, 0, sizeof *out);
     if (!path || !out)
-        return SL_ERR_NULL;
-    memset(out, 0, sizeof *out);
+        return sl_null_error(__func__);
     FILE *f = fopen(path, "rb");
     if (!f)
         return io_fail(ctx, SL_ERR_ARG, path, "cannot open (%s)", strerror(errno));
@@ -242,11 +246,37 @@ static const char *descr_of(sl_dtype dt)
     return NULL;
 }
 
+/* The file the data replaces, and the mode to give it. The write is a rename over `path`,
+ * which ignores the old file's permissions (and root passes every access() test): a file its
+ * owner may not write, or that is not a regular file, is refused; a replaced file keeps its
+ * mode (*mode < 0 for a new file); a symbolic link keeps its name and its target is replaced. */
+static sl_status write_target(sl_context *ctx, const char *path, char *target, size_t len,
+                              long *mode)
+{
+    struct stat s, l;
+    *mode = -1;
+    if (stat(path, &s) != 0) { /* a new file (or a dangling link, replaced by the file) */
+        if (snprintf(target, len, "%s", path) >= (int)len)
+            return sl_fail(ctx, SL_ERR_ARG, "%s: path too long", path);
+        return SL_OK;
+    }
+    if (!S_ISREG(s.st_mode))
+        return sl_fail(ctx, SL_ERR_ARG, "%s: exists and is not a regular file", path);
+    if (!(s.st_mode & S_IWUSR))
+        return sl_fail(ctx, SL_ERR_ARG, "%s: read-only (no write permission for its owner), "
+                       "not replaced", path);
+    *mode = (long)(s.st_mode & 07777);
+    char *real = lstat(path, &l) == 0 && S_ISLNK(l.st_mode) ? realpath(path, NULL) : NULL;
+    int n = snprintf(target, len, "%s", real ? real : path);
+    free(real);
+    return n < (int)len ? SL_OK : sl_fail(ctx, SL_ERR_ARG, "%s: path too long", path);
+}
+
 sl_status sl_npy_write(sl_context *ctx, const char *path, sl_dtype dtype, int ndim,
                        const size_t *shape, const void *data)
 {
     if (!path || !shape || !data)
-        return SL_ERR_NULL;
+        return sl_null_error(__func__);
     const char *why = NULL, *descr = descr_of(dtype);
     if (!descr)
         return sl_fail(ctx, SL_ERR_DTYPE, "%s: dtype %d cannot be written", path, (int)dtype);
@@ -267,19 +297,23 @@ sl_status sl_npy_write(sl_context *ctx, const char *path, sl_dtype dtype, int nd
     size_t hlen = padded - 10;
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof tmp)
-        return sl_fail(ctx, SL_ERR_ARG, "%s: path too long", path);
+    char target[4096], tmp[4096 + 32];
+    long mode;
+    sl_status st = write_target(ctx, path, target, sizeof target, &mode);
+    if (st != SL_OK)
+        return st;
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", target, (int)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return io_fail(ctx, SL_ERR_ARG, path, "cannot create (%s)", strerror(errno));
-    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)len, f) == (size_t)len;
+    int ok = mode < 0 || fchmod(fileno(f), (mode_t)mode) == 0;
+    ok = ok && fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)len, f) == (size_t)len;
     for (size_t i = (size_t)len; ok && i < hlen - 1; i++)
         ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
     ok = ok && fwrite(data, sl_dtype_size(dtype), n, f) == n;
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || rename(tmp, target) != 0) {
         int err = errno;
         remove(tmp);
         return io_fail(ctx, SL_ERR_ARG, path, "write failed (%s)", strerror(err));

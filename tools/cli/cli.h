@@ -10,14 +10,16 @@ typedef struct cli_args {
     const char *matrix, *in, *out, *data;
     const char *solver;            /* cg | cgls | lsqr */
     int adjoint, niter, show;
-    double damp, tol, atol, btol, conlim;
+    double damp;
+    double tol, atol, btol, conlim; /* as sl_solver_opts: 0 absent (library default),
+                                       SL_TOL_NONE for an explicit 0 or `none` */
     /* stencil operators (flags named after PyLops' parameters) */
     size_t dims[SL_MAX_NDIM];
     int ndims;                     /* 0: --dims not given */
     int axis;                      /* --axis (default -1, as PyLops) */
     int split_axis;                /* --split-axis: the distributed axis (CLI_DEFAULT_AXIS) */
     const char *kind;              /* centered | forward | backward; matrixmult: row | summa */
-    long nrhs;                     /* --nrhs (matrixmult; -1: from the vector file's shape) */
+    long nrhs;                     /* --nrhs >= 1 (matrixmult; -1: from the file's shape) */
     int order, edge;
     double sampling[SL_MAX_NDIM], weights[SL_MAX_NDIM];
     int nsampling, nweights;
@@ -56,7 +58,8 @@ sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem 
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* The vectors of p->op, with the input file's values (flat, the stack's components in order,
- * checked against the expected element count) on the side the command reads. Collective. */
+ * checked against the expected element count) on the side the command reads. Collective: the
+ * checks are agreed across ranks before the values are copied. */
 sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p,
                            const sl_npy_array *v, const char *path);
 
@@ -64,7 +67,8 @@ sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p
 sl_status cli_fail(sl_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *cli_error(sl_context *ctx);
 
-/* Collective: SL_OK on every rank, or the first failing rank's status everywhere. */
+/* Collective: SL_OK on every rank, or a failure on every rank. A rank that failed keeps its
+ * status and sentence; the others take the lowest failing rank's, as "rank R: sentence". */
 sl_status cli_agree(sl_context *ctx, sl_status local);
 
 #endif

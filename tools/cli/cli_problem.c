@@ -1,18 +1,40 @@
 /* Building the CLI's problem: the operator registry and the `matrixmult` operator (A from
  * --matrix, a 2-D .npy, with a 1D block-row split or, --kind summa, 2D block-cyclic). Later operator families add a builder and
  * a registry entry. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
+/* What the lowest failing rank found, broadcast so that the ranks where nothing failed can say
+ * why they stop too (they would otherwise print an empty reason). */
+typedef struct cli_failure {
+    int status;
+    char message[400];
+} cli_failure;
+
 sl_status cli_agree(sl_context *ctx, sl_status local)
 {
     MPI_Comm comm;
+    int rank, mine, first;
     sl_context_comm(ctx, &comm);
-    int mine = (int)local, worst = 0;
-    MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MAX, comm);
-    return (sl_status)worst;
+    sl_context_rank(ctx, &rank);
+    mine = local != SL_OK ? rank : INT_MAX;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+    if (first == INT_MAX)
+        return SL_OK;
+    cli_failure f = {.status = (int)local};
+    if (rank == first)
+        snprintf(f.message, sizeof f.message, "%s", cli_error(ctx));
+    MPI_Bcast(&f, (int)sizeof f, MPI_BYTE, first, comm);
+    /* a rank that failed itself keeps its own sentence (ranks may fail differently when their
+     * files differ); the others report the first failing rank's */
+    if (local != SL_OK && cli_error(ctx)[0])
+        return local;
+    return cli_fail((sl_status)f.status, "rank %d: %s", first, f.message);
 }
 
 /* Rows of this rank under the balanced split. */
@@ -48,19 +70,31 @@ static void fill_from_npy(size_t row0, size_t col0, size_t rows, size_t cols, vo
                cols * es);
 }
 
-/* The number of right-hand sides: --nrhs (the file then holds rows x nrhs values, 1-d or 2-d),
- * else the file's second dimension (none: vectors). */
-static sl_status vector_columns(const cli_args *args, const sl_npy_array *v, size_t rows,
-                                const char *path, size_t *nrhs)
+/* Vectors of rows x nrhs elements must be addressable: checked before anything multiplies
+ * them, as a wrapped product could match the file's count and reach an allocation. */
+static int too_large(size_t rows, size_t nrhs, size_t es)
 {
-    size_t count = 1;
+    return rows && nrhs > SIZE_MAX / es / rows;
+}
+
+/* The number of right-hand sides: --nrhs (the file then holds rows x nrhs values, 1-d or 2-d),
+ * else the file's second dimension (none: vectors). `longest` is the larger side of A: both
+ * the model (K x nrhs) and the data (N x nrhs) must fit in memory. */
+static sl_status vector_columns(const cli_args *args, const sl_npy_array *v, size_t rows,
+                                size_t longest, const char *path, size_t *nrhs)
+{
+    size_t count = 1, es = sl_dtype_size(v->dtype);
     for (int d = 0; d < v->ndim; d++) count *= v->shape[d];
-    if (args->nrhs >= 0) {
-        size_t m = args->nrhs ? (size_t)args->nrhs : 1;
+    size_t m = args->nrhs >= 1 ? (size_t)args->nrhs : v->ndim == 2 ? v->shape[1] : 1;
+    if (too_large(longest, m, es))
+        return cli_fail(SL_ERR_SHAPE, "%zu right-hand sides are too large: %zu x %zu %s "
+                        "elements overflow the address space", m, longest, m,
+                        sl_dtype_name(v->dtype));
+    if (args->nrhs >= 1) {
         if (v->ndim > 2 || count != rows * m || (v->ndim == 2 && v->shape[1] != m))
             return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, %zu x %ld expected (--nrhs)",
                             path, count, rows, args->nrhs);
-        *nrhs = (size_t)args->nrhs;
+        *nrhs = m;
         return SL_OK;
     }
     if (v->ndim > 2 || v->shape[0] != rows)
@@ -92,7 +126,9 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
     /* the vector file fixes the number of right-hand sides */
     const char *vec_path = !strcmp(args->command, "solve") ? args->data : args->in;
     int vec_is_data = !strcmp(args->command, "solve") || args->adjoint;
+    /* zeroed before any exit: both are freed at the end whichever step failed */
     sl_npy_array a, v;
+    memset(&a, 0, sizeof a);
     memset(&v, 0, sizeof v);
     sl_status st = sl_npy_read(ctx, args->matrix, &a);
     if (st == SL_OK)
@@ -104,7 +140,7 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
         st = cli_fail(SL_ERR_DTYPE, "%s is %s but the matrix is %s", vec_path,
                          sl_dtype_name(v.dtype), sl_dtype_name(a.dtype));
     if (st == SL_OK)
-        st = vector_columns(args, &v, vec_is_data ? n : k, vec_path, &nrhs);
+        st = vector_columns(args, &v, vec_is_data ? n : k, n > k ? n : k, vec_path, &nrhs);
     st = cli_agree(ctx, st);
     if (st == SL_OK)
         st = make_matrixmult(ctx, args, &a, nrhs, &p->op);
@@ -156,13 +192,16 @@ sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p
     sl_darray_dtype(first, &dt);
     size_t want = stack_count(target), have = 1;
     for (int d = 0; d < v->ndim; d++) have *= v->shape[d];
-    /* every rank read the same file: the verdict is the same everywhere */
+    /* agreed before the collective copies below: ranks that read different files (no shared
+     * file system, different working directories) must not leave one rank behind */
     if (v->dtype != dt)
-        return cli_fail(SL_ERR_DTYPE, "%s is %s, the operator works on %s", path,
-                        sl_dtype_name(v->dtype), sl_dtype_name(dt));
-    if (have != want)
-        return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, the operator's %s has %zu", path,
-                        have, reads_data ? "data" : "model", want);
+        st = cli_fail(SL_ERR_DTYPE, "%s is %s, the operator works on %s", path,
+                      sl_dtype_name(v->dtype), sl_dtype_name(dt));
+    else if (have != want)
+        st = cli_fail(SL_ERR_SHAPE, "%s holds %zu values, the operator's %s has %zu", path,
+                      have, reads_data ? "data" : "model", want);
+    if ((st = cli_agree(ctx, st)) != SL_OK)
+        return st;
     if (p->matrixmult) {
         sl_darray *a = NULL;
         sl_stacked_get(target, 0, &a);

@@ -2,6 +2,7 @@
  * gradient, convolve, poststack. The array shape comes from --dims, the split from
  * --split-axis (default: axis 0, or for poststack/convolve a spatial axis other than the
  * filtering one), the dtype from the input file. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,35 @@ static sl_status parse_kind(const char *s, sl_deriv_kind *k)
     return SL_OK;
 }
 
+/* Elements of `copies` arrays of --dims, or 0 when that overflows (no file holds that many). */
+static size_t dims_count(const cli_args *a, size_t copies)
+{
+    size_t n = copies;
+    for (int d = 0; d < a->ndims; d++) {
+        if (n > SIZE_MAX / a->dims[d])
+            return 0;
+        n *= a->dims[d];
+    }
+    return n;
+}
+
+/* The file fills the side the command reads: checked before arrays of --dims are allocated,
+ * which could be far larger than the file. `copies`: arrays of --dims in the data (gradient's
+ * data stacks one per axis). */
+static sl_status check_count(const cli_args *a, const sl_npy_array *v, const char *path,
+                             size_t copies)
+{
+    int reads_data = !strcmp(a->command, "solve") || a->adjoint;
+    size_t have = 1, want = dims_count(a, reads_data ? copies : 1);
+    for (int d = 0; d < v->ndim; d++) have *= v->shape[d];
+    if (have == want)
+        return SL_OK;
+    return cli_fail(SL_ERR_SHAPE, "%s holds %zu values, the operator's %s has %zu (--dims)",
+                    path, have, reads_data ? "data" : "model", want);
+}
+
 /* The input file and an array of --dims split along the chosen axis, in the file's dtype. */
-static sl_status read_input(sl_context *ctx, const cli_args *a, int filter_axis,
+static sl_status read_input(sl_context *ctx, const cli_args *a, int filter_axis, size_t copies,
                             sl_npy_array *v, const char **path, sl_darray **like)
 {
     *path = !strcmp(a->command, "solve") ? a->data : a->in;
@@ -32,6 +60,8 @@ static sl_status read_input(sl_context *ctx, const cli_args *a, int filter_axis,
     }
     if (st == SL_OK && (split < -a->ndims || split >= a->ndims))
         st = cli_fail(SL_ERR_ARG, "--split-axis %d of %d dims", split, a->ndims);
+    if (st == SL_OK)
+        st = check_count(a, v, *path, copies);
     st = cli_agree(ctx, st);
     if (st == SL_OK)
         st = sl_darray_create(ctx, v->dtype, a->ndims, a->dims, SL_SCATTER, split, NULL, NULL,
@@ -44,28 +74,31 @@ typedef sl_status (*make_fn)(const cli_args *a, const sl_darray *like, sl_deriv_
 
 /* The common path: read, build with `make`, fill the vectors. */
 static sl_status build(sl_context *ctx, const cli_args *a, cli_problem *p, int filter_axis,
-                       int needs_wavelet, make_fn make)
+                       int needs_wavelet, size_t copies, make_fn make)
 {
     memset(p, 0, sizeof *p);
+    /* zeroed before the first exit: both are freed at the end whichever step failed */
+    sl_npy_array v, w;
+    memset(&v, 0, sizeof v);
+    memset(&w, 0, sizeof w);
     sl_deriv_kind kind = SL_DERIV_CENTERED;
     sl_status st = cli_agree(ctx, parse_kind(a->kind, &kind));
-    sl_npy_array v, w;
-    memset(&w, 0, sizeof w);
     const char *path = NULL;
     sl_darray *like = NULL;
     if (st == SL_OK && needs_wavelet) {
         st = !a->wavelet ? cli_fail(SL_ERR_ARG, "%s needs --wavelet w.npy", a->op)
                          : sl_npy_read(ctx, a->wavelet, &w);
         if (st == SL_OK && (w.ndim != 1 || w.dtype != SL_F64))
-            st = cli_fail(SL_ERR_SHAPE, "--wavelet must be a 1-D float64 array");
+            st = cli_fail(SL_ERR_SHAPE, "--wavelet %s must be a 1-D float64 array (it is %d-D "
+                          "%s)", a->wavelet, w.ndim, sl_dtype_name(w.dtype));
         st = cli_agree(ctx, st);
     }
     if (st == SL_OK)
-        st = read_input(ctx, a, filter_axis, &v, &path, &like);
+        st = read_input(ctx, a, filter_axis, copies, &v, &path, &like);
     if (st == SL_OK)
         st = make(a, like, kind, w.data, needs_wavelet ? w.shape[0] : 0, &p->op);
     if (st == SL_OK)
-        st = cli_agree(ctx, cli_make_vectors(ctx, a, p, &v, path));
+        st = cli_make_vectors(ctx, a, p, &v, path); /* agreed inside */
     sl_darray_destroy(like);
     sl_npy_free(&v);
     sl_npy_free(&w);
@@ -138,30 +171,30 @@ static sl_status make_poststack(const cli_args *a, const sl_darray *like, sl_der
  * (make_laplacian's) is the same on every rank too, since every rank parsed the same flags. */
 sl_status cli_build_firstderivative(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, make_first);
+    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, 1, make_first);
 }
 
 sl_status cli_build_secondderivative(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, make_second);
+    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, 1, make_second);
 }
 
 sl_status cli_build_laplacian(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, make_laplacian);
+    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, 1, make_laplacian);
 }
 
 sl_status cli_build_gradient(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, make_gradient);
+    return build(ctx, a, p, CLI_DEFAULT_AXIS, 0, (size_t)a->ndims, make_gradient);
 }
 
 sl_status cli_build_convolve(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, axis_or(a, -1), 1, make_convolve);
+    return build(ctx, a, p, axis_or(a, -1), 1, 1, make_convolve);
 }
 
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
-    return build(ctx, a, p, axis_or(a, 0), 1, make_poststack);
+    return build(ctx, a, p, axis_or(a, 0), 1, 1, make_poststack);
 }

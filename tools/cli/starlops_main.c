@@ -1,9 +1,12 @@
 /* starlops: apply an operator to a .npy file or solve an inverse problem, under mpirun.
  * Prints one JSON line on rank 0 at the end; errors go to stderr on every rank that fails. */
+#include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -120,6 +123,16 @@ static sl_status write_result(sl_context *ctx, const cli_problem *p, const sl_st
     return cli_agree(ctx, st);
 }
 
+/* A JSON number, or null: JSON has no NaN or infinity (a solve that met one reports it). */
+static const char *json_real(char *buf, size_t len, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, len, "%.17g", v);
+    else
+        snprintf(buf, len, "null");
+    return buf;
+}
+
 static sl_status run_apply(sl_context *ctx, const cli_args *a, cli_problem *p, char *json,
                            size_t len)
 {
@@ -130,36 +143,126 @@ static sl_status run_apply(sl_context *ctx, const cli_args *a, cli_problem *p, c
     if (st == SL_OK) st = sl_wait(ctx);
     double sec = MPI_Wtime() - t0;
     if (st == SL_OK) st = write_result(ctx, p, out, a->out);
-    snprintf(json, len, "{\"command\": \"apply\", \"op\": \"%s\", \"adjoint\": %s, "
-             "\"seconds\": %.6f", a->op, a->adjoint ? "true" : "false", sec);
+    if (st == SL_OK)
+        snprintf(json, len, "{\"command\": \"apply\", \"status\": \"ok\", \"op\": \"%s\", "
+                 "\"adjoint\": %s, \"seconds\": %.6f", a->op, a->adjoint ? "true" : "false",
+                 sec);
     return st;
 }
 
-static sl_status run_solve(sl_context *ctx, const cli_args *a, cli_problem *p, char *json,
-                           size_t len)
+static sl_status solve(const cli_args *a, cli_problem *p, sl_solve_result *r)
 {
     sl_solver_opts o = {.niter = a->niter, .tol = a->tol, .damp = a->damp, .show = a->show,
                         .atol = a->atol, .btol = a->btol, .conlim = a->conlim};
+    if (!strcmp(a->solver, "cgls"))
+        return sl_cgls_stacked(p->op, p->data, p->model, &o, r);
+    if (!strcmp(a->solver, "cg"))
+        return sl_cg_stacked(p->op, p->data, p->model, &o, r);
+    return sl_lsqr_stacked(p->op, p->data, p->model, &o, r); /* cli_parse checked the name */
+}
+
+/* A solve that met a NaN or an infinity still reports its result (status "nonfinite"), but
+ * writes nothing: x is not a solution. */
+static sl_status run_solve(sl_context *ctx, const cli_args *a, cli_problem *p, char *json,
+                           size_t len)
+{
     sl_solve_result r;
     memset(&r, 0, sizeof r);
     double t0 = MPI_Wtime();
-    sl_status st;
-    if (!strcmp(a->solver, "cgls"))
-        st = sl_cgls_stacked(p->op, p->data, p->model, &o, &r);
-    else if (!strcmp(a->solver, "cg"))
-        st = sl_cg_stacked(p->op, p->data, p->model, &o, &r);
-    else if (!strcmp(a->solver, "lsqr"))
-        st = sl_lsqr_stacked(p->op, p->data, p->model, &o, &r);
-    else
-        st = cli_fail(SL_ERR_ARG, "unknown solver '%s' (cg, cgls, lsqr)", a->solver);
+    sl_status st = solve(a, p, &r);
     double sec = MPI_Wtime() - t0;
     if (st == SL_OK) st = write_result(ctx, p, p->model, a->out);
-    snprintf(json, len, "{\"command\": \"solve\", \"op\": \"%s\", \"solver\": \"%s\", "
-             "\"iterations\": %d, \"istop\": %d, \"r1norm\": %.17g, \"r2norm\": %.17g, "
-             "\"seconds\": %.6f", a->op, a->solver, r.iterations, r.istop, r.r1norm, r.r2norm,
-             sec);
+    char r1[32], r2[32];
+    if (st == SL_OK || st == SL_ERR_NONFINITE)
+        snprintf(json, len, "{\"command\": \"solve\", \"status\": \"%s\", \"op\": \"%s\", "
+                 "\"solver\": \"%s\", \"iterations\": %d, \"istop\": %d, \"reason\": \"%s\", "
+                 "\"r1norm\": %s, \"r2norm\": %s, \"seconds\": %.6f",
+                 st == SL_OK ? "ok" : "nonfinite", a->op, a->solver, r.iterations, r.istop,
+                 sl_stop_reason_name(r.reason), json_real(r1, sizeof r1, r.r1norm),
+                 json_real(r2, sizeof r2, r.r2norm), sec);
     sl_solve_result_free(&r);
     return st;
+}
+
+/* FNV-1a over argv[1..] (NUL-separated). Ranks launched with different command lines would
+ * build different operators or run different solvers and wait for each other forever. */
+static uint64_t command_hash(int argc, char **argv)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (int i = 1; i < argc; i++)
+        for (const char *c = argv[i];; c++) {
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
+/* Every rank's hash is the same iff min(h) == max(h); max(h) is ~min(~h), so one MIN
+ * reduction of (h, ~h) gives both. File contents are not compared: they are read later. */
+static sl_status agree_command(sl_context *ctx, uint64_t h)
+{
+    MPI_Comm comm;
+    uint64_t mine[2] = {h, ~h}, all[2];
+    sl_context_comm(ctx, &comm);
+    MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm);
+    if (all[0] == ~all[1])
+        return SL_OK;
+    return cli_fail(SL_ERR_RANK_MISMATCH, "ranks were given different command lines (every "
+                    "rank must run the same starlops command)");
+}
+
+/* The directory part of path ("." when none). */
+static void dir_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, len, ".");
+    else if (slash == path)
+        snprintf(dir, len, "/");
+    else
+        snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* --out is replaced by a rename (npy.c writes atomically), which ignores the old file's
+ * permissions, and root passes every access() test: refuse a target its owner may not write,
+ * or that is not a regular file, or a missing directory, before any work (npy.c refuses the
+ * first two again at write time). Rank 0 writes, so rank 0 checks; the verdict is agreed. */
+static sl_status output_problem(const char *path)
+{
+    struct stat s;
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    if (stat(path, &s) == 0 && !S_ISREG(s.st_mode))
+        return cli_fail(SL_ERR_ARG, "--out %s exists and is not a regular file", path);
+    if (stat(path, &s) == 0 && !(s.st_mode & S_IWUSR))
+        return cli_fail(SL_ERR_ARG, "--out %s is read-only (its owner has no write "
+                        "permission): not replaced", path);
+    if (stat(dir, &s) != 0 || !S_ISDIR(s.st_mode))
+        return cli_fail(SL_ERR_ARG, "--out %s: the directory %s does not exist", path, dir);
+    return SL_OK;
+}
+
+static sl_status check_output(sl_context *ctx, const char *path)
+{
+    int rank;
+    sl_context_rank(ctx, &rank);
+    return cli_agree(ctx, rank == 0 ? output_problem(path) : SL_OK);
+}
+
+/* Rank 0 prints the JSON line (also for a non-finite solve, whose line says so); every rank
+ * that fails says why on stderr. */
+static int report(sl_context *ctx, sl_status st, const char *json)
+{
+    int rank, size;
+    sl_context_rank(ctx, &rank);
+    sl_context_size(ctx, &size);
+    if (rank == 0 && json[0])
+        printf("%s, \"ranks\": %d}\n", json, size);
+    fflush(stdout);
+    if (st != SL_OK)
+        fprintf(stderr, "starlops: rank %d: %s: %s\n", rank, sl_strerror(st), cli_error(ctx));
+    return st == SL_OK ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -171,25 +274,25 @@ int main(int argc, char **argv)
         cli_usage();
         return 2;
     }
+    uint64_t hash = command_hash(argc, argv); /* before sl_init, which may edit argv */
     sl_context *ctx;
     if (sl_init(&argc, &argv, &ctx) != SL_OK) {
         fprintf(stderr, "starlops: cannot start: %s\n", sl_init_error());
         return 1;
     }
-    int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
     cli_problem p;
+    memset(&p, 0, sizeof p);
     char json[1024] = "";
-    sl_status st = cli_build_problem(ctx, &a, &p);
+    sl_status st = agree_command(ctx, hash);
+    if (st == SL_OK)
+        st = check_output(ctx, a.out);
+    if (st == SL_OK)
+        st = cli_build_problem(ctx, &a, &p);
     if (st == SL_OK)
         st = !strcmp(a.command, "apply") ? run_apply(ctx, &a, &p, json, sizeof json)
                                          : run_solve(ctx, &a, &p, json, sizeof json);
-    if (st != SL_OK)
-        fprintf(stderr, "starlops: rank %d: %s: %s\n", rank, sl_strerror(st), cli_error(ctx));
-    else if (rank == 0)
-        printf("%s, \"ranks\": %d}\n", json, size);
+    int rc = report(ctx, st, json);
     cli_free_problem(&p);
     sl_finalize(ctx);
-    return st == SL_OK ? 0 : 1;
+    return rc;
 }
