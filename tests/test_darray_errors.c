@@ -36,6 +36,13 @@ static void test_create_errors(sl_context *ctx)
     CHECK(strstr(sl_last_error(ctx), "sum to") != NULL, "message: %s", sl_last_error(ctx));
     CHECK_STATUS(sl_darray_create(ctx, SL_F64, 2, shape, SL_BROADCAST, 0, sizes, NULL, &x),
                  SL_ERR_SHAPE, ctx);
+    if (size >= 2) { /* sizes whose sum wraps around to shape[0] (once: a crash in cleanup) */
+        for (int r = 0; r < size; r++) sizes[r] = 0;
+        sizes[0] = (size_t)1 << 63;
+        sizes[1] = ((size_t)1 << 63) + 10;
+        CHECK_STATUS(sl_darray_create(ctx, SL_F64, 2, shape, SL_SCATTER, 0, sizes, NULL, &x),
+                     SL_ERR_SHAPE, ctx);
+    }
     int mask[64];
     for (int r = 0; r < size; r++) mask[r] = -1;
     CHECK_STATUS(sl_darray_create(ctx, SL_F64, 2, shape, SL_SCATTER, 0, NULL, mask, &x),

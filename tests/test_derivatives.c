@@ -370,6 +370,11 @@ static void test_errors(sl_context *ctx)
     CHECK(sl_op_first_derivative(like, 2, SL_DERIV_CENTERED, 3, 0, 1.0, &op) == SL_ERR_ARG && !op,
           "axis 2 of a 2-d array: %s", sl_last_error(ctx));
     CHECK(sl_op_first_derivative(like, -3, SL_DERIV_CENTERED, 3, 0, 1.0, &op) == SL_ERR_ARG, "axis -3");
+    /* 1/sampling^2 overflows: every output would be 0 * inf = NaN */
+    CHECK(sl_op_second_derivative(like, 0, SL_DERIV_CENTERED, 0, 1e-200, &op) == SL_ERR_ARG &&
+              !op, "sampling 1e-200: %s", sl_last_error(ctx));
+    CHECK(sl_op_first_derivative(like, 0, SL_DERIV_CENTERED, 3, 0, 1e-310, &op) == SL_ERR_ARG &&
+              !op, "sampling 1e-310: %s", sl_last_error(ctx));
     CHECK(sl_op_first_derivative(like, 0, SL_DERIV_CENTERED, 4, 0, 1.0, &op) == SL_ERR_ARG &&
               strstr(sl_last_error(ctx), "order 4"), "order 4: %s", sl_last_error(ctx));
     CHECK(sl_op_second_derivative(like, 0, (sl_deriv_kind)7, 0, 1.0, &op) == SL_ERR_ARG, "kind 7");

@@ -1,11 +1,14 @@
-/* Communication layer: collectives and neighbour exchanges submitted as StarPU tasks.
+/* Communication layer: collectives, neighbour exchanges and point-to-point transfers
+ * submitted as StarPU tasks.
  *
- * Every operation takes per-rank ("per-node") StarPU vector handles and submits one task that
- * every rank of the group submits in the same order. The task also takes the backend's token
- * handle in RW mode, so collectives start in submission order on every rank (MPI and NCCL
- * require the same order of collectives everywhere). The task never blocks its worker: it posts
- * a non-blocking operation and defers its own completion until a progression hook sees it done
- * (DESIGN.md section 4.5). Backends: mpi (here); rma and nccl will implement the same table. */
+ * Every operation is two tasks. The *post* task posts non-blocking MPI calls and returns at
+ * once; collectives and exchanges also take the backend's token handle in RW mode there, so
+ * they are *posted* in submission order on every rank (MPI requires the same order of
+ * collectives everywhere). The *completion* task holds the operation's buffers and defers its
+ * own end until the request poller sees the requests complete (DESIGN.md 4.5); the tasks that
+ * use the result depend on it, not on the token. So the token is held only while posting, any
+ * number of operations are in flight at once, and no worker ever blocks in MPI. Backends: mpi
+ * (here); rma and nccl implement the same table. */
 #ifndef STARLOPS_COMM_H
 #define STARLOPS_COMM_H
 
@@ -42,14 +45,22 @@ typedef struct sl_comm_neighbours {
 
 typedef struct sl_comm_ops {
     const char *name;
-    /* In-place allreduce of the whole vector `buf`. */
-    sl_status (*allreduce)(sl_comm *comm, sl_comm_group group, starpu_data_handle_t buf,
-                           sl_comm_elem elem, sl_comm_op op);
+    /* In-place allreduce of n vectors at once (one message: the vectors are packed together;
+     * what reductions needed at the same point use to travel together). */
+    sl_status (*allreduce)(sl_comm *comm, sl_comm_group group, const starpu_data_handle_t *bufs,
+                           int n, sl_comm_elem elem, sl_comm_op op);
     /* Broadcast of the vector `buf` from `root` (rank in the group). */
     sl_status (*broadcast)(sl_comm *comm, sl_comm_group group, starpu_data_handle_t buf,
                            sl_comm_elem elem, int root);
     sl_status (*neighbour_exchange)(sl_comm *comm, sl_comm_group group,
                                     const sl_comm_neighbours *nb, sl_comm_elem elem);
+    /* Point-to-point transfer of a whole handle (a vector, or a matrix tile) to / from a rank
+     * of `comm`; tags must be unique among messages in flight between the two ranks. The
+     * send reads the handle until the message has left; the receive writes it. */
+    sl_status (*send)(sl_comm *comm, starpu_data_handle_t h, int dest, int64_t tag,
+                      MPI_Comm mpi);
+    sl_status (*recv)(sl_comm *comm, starpu_data_handle_t h, int src, int64_t tag,
+                      MPI_Comm mpi);
     /* Communication operations that failed so far (posting or completing). */
     unsigned long (*failures)(const sl_comm *comm);
     /* Before StarPU shuts down: release StarPU resources (token, progression hook). */
@@ -73,19 +84,29 @@ static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
     __atomic_add_fetch(&c->bytes_received, received, __ATOMIC_RELAXED);
 }
 
-/* Point-to-point transfer of a whole handle (StarPU-MPI detached requests on `comm`: they wait
- * for the handle's earlier tasks, run asynchronously, and the receive counts as a write for the
- * tasks after it). Tags must be unique among messages in flight between the two ranks. */
-sl_status sl_comm_send(sl_comm *c, starpu_data_handle_t h, int dest, int64_t tag, MPI_Comm comm);
-sl_status sl_comm_recv(sl_comm *c, starpu_data_handle_t h, int src, int64_t tag, MPI_Comm comm);
-
 /* The MPI backend: non-blocking MPI collectives posted from tasks. */
 sl_status sl_comm_mpi_create(sl_comm **out);
 
 static inline sl_status sl_comm_allreduce(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
                                           sl_comm_elem e, sl_comm_op op)
 {
-    return c->ops->allreduce(c, g, buf, e, op);
+    return c->ops->allreduce(c, g, &buf, 1, e, op);
+}
+static inline sl_status sl_comm_allreduce_many(sl_comm *c, sl_comm_group g,
+                                               const starpu_data_handle_t *bufs, int n,
+                                               sl_comm_elem e, sl_comm_op op)
+{
+    return c->ops->allreduce(c, g, bufs, n, e, op);
+}
+static inline sl_status sl_comm_send(sl_comm *c, starpu_data_handle_t h, int dest, int64_t tag,
+                                     MPI_Comm mpi)
+{
+    return c->ops->send(c, h, dest, tag, mpi);
+}
+static inline sl_status sl_comm_recv(sl_comm *c, starpu_data_handle_t h, int src, int64_t tag,
+                                     MPI_Comm mpi)
+{
+    return c->ops->recv(c, h, src, tag, mpi);
 }
 static inline sl_status sl_comm_broadcast(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
                                           sl_comm_elem e, int root)

@@ -9,6 +9,9 @@ typedef struct pending_op {
     MPI_Request reqs[SL_POLLER_MAX_REQS];
     int nreq;
     struct starpu_task *task;
+    sl_request_done_fn done;
+    void *done_arg;
+    int failed;
 } pending_op;
 
 struct sl_request_poller {
@@ -24,19 +27,25 @@ struct sl_request_poller {
 static unsigned poll_requests(void *arg)
 {
     sl_request_poller *poller = arg;
-    struct starpu_task *done[16];
+    pending_op done[16];
     size_t ndone = 0;
 
+    /* The return value is StarPU's "this worker may block" (sleep until a task arrives):
+     * never while requests may be pending, or nobody would notice them complete and release
+     * the tasks that would wake it. The lock may be held by a thread that is about to sleep
+     * (the application thread also runs the hooks while it waits): no blocking then either. */
     if (pthread_mutex_trylock(&poller->lock) != 0)
-        return 1; /* another worker is polling: report "still busy" */
+        return 0;
     for (size_t i = 0; i < poller->count && ndone < 16;) {
         pending_op *op = &poller->ops[i];
         int flag = 0;
         MPI_Status statuses[SL_POLLER_MAX_REQS];
-        if (MPI_Testall(op->nreq, op->reqs, &flag, statuses) != MPI_SUCCESS)
-            __atomic_add_fetch(&poller->failures, 1, __ATOMIC_RELAXED), flag = 1;
+        if (MPI_Testall(op->nreq, op->reqs, &flag, statuses) != MPI_SUCCESS) {
+            __atomic_add_fetch(&poller->failures, 1, __ATOMIC_RELAXED);
+            op->failed = flag = 1;
+        }
         if (flag) {
-            done[ndone++] = op->task;
+            done[ndone++] = *op;
             poller->ops[i] = poller->ops[--poller->count];
         } else {
             i++;
@@ -45,9 +54,12 @@ static unsigned poll_requests(void *arg)
     unsigned remaining = (unsigned)poller->count;
     pthread_mutex_unlock(&poller->lock);
 
-    for (size_t i = 0; i < ndone; i++)
-        starpu_task_end_dep_release(done[i]);
-    return remaining + (unsigned)ndone;
+    for (size_t i = 0; i < ndone; i++) {
+        if (done[i].done)
+            done[i].done(done[i].done_arg, done[i].failed);
+        starpu_task_end_dep_release(done[i].task);
+    }
+    return remaining == 0;
 }
 
 sl_status sl_request_poller_create(sl_request_poller **out)
@@ -67,7 +79,8 @@ sl_status sl_request_poller_create(sl_request_poller **out)
 }
 
 sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task *task,
-                                  const MPI_Request *reqs, int nreq)
+                                  const MPI_Request *reqs, int nreq, sl_request_done_fn done,
+                                  void *done_arg)
 {
     if (nreq < 0 || nreq > SL_POLLER_MAX_REQS)
         return SL_ERR_ARG;
@@ -86,6 +99,9 @@ sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task 
     memcpy(op->reqs, reqs, (size_t)nreq * sizeof *reqs);
     op->nreq = nreq;
     op->task = task;
+    op->done = done;
+    op->done_arg = done_arg;
+    op->failed = 0;
     /* Added under the lock so the hook cannot release before the dependency exists. */
     starpu_task_end_dep_add(task, 1);
     pthread_mutex_unlock(&poller->lock);

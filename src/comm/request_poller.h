@@ -10,7 +10,7 @@
 #include <starpu.h>
 #include <starlops/status.h>
 
-#define SL_POLLER_MAX_REQS 4
+#define SL_POLLER_MAX_REQS 8
 
 typedef struct sl_request_poller sl_request_poller;
 
@@ -20,11 +20,17 @@ sl_status sl_request_poller_create(sl_request_poller **out);
 void sl_request_poller_stop(sl_request_poller *poller);
 /* Frees the poller; call after StarPU's shutdown has joined the workers. */
 void sl_request_poller_destroy(sl_request_poller *poller);
+/* Runs when an operation's requests have all completed, before its task is released (e.g. to
+ * unpack a fused reduction into its buffers and free the operation); failed: a request
+ * reported an error. Called from a worker, outside the poller's lock. */
+typedef void (*sl_request_done_fn)(void *arg, int failed);
+
 /* Called from inside the running task `task`: adds one end dependency to it and watches the
  * requests (copied). nreq <= SL_POLLER_MAX_REQS. If a request fails, the task still completes
- * and the failure is counted (sl_request_poller_failures). */
+ * and the failure is counted (sl_request_poller_failures). done (may be NULL) runs first. */
 sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task *task,
-                                  const MPI_Request *reqs, int nreq);
+                                  const MPI_Request *reqs, int nreq, sl_request_done_fn done,
+                                  void *done_arg);
 /* Number of completed requests that reported an MPI error so far. */
 unsigned long sl_request_poller_failures(const sl_request_poller *poller);
 

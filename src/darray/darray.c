@@ -39,7 +39,9 @@ static int fits_starpu_matrix(const sl_context *ctx, const create_args *a)
         outer *= a->shape[d];
     for (int d = a->axis + 1; d < a->ndim; d++)
         inner *= a->shape[d];
-    return outer <= UINT32_MAX && rows * inner <= UINT32_MAX;
+    size_t block;
+    return outer <= UINT32_MAX && !__builtin_mul_overflow(rows, inner, &block) &&
+           block <= UINT32_MAX;
 }
 
 /* Local checks, each with a sentence naming the offending value. */
@@ -72,6 +74,9 @@ static sl_status validate_locally(sl_context *ctx, create_args *a, void *out)
     if (a->local_sizes) {
         size_t sum = 0, n = a->shape[a->axis];
         for (int r = 0; r < ctx->size; r++) {
+            if (a->partition == SL_SCATTER && a->local_sizes[r] > n - sum)
+                return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: local_sizes[0..%d] sum "
+                               "to more than shape[%d]=%zu", r, a->axis, n);
             sum += a->local_sizes[r];
             if (a->partition != SL_SCATTER && a->local_sizes[r] != n)
                 return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: broadcast array needs "
@@ -175,10 +180,11 @@ static sl_status register_tiles(sl_darray *x)
         total_tiles += (int64_t)nt;
     }
     int64_t tag0 = x->partition == SL_SCATTER ? sl_tags_book(ctx, total_tiles) : -1;
-    x->ntiles = sl_tile_count(x->local_rows, row_elems, tile);
-    x->tiles = x->ntiles ? calloc(x->ntiles, sizeof *x->tiles) : NULL;
-    if (x->ntiles && !x->tiles)
+    size_t ntiles = sl_tile_count(x->local_rows, row_elems, tile);
+    x->tiles = ntiles ? calloc(ntiles, sizeof *x->tiles) : NULL;
+    if (ntiles && !x->tiles)
         return SL_ERR_NOMEM;
+    x->ntiles = ntiles; /* only now: free_darray walks x->tiles[0 .. ntiles) */
     size_t ld = x->local_rows * x->inner;
     for (size_t t = 0; t < x->ntiles; t++) {
         sl_tile *tl = &x->tiles[t];

@@ -19,16 +19,18 @@ static sl_status broadcast_block(sl_darray *x)
 {
     sl_context *ctx = x->ctx;
     size_t count = x->outer * x->local_rows * x->inner;
-    size_t reals = count * (sl_dtype_is_complex(x->dtype) ? 2 : 1);
-    if (reals > INT_MAX)
-        return sl_fail(ctx, SL_ERR_UNSUPPORTED, "broadcast of %zu values exceeds MPI's int "
-                       "counts", reals);
+    if (count * x->elem_size > INT_MAX) /* the message is counted in bytes */
+        return sl_fail(ctx, SL_ERR_UNSUPPORTED, "broadcast of %zu bytes exceeds MPI's int "
+                       "counts", count * x->elem_size);
     starpu_data_handle_t block;
     starpu_vector_data_register(&block, STARPU_MAIN_RAM, (uintptr_t)x->data, (uint32_t)count,
                                 x->elem_size);
+    unsigned long failures = sl_comm_failures(ctx->comm);
     sl_status st = sl_comm_broadcast(ctx->comm, (sl_comm_group){ctx->task_comm}, block,
                                      sl_comm_elem_of(x->dtype), 0);
-    starpu_data_unregister(block); /* waits for the broadcast task */
+    starpu_data_unregister(block); /* waits for the broadcast */
+    if (st == SL_OK && sl_comm_failures(ctx->comm) != failures)
+        st = sl_fail(ctx, SL_ERR_MPI, "broadcast of a replicated array's block failed");
     return st;
 }
 

@@ -59,6 +59,18 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
 /* Creates a scalar whose accumulator combines with `combine`, initialised to `init`. */
 sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out);
 
+/* Reductions needed at the same point, whose cross-rank steps travel together: one allreduce
+ * per (communicator, operation) for all of them when the batch is flushed (PETSc's
+ * VecDotBegin/End idea). The scalars are futures as usual; a flush frees the batch. */
+typedef struct sl_reduce_batch sl_reduce_batch;
+sl_status sl_reduce_batch_create(sl_context *ctx, sl_reduce_batch **out);
+sl_status sl_reduce_batch_flush(sl_reduce_batch *batch);
+/* sl_darray_dot / vdot (conjugate) / norm whose allreduce joins `batch` (NULL: submitted now). */
+sl_status sl_darray_dot_batched(const sl_darray *x, const sl_darray *y, int conjugate,
+                                sl_reduce_batch *batch, sl_scalar **out);
+sl_status sl_darray_norm_batched(const sl_darray *x, double ord, sl_reduce_batch *batch,
+                                 sl_scalar **out);
+
 /* A solver's guard for sl_scalar_ratio: the handle of its (code, iterations) vector and the
  * number of iterations the iterate holds if this ratio trips it (codelets.h, SL_GUARD_*). */
 typedef struct sl_ratio_guard {

@@ -2,6 +2,7 @@
  * accumulator, one allreduce task over the mask's colour group, one finishing task. The caller
  * gets the accumulator as a future; nothing here waits. */
 #include <math.h>
+#include <string.h>
 
 #include "codelets.h"
 #include "darray/darray_internal.h"
@@ -24,8 +25,99 @@ static sl_comm_op comm_op_of(sl_acc_combine c)
     return c == SL_ACC_MAX ? SL_COMM_MAX : c == SL_ACC_MIN ? SL_COMM_MIN : SL_COMM_SUM;
 }
 
+/* A reduction's steps after its tile partials: the cross-rank allreduce (skipped for
+ * replicated arrays, whose local result is global) and the finishing task. */
+typedef struct pending_reduction {
+    starpu_data_handle_t acc;
+    MPI_Comm comm;          /* MPI_COMM_NULL: no allreduce */
+    sl_comm_op op;
+    reduction r;
+} pending_reduction;
+
+struct sl_reduce_batch {
+    sl_context *ctx;
+    pending_reduction *items;
+    int count, capacity;
+};
+
+sl_status sl_reduce_batch_create(sl_context *ctx, sl_reduce_batch **out)
+{
+    sl_reduce_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return sl_fail(ctx, SL_ERR_NOMEM, "reduction batch: out of memory");
+    b->ctx = ctx;
+    *out = b;
+    return SL_OK;
+}
+
+static sl_status finish_task(sl_context *ctx, const pending_reduction *p)
+{
+    if (!p->r.finish)
+        return SL_OK;
+    sl_acc_finish_args fa = {(sl_acc_finish)(p->r.finish - 1), p->r.p, 1};
+    if (starpu_task_insert(&sl_cl_acc_finish, STARPU_VALUE, &fa, sizeof fa, STARPU_RW, p->acc,
+                           0) != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for norm_finish");
+    return SL_OK;
+}
+
+/* One allreduce for the items i.. that share items[i]'s communicator and operation. */
+static sl_status allreduce_group(sl_reduce_batch *b, int i, char *done)
+{
+    starpu_data_handle_t *h = malloc((size_t)b->count * sizeof *h);
+    if (!h)
+        return sl_fail(b->ctx, SL_ERR_NOMEM, "reduction batch: out of memory");
+    int n = 0;
+    for (int j = i; j < b->count; j++)
+        if (!done[j] && b->items[j].comm == b->items[i].comm &&
+            b->items[j].op == b->items[i].op) {
+            h[n++] = b->items[j].acc;
+            done[j] = 1;
+        }
+    sl_comm_group g = {b->items[i].comm};
+    sl_status st = sl_comm_allreduce_many(b->ctx->comm, g, h, n, SL_COMM_DOUBLE,
+                                          b->items[i].op);
+    free(h);
+    return st == SL_OK ? SL_OK : sl_fail(b->ctx, st, "allreduce submission failed");
+}
+
+sl_status sl_reduce_batch_flush(sl_reduce_batch *b)
+{
+    if (!b)
+        return SL_OK;
+    sl_status st = SL_OK;
+    char *done = calloc((size_t)b->count + 1, 1);
+    if (!done)
+        st = sl_fail(b->ctx, SL_ERR_NOMEM, "reduction batch: out of memory");
+    for (int i = 0; i < b->count && st == SL_OK; i++)
+        if (!done[i] && b->items[i].comm != MPI_COMM_NULL)
+            st = allreduce_group(b, i, done);
+    for (int i = 0; i < b->count && st == SL_OK; i++)
+        st = finish_task(b->ctx, &b->items[i]);
+    free(done);
+    free(b->items);
+    free(b);
+    return st;
+}
+
+static sl_status batch_add(sl_reduce_batch *b, const pending_reduction *p)
+{
+    if (b->count == b->capacity) {
+        int cap = b->capacity ? 2 * b->capacity : 8;
+        pending_reduction *items = realloc(b->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return sl_fail(b->ctx, SL_ERR_NOMEM, "reduction batch: out of memory");
+        b->items = items;
+        b->capacity = cap;
+    }
+    b->items[b->count++] = *p;
+    return SL_OK;
+}
+
+/* The tile partials of one reduction into a new scalar; its allreduce and finishing task go
+ * to `batch` (submitted when it is flushed, fused with the others) or, without one, now. */
 static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduction r,
-                                  sl_scalar **out)
+                                  sl_reduce_batch *batch, sl_scalar **out)
 {
     sl_context *ctx = x->ctx;
     double init[2] = {identity_of(r.combine), 0.0};
@@ -45,18 +137,18 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s",
                          sl_cl_reduce[r.kind].name);
     }
-    /* Replicated arrays hold the whole array on every rank: their local result is global. */
-    if (st == SL_OK && !sl_darray_is_replicated(x)) {
-        sl_comm_group g = {x->reduce_comm};
-        st = sl_comm_allreduce(ctx->comm, g, s->handle, SL_COMM_DOUBLE, comm_op_of(r.combine));
-        if (st != SL_OK)
+    pending_reduction p = {s->handle,
+                           sl_darray_is_replicated(x) ? MPI_COMM_NULL : x->reduce_comm,
+                           comm_op_of(r.combine), r};
+    if (st == SL_OK && batch) {
+        st = batch_add(batch, &p);
+    } else if (st == SL_OK) {
+        if (p.comm != MPI_COMM_NULL &&
+            (st = sl_comm_allreduce(ctx->comm, (sl_comm_group){p.comm}, p.acc, SL_COMM_DOUBLE,
+                                    p.op)) != SL_OK)
             sl_fail(ctx, st, "allreduce submission failed");
-    }
-    if (st == SL_OK && r.finish) {
-        sl_acc_finish_args fa = {(sl_acc_finish)(r.finish - 1), r.p, 1};
-        if (starpu_task_insert(&sl_cl_acc_finish, STARPU_VALUE, &fa, sizeof fa, STARPU_RW,
-                               s->handle, 0) != 0)
-            st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for norm_finish");
+        if (st == SL_OK)
+            st = finish_task(ctx, &p);
     }
     if (st != SL_OK) {
         sl_scalar_destroy(s);
@@ -67,26 +159,33 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
 }
 
 static sl_status dot_like(sl_reduce_kind kind, const sl_darray *x, const sl_darray *y,
-                          sl_scalar **out, const char *what)
+                          sl_reduce_batch *batch, sl_scalar **out, const char *what)
 {
     if (!x || !y || !out)
-        return sl_null_error(__func__);
+        return sl_null_error(what);
     *out = NULL;
     sl_status st = sl_darray_check_compatible(x, y, what);
     if (st != SL_OK)
         return st;
     reduction r = {kind, SL_ACC_SUM, 0, 0};
-    return submit_reduction(x, y, r, out);
+    return submit_reduction(x, y, r, batch, out);
 }
 
 sl_status sl_darray_dot(const sl_darray *x, const sl_darray *y, sl_scalar **out)
 {
-    return dot_like(SL_RED_DOT, x, y, out, "sl_darray_dot");
+    return dot_like(SL_RED_DOT, x, y, NULL, out, "sl_darray_dot");
 }
 
 sl_status sl_darray_vdot(const sl_darray *x, const sl_darray *y, sl_scalar **out)
 {
-    return dot_like(SL_RED_VDOT, x, y, out, "sl_darray_vdot");
+    return dot_like(SL_RED_VDOT, x, y, NULL, out, "sl_darray_vdot");
+}
+
+sl_status sl_darray_dot_batched(const sl_darray *x, const sl_darray *y, int conjugate,
+                                sl_reduce_batch *batch, sl_scalar **out)
+{
+    return dot_like(conjugate ? SL_RED_VDOT : SL_RED_DOT, x, y, batch, out,
+                    conjugate ? "sl_darray_vdot" : "sl_darray_dot");
 }
 
 /* The reduction computing a norm of order `ord`. */
@@ -110,14 +209,20 @@ static sl_status norm_reduction(const sl_darray *x, double ord, reduction *out, 
     return SL_OK;
 }
 
-sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out)
+sl_status sl_darray_norm_batched(const sl_darray *x, double ord, sl_reduce_batch *batch,
+                                 sl_scalar **out)
 {
     if (!x || !out)
-        return sl_null_error(__func__);
+        return sl_null_error("sl_darray_norm");
     *out = NULL;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm");
-    return st == SL_OK ? submit_reduction(x, NULL, r, out) : st;
+    return st == SL_OK ? submit_reduction(x, NULL, r, batch, out) : st;
+}
+
+sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out)
+{
+    return sl_darray_norm_batched(x, ord, NULL, out);
 }
 
 /* Geometry of the rank's block around the reduced axis (see sl_axis_geometry). */
@@ -156,25 +261,28 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
     sl_context *ctx = x->ctx;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm_axis");
-    if (st != SL_OK)
-        return st;
-    if (axis < -x->ndim || axis >= x->ndim)
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_norm_axis: axis=%d is invalid for "
-                       "ndim=%d", axis, x->ndim);
-    axis = axis < 0 ? axis + x->ndim : axis;
-    size_t pre, len = 0, post;
-    axis_geometry(x, axis, &pre, &len, &post);
-    size_t m = pre * post;
-    if (!out && m > 0)
+    int axis_ok = axis >= -x->ndim && axis < x->ndim;
+    if (st == SL_OK && !axis_ok)
+        st = sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_norm_axis: axis=%d is invalid for "
+                     "ndim=%d", axis, x->ndim);
+    axis = axis_ok && axis < 0 ? axis + x->ndim : axis;
+    size_t pre = 1, len = 0, post = 1, m = 0;
+    if (axis_ok) {
+        axis_geometry(x, axis, &pre, &len, &post);
+        m = pre * post;
+    }
+    if (st == SL_OK && !out && m > 0)
         st = sl_fail(ctx, SL_ERR_NULL, "sl_darray_norm_axis: out is NULL");
-    else if (capacity < m)
+    else if (st == SL_OK && capacity < m)
         st = sl_fail(ctx, SL_ERR_ARG, "sl_darray_norm_axis: out holds %zu values, %zu "
                      "needed on rank %d", capacity, m, ctx->rank);
+    /* Along the distributed axis the ranks meet in an allreduce: one rank's bad buffer or ord
+     * must not leave the others waiting there (along another axis the call is local). */
     int collective = axis == x->axis && !sl_darray_is_replicated(x);
     if (collective) {
-        /* one rank's bad buffer must not leave the others waiting in the allreduce */
-        int64_t a = axis;
-        sl_status agreed = sl_agree(ctx, &a, 1, st == SL_OK, "sl_darray_norm_axis");
+        int64_t args[2] = {axis, 0};
+        memcpy(&args[1], &ord, sizeof ord);
+        sl_status agreed = sl_agree(ctx, args, 2, st == SL_OK, "sl_darray_norm_axis");
         st = st != SL_OK ? st : agreed;
     }
     if (st != SL_OK)

@@ -261,44 +261,96 @@ static sl_status combine(sl_context *ctx, sl_scalar **parts, int n, sl_combine_a
 }
 
 typedef sl_status (*part_fn)(const sl_darray *x, const sl_darray *y, double ord,
-                             sl_scalar **out);
+                             sl_reduce_batch *batch, sl_scalar **out);
 
-static sl_status part_dot(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+static sl_status part_dot(const sl_darray *x, const sl_darray *y, double ord,
+                          sl_reduce_batch *batch, sl_scalar **out)
 {
     (void)ord;
-    return sl_darray_dot(x, y, out);
+    return sl_darray_dot_batched(x, y, 0, batch, out);
 }
 
-static sl_status part_vdot(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+static sl_status part_vdot(const sl_darray *x, const sl_darray *y, double ord,
+                           sl_reduce_batch *batch, sl_scalar **out)
 {
     (void)ord;
-    return sl_darray_vdot(x, y, out);
+    return sl_darray_dot_batched(x, y, 1, batch, out);
 }
 
-static sl_status part_norm(const sl_darray *x, const sl_darray *y, double ord, sl_scalar **out)
+static sl_status part_norm(const sl_darray *x, const sl_darray *y, double ord,
+                           sl_reduce_batch *batch, sl_scalar **out)
 {
     (void)y;
-    return sl_darray_norm(x, ord, out);
+    return sl_darray_norm_batched(x, ord, batch, out);
+}
+
+/* Every component's partials into parts[], their allreduces joining `batch`. */
+static sl_status submit_parts(part_fn fn, const sl_stacked *x, const sl_stacked *y, double ord,
+                              sl_reduce_batch *batch, sl_scalar **parts)
+{
+    sl_status st = SL_OK;
+    for (int i = 0; i < x->count && st == SL_OK; i++)
+        st = fn(x->arrays[i], y ? y->arrays[i] : NULL, ord, batch, &parts[i]);
+    return st;
+}
+
+/* *out from the parts (a single component's future is already the answer: taken over). */
+static sl_status combine_parts(sl_context *ctx, sl_scalar **parts, int n, sl_combine_args how,
+                               sl_scalar **out)
+{
+    if (n > 1)
+        return combine(ctx, parts, n, how, out);
+    *out = parts[0];
+    parts[0] = NULL;
+    return SL_OK;
+}
+
+/* n stacked reductions at once: every component's partials, all their allreduces fused into
+ * one per communicator by a batch, then one combining task per result. */
+static sl_status reduce_many(part_fn fn, const sl_stacked *const *x, const sl_stacked *const *y,
+                             int n, double ord, sl_combine_args how, sl_scalar **out)
+{
+    sl_context *ctx = x[0]->arrays[0]->ctx;
+    int total = 0;
+    for (int k = 0; k < n; k++)
+        total += x[k]->count;
+    sl_scalar **parts = calloc((size_t)total, sizeof *parts);
+    sl_reduce_batch *batch = NULL;
+    sl_status st = parts ? sl_reduce_batch_create(ctx, &batch)
+                         : sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
+    for (int k = 0, at = 0; k < n && st == SL_OK; at += x[k]->count, k++)
+        st = submit_parts(fn, x[k], y ? y[k] : NULL, ord, batch, parts + at);
+    sl_status flushed = sl_reduce_batch_flush(batch); /* frees it, even after a failure */
+    if (st == SL_OK)
+        st = flushed;
+    for (int k = 0, at = 0; k < n; at += x[k]->count, k++) {
+        sl_status c = st == SL_OK ? combine_parts(ctx, parts + at, x[k]->count, how, &out[k])
+                                  : SL_OK;
+        for (int i = 0; i < x[k]->count && parts; i++)
+            sl_scalar_destroy(parts[at + i]), parts[at + i] = NULL;
+        if (st == SL_OK)
+            st = c;
+    }
+    free(parts);
+    return st;
 }
 
 static sl_status reduce_parts(part_fn fn, const sl_stacked *x, const sl_stacked *y, double ord,
                               sl_combine_args how, sl_scalar **out)
 {
-    if (x->count == 1) /* a single component's future is already the answer: no combine task */
-        return fn(x->arrays[0], y ? y->arrays[0] : NULL, ord, out);
-    sl_context *ctx = x->arrays[0]->ctx;
-    sl_scalar **parts = calloc((size_t)x->count, sizeof *parts);
-    if (!parts)
-        return sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
-    sl_status st = SL_OK;
-    for (int i = 0; i < x->count && st == SL_OK; i++)
-        st = fn(x->arrays[i], y ? y->arrays[i] : NULL, ord, &parts[i]);
-    if (st == SL_OK)
-        st = combine(ctx, parts, x->count, how, out);
-    for (int i = 0; i < x->count; i++)
-        sl_scalar_destroy(parts[i]);
-    free(parts);
-    return st;
+    const sl_stacked *ys[1] = {y};
+    return reduce_many(fn, &x, y ? ys : NULL, 1, ord, how, out);
+}
+
+sl_status sl_stacked_vdot_fused(const sl_stacked *const *x, const sl_stacked *const *y, int n,
+                                sl_scalar **out)
+{
+    for (int k = 0; k < n; k++) {
+        out[k] = NULL;
+        if (same_count(x[k], y[k], "sl_stacked_vdot") != SL_OK)
+            return SL_ERR_SHAPE;
+    }
+    return reduce_many(part_vdot, x, y, n, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
 }
 
 sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **out)

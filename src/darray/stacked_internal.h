@@ -20,6 +20,10 @@ static inline sl_stacked sl_stacked_single(sl_darray **slot)
 }
 
 /* Like sl_stacked_create, but the stack destroys its arrays with itself. */
+/* out[k] = vdot(x[k], y[k]) for k < n, their allreduces fused into one message (the scalars
+ * a solver needs at the same point). */
+sl_status sl_stacked_vdot_fused(const sl_stacked *const *x, const sl_stacked *const *y, int n,
+                                sl_scalar **out);
 sl_status sl_stacked_adopt(int count, sl_darray *const *arrays, sl_stacked **out);
 
 #endif

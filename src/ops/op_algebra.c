@@ -237,8 +237,13 @@ sl_status sl_op_power(const sl_op *a, int p, sl_op **out)
     if (!a || !out)
         return sl_null_error(__func__);
     sl_context *ctx = a->ctx;
+    /* make() below is collective: a p refused on one rank only must fail everywhere */
+    int64_t pv = p;
     if (p < 0)
-        return sl_fail(ctx, SL_ERR_ARG, "sl_op_power: p=%d is negative", p);
+        sl_fail(ctx, SL_ERR_ARG, "sl_op_power: p=%d is negative", p);
+    sl_status agreed = sl_agree(ctx, &pv, 1, p >= 0, "sl_op_power");
+    if (agreed != SL_OK)
+        return agreed;
     if (!sl_space_equal(&a->model, &a->data, ctx->size))
         return sl_fail(ctx, SL_ERR_SHAPE, "sl_op_power: %s is not square (model and data "
                        "layouts differ)", a->vt->name);

@@ -103,8 +103,12 @@ static sl_status check_common(const char *what, const sl_darray *like, sl_deriv_
                        (int)kind);
     if (order != 3 && order != 5)
         return sl_fail(ctx, SL_ERR_ARG, "%s: order %d (3 or 5)", what, order);
-    if (!(sampling != 0) || !isfinite(sampling))
-        return sl_fail(ctx, SL_ERR_ARG, "%s: sampling %g (finite, non-zero)", what, sampling);
+    /* the taps are scaled by 1/sampling (first) or 1/sampling^2 (second derivative): both
+     * must be finite, or every output value would be 0 * inf = NaN */
+    if (!(sampling != 0) || !isfinite(sampling) || !isfinite(1.0 / (sampling * sampling)) ||
+        1.0 / (sampling * sampling) == 0)
+        return sl_fail(ctx, SL_ERR_ARG, "%s: sampling %g (finite, non-zero, and 1/sampling^2 "
+                       "finite and non-zero)", what, sampling);
     return SL_OK;
 }
 

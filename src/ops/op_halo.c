@@ -4,6 +4,7 @@
  * adjoint runs the steps backwards on a scratch copy: each halo slab goes back to its owner,
  * who adds it to its boundary rows. Every step is tasks: pack, one neighbour exchange through
  * the communication layer, unpack. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,10 +264,21 @@ static sl_status check_args(sl_context *ctx, int ndim, const size_t *dims, const
     if (ndim < 1 || ndim > SL_MAX_NDIM)
         return sl_fail(ctx, SL_ERR_ARG, "%s: ndim %d (1 to %d)", what, ndim, SL_MAX_NDIM);
     long ranks = 1;
+    size_t extended = 16; /* bytes of the largest extended block, at the largest dtype */
     for (int d = 0; d < ndim; d++) {
         if (grid[d] < 1)
             return sl_fail(ctx, SL_ERR_ARG, "%s: grid[%d] = %d", what, d, grid[d]);
+        if (grid[d] > ctx->size || ranks * grid[d] > ctx->size) /* (no overflow either) */
+            return sl_fail(ctx, SL_ERR_ARG, "%s: the grid holds more ranks than the "
+                           "context's %d", what, ctx->size);
         ranks *= grid[d];
+        size_t side;
+        if (__builtin_add_overflow(halo[2 * d], dims[d], &side) ||
+            __builtin_add_overflow(side, halo[2 * d + 1], &side) ||
+            __builtin_mul_overflow(extended, side, &extended) || extended > UINT32_MAX)
+            return sl_fail(ctx, SL_ERR_SHAPE, "%s: halo widths (%zu, %zu) along dim %d make "
+                           "the extended blocks too large (StarPU 1.3 buffers hold at most "
+                           "4 GiB)", what, halo[2 * d], halo[2 * d + 1], d);
         if ((size_t)grid[d] > dims[d])
             return sl_fail(ctx, SL_ERR_SHAPE, "%s: %d ranks along dim %d of %zu samples leave "
                            "some without any", what, grid[d], d, dims[d]);

@@ -3,6 +3,7 @@
  * task per data tile, reading every tile of the replicated model. Adjoint: per-tile A_t^H Y_t
  * summed in STARPU_REDUX mode into a per-rank K x nrhs accumulator, one allreduce task, then
  * copies into the replicated model tiles. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,9 +147,10 @@ sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, 
     *out = NULL;
     size_t m = nrhs ? nrhs : 1, es = sl_dtype_size(dtype), bytes;
     sl_status local = SL_OK;
-    if (k > UINT32_MAX / m)
-        local = sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: k x nrhs = %zu x %zu is too "
-                        "large", k, m);
+    /* BLAS takes int dimensions and leading dimensions (k x nrhs is one, n bounds the rows) */
+    if (k > INT_MAX / m || n > INT_MAX)
+        local = sl_fail(ctx, SL_ERR_SHAPE, "sl_op_matrixmult: n=%zu, k x nrhs = %zu x %zu: "
+                        "too large for BLAS's int dimensions", n, k, m);
     /* this rank's rows of A are copied: n * k * element size bytes at most */
     else if (__builtin_mul_overflow(n, k, &bytes) || __builtin_mul_overflow(bytes, es, &bytes) ||
              __builtin_mul_overflow(n, m, &bytes) || __builtin_mul_overflow(bytes, es, &bytes))

@@ -1,8 +1,10 @@
 /* The task graph of the SUMMA MatrixMult (R. van de Geijn and J. Watts, "SUMMA: Scalable
  * Universal Matrix Multiplication Algorithm", 1997), submitted panel by panel: every transfer
- * is a StarPU-MPI request ordered by data dependencies, so a receive into a ring slot only
- * waits for the products that read the panel received there `depth` remote panels earlier,
- * and transfers overlap products.
+ * is a communication-layer operation (a post task and a completion task, comm.h) ordered by
+ * data dependencies, so a receive into a ring slot only waits for the products that read the
+ * panel received there `depth` remote panels earlier, and transfers overlap products. (They
+ * were StarPU-MPI detached requests, progressed by StarPU-MPI's polling thread: on a node
+ * whose cores the workers use it waited for time slices, ~16 ms between panels.)
  * Messages are told apart by tags booked per application (the same on every rank). */
 #include <stdlib.h>
 
@@ -36,13 +38,13 @@ static sl_status gemm(const sl_summa_state *s, starpu_data_handle_t c, starpu_da
 
 static sl_status send(const sl_summa_state *s, starpu_data_handle_t h, int dest, int64_t tag)
 {
-    sl_status st = sl_comm_send(s->ctx->comm, h, dest, tag, s->ctx->user_comm);
+    sl_status st = sl_comm_send(s->ctx->comm, h, dest, tag, s->ctx->task_comm);
     return st == SL_OK ? SL_OK : insert_fail(s, "a tile send");
 }
 
 static sl_status recv(const sl_summa_state *s, starpu_data_handle_t h, int src, int64_t tag)
 {
-    sl_status st = sl_comm_recv(s->ctx->comm, h, src, tag, s->ctx->user_comm);
+    sl_status st = sl_comm_recv(s->ctx->comm, h, src, tag, s->ctx->task_comm);
     return st == SL_OK ? SL_OK : insert_fail(s, "a tile receive");
 }
 

@@ -61,7 +61,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);
-    else sl_history_finish(&hist, &(sl_solve_result){0});
+    else sl_history_discard(&hist);
     if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
     if (st == SL_OK) st = sl_solver_true_norms(op, y, x, 0.0, ad, result);
     if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CG, code, completed, result);

@@ -5,6 +5,7 @@
  * inside the tasks, solver_common.h). */
 #include <stdlib.h>
 
+#include "darray/stacked_internal.h"
 #include "solvers/solver_common.h"
 
 typedef struct cgls_vectors {
@@ -61,8 +62,15 @@ static sl_status cgls_step(const sl_op *op, sl_stacked *x, double damp, cgls_vec
     sl_context *ctx = op->ctx;
     sl_scalar *qq = NULL, *cc = NULL, *a = NULL, *k = NULL, *b = NULL;
     sl_ratio_guard before = sl_guard_at(guard, it - 1), after = sl_guard_at(guard, it);
-    sl_status st = sq_norm(v->q, &qq);
-    if (st == SL_OK && damp != 0) st = sq_norm(v->c, &cc);
+    sl_status st;
+    if (damp != 0) { /* ||q||^2 and ||c||^2 travel in one allreduce */
+        const sl_stacked *both[2] = {v->q, v->c};
+        sl_scalar *out[2] = {NULL, NULL};
+        st = sl_stacked_vdot_fused(both, both, 2, out);
+        qq = out[0], cc = out[1];
+    } else {
+        st = sq_norm(v->q, &qq);
+    }
     if (st == SL_OK) st = sl_scalar_ratio(ctx, *kold, qq, cc, damp * damp, &before, &a);
     if (st == SL_OK) st = sl_stacked_axpy_scalar(a, 1.0, v->c, x);    /* x += a c */
     if (st == SL_OK) st = sl_stacked_axpy_scalar(a, -1.0, v->q, v->s); /* s -= a q */
@@ -111,7 +119,7 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
     }
     result->iterations = it;
     if (st == SL_OK) st = sl_history_finish(&hist, result);
-    else sl_history_finish(&hist, &(sl_solve_result){0});
+    else sl_history_discard(&hist);
     if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
     if (st == SL_OK) st = sl_solver_true_norms(op, y, x, o.damp, v.q, result);
     if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CGLS, code, completed, result);

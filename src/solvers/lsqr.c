@@ -177,6 +177,8 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
     if (st == SL_OK && watch) {
         st = read_state(ctx, wk, s);
         stopped = st == SL_OK && s[SL_LSQR_STOPPED] != 0;
+        int none = 0;
+        if (st == SL_OK) st = sl_solver_global_stop(op, &none, &stopped);
         if (st == SL_OK) st = record(op, &o, 0, s, result);
     }
     while (st == SL_OK && !stopped && it < o.niter) {
@@ -187,6 +189,8 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
         if (st == SL_OK && watch) {
             st = read_state(ctx, wk, s);
             stopped = st == SL_OK && s[SL_LSQR_STOPPED] != 0;
+            int none = 0; /* a stopped group's tasks are no-ops: it waits for the others */
+            if (st == SL_OK) st = sl_solver_global_stop(op, &none, &stopped);
             if (st == SL_OK) st = record(op, &o, it, s, result);
         }
         if (st == SL_OK)

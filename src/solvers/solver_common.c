@@ -190,6 +190,35 @@ sl_status sl_history_finish(sl_history *h, sl_solve_result *result)
     return st;
 }
 
+/* Any masked layout: reductions (and so stopping tests) differ between colour groups. */
+static int masked(const sl_space *sp)
+{
+    for (int i = 0; i < sp->count; i++)
+        if (sp->layouts[i].mask)
+            return 1;
+    return 0;
+}
+
+sl_status sl_solver_global_stop(const sl_op *op, int *nonfinite, int *done)
+{
+    if (!masked(&op->model) && !masked(&op->data))
+        return SL_OK; /* every rank computed the same values */
+    int mine[2] = {*nonfinite != 0, !*done}, all[2];
+    if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, op->ctx->host_comm) != MPI_SUCCESS)
+        return sl_fail(op->ctx, SL_ERR_MPI, "solver: MPI_Allreduce of the stopping test failed");
+    *nonfinite = all[0];
+    *done = !all[1];
+    return SL_OK;
+}
+
+void sl_history_discard(sl_history *h)
+{
+    for (int i = 0; i < h->count; i++)
+        sl_scalar_destroy(h->norms[i]);
+    free(h->norms);
+    memset(h, 0, sizeof *h);
+}
+
 sl_status sl_solver_start(const sl_solver_opts *o, sl_stacked *x)
 {
     return o->x0_stacked ? sl_stacked_copy(o->x0_stacked, x) : sl_stacked_zeros(x);
@@ -270,10 +299,13 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
         double r1 = 0, r2 = 0;
         if (st == SL_OK && o->show && (st = current_norms(residual, x, o->damp, &r1, &r2)) == SL_OK)
             sl_solver_log_row(op, name, o, iteration, r1, r2, value, what);
-        if (st == SL_OK && o->tol > 0 && !isfinite(value)) {
+        int nonfinite = o->tol > 0 && !isfinite(value), converged = o->tol > 0 && value <= o->tol;
+        if (st == SL_OK)
+            st = sl_solver_global_stop(op, &nonfinite, &converged);
+        if (st == SL_OK && nonfinite) {
             result->istop = 4; /* PyLops would go on with NaN steps */
             result->reason = SL_STOP_NONFINITE;
-        } else if (st == SL_OK && o->tol > 0 && value <= o->tol) {
+        } else if (st == SL_OK && converged) {
             result->istop = 1;
         }
     }

@@ -45,6 +45,13 @@ typedef struct sl_history {
 sl_status sl_history_push(sl_history *h, sl_scalar *norm);
 /* Reads the futures into result->cost (one wait at the end) and frees them. */
 sl_status sl_history_finish(sl_history *h, sl_solve_result *result);
+/* With masked layouts each colour group tests its own norms, but the operator's tasks may
+ * communicate across groups: every rank must stop at the same iteration. Combines this rank's
+ * verdict (collective on the host communicator, only when a layout is masked): a non-finite
+ * value anywhere stops everyone; `done` holds only when every rank is done. */
+sl_status sl_solver_global_stop(const sl_op *op, int *nonfinite, int *done);
+/* Frees the futures without reading them (after a failure). */
+void sl_history_discard(sl_history *h);
 
 /* x = x0_stacked or zeros. */
 sl_status sl_solver_start(const sl_solver_opts *o, sl_stacked *x);

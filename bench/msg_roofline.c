@@ -1,0 +1,263 @@
+/* bench/msg_roofline: what a message costs on this machine, raw and inside the library.
+ *
+ * Raw (rank 0 <-> rank 1, no StarPU): two-sided ping-pong (MPI_Send/MPI_Recv; one-way time =
+ * half the round trip) and one-sided MPI_Put + MPI_Win_flush into a window from
+ * MPI_Win_allocate (passive target, lock_all for the whole run), 8 B to 64 MiB. Then the
+ * library's own operations with the context's backend (STARLOPS_COMM): the halo exchange of a
+ * FirstDerivative along the split axis at several slab sizes (the whole application: pack,
+ * exchange, stencil), the in-graph reduction round trip (a dot whose value a task reads, then
+ * the next dot: a dependent chain), and two independent round trips submitted together (they
+ * overlap when collectives are in flight at once). Prints each figure next to the raw
+ * transfer of the same bytes, fits latency + bytes / bandwidth to the raw data, writes CSV.
+ * Usage: mpirun -n 2 msg_roofline [out.csv] [max_bytes]   (plot: bench/plot_msg_roofline.py) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starlops.h>
+
+#include "bench_common.h"
+
+#define MAX_SIZES 32
+
+typedef struct raw_run {
+    char *buf;
+    size_t bytes;
+    int reps, rank;
+    MPI_Comm comm;
+    MPI_Win win;
+} raw_run;
+
+static int reps_for(size_t bytes)
+{
+    return bytes <= 65536 ? 200 : bytes <= (1u << 22) ? 20 : 4;
+}
+
+static void ping_pong(void *p)
+{
+    raw_run *r = p;
+    for (int i = 0; i < r->reps; i++) {
+        if (r->rank == 0) {
+            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm);
+            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm, MPI_STATUS_IGNORE);
+        } else if (r->rank == 1) {
+            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm, MPI_STATUS_IGNORE);
+            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm);
+        }
+    }
+}
+
+/* rank 0 puts into rank 1's window and flushes (the data is then at the target) */
+static void put_flush(void *p)
+{
+    raw_run *r = p;
+    if (r->rank != 0)
+        return;
+    for (int i = 0; i < r->reps; i++) {
+        MPI_Put(r->buf, (int)r->bytes, MPI_BYTE, 1, 0, (int)r->bytes, MPI_BYTE, r->win);
+        MPI_Win_flush(1, r->win);
+    }
+}
+
+typedef struct row {
+    const char *kind;
+    size_t bytes;
+    double sec;
+} row;
+
+static void emit(FILE *csv, int rank, const char *kind, size_t bytes, double sec, double raw)
+{
+    if (rank != 0)
+        return;
+    double gbs = sec > 0 ? (double)bytes / sec / 1e9 : 0;
+    printf("%-24s %10zu B  %10.2f us  %8.3f GB/s", kind, bytes, sec * 1e6, gbs);
+    if (raw > 0)
+        printf("   (raw two-sided %.2f us: x%.2f)", raw * 1e6, sec / raw);
+    printf("\n");
+    if (csv)
+        fprintf(csv, "%s,%zu,%.9e,%.6f\n", kind, bytes, sec, gbs);
+}
+
+/* Least-squares fit of t = latency + bytes / bandwidth to the raw points. */
+static void fit(const size_t *bytes, const double *sec, int n, double *lat, double *bw)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < n; i++) {
+        double x = (double)bytes[i], y = sec[i];
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    *lat = (sy - slope * sx) / n;
+    *bw = slope > 0 ? 1.0 / slope : 0;
+}
+
+static int raw_sizes(size_t max_bytes, size_t *sizes)
+{
+    int n = 0;
+    for (size_t b = 8; b <= max_bytes && n < MAX_SIZES; b *= 8)
+        sizes[n++] = b;
+    if (n < MAX_SIZES && sizes[n - 1] != max_bytes)
+        sizes[n++] = max_bytes;
+    return n;
+}
+
+static void raw_section(FILE *csv, int rank, size_t max_bytes, double *two_sided,
+                        size_t *sizes, int n)
+{
+    raw_run r = {NULL, 0, 0, rank, MPI_COMM_WORLD, MPI_WIN_NULL};
+    /* a page-aligned window plus a 4 KiB stagger of the origin buffer (msg_roofline.md: two
+     * page-aligned buffers at the same offset alias in the caches) */
+    MPI_Win_allocate((MPI_Aint)max_bytes, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &r.buf, &r.win);
+    char *origin = malloc(max_bytes + 8192);
+    memset(origin, 1, max_bytes + 8192);
+    memset(r.buf, 0, max_bytes);
+    MPI_Win_lock_all(0, r.win);
+    double put[MAX_SIZES];
+    for (int i = 0; i < n; i++) {
+        r.bytes = sizes[i];
+        r.reps = reps_for(sizes[i]);
+        char *win_buf = r.buf;
+        r.buf = origin + 4096 + 64;
+        two_sided[i] = bench_time(ping_pong, &r, MPI_COMM_WORLD) / (2.0 * r.reps);
+        put[i] = bench_time(put_flush, &r, MPI_COMM_WORLD) / r.reps;
+        r.buf = win_buf;
+        emit(csv, rank, "raw_two_sided", sizes[i], two_sided[i], 0);
+        emit(csv, rank, "raw_one_sided_put", sizes[i], put[i], 0);
+    }
+    MPI_Win_unlock_all(r.win);
+    MPI_Win_free(&r.win);
+    free(origin);
+    double lat, bw;
+    fit(sizes, two_sided, n, &lat, &bw);
+    if (rank == 0)
+        printf("fit two-sided: latency %.2f us, bandwidth %.2f GB/s\n", lat * 1e6, bw / 1e9);
+    if (csv && rank == 0)
+        fprintf(csv, "fit_two_sided,0,%.9e,%.6f\n", lat, bw / 1e9);
+    fit(sizes, put, n, &lat, &bw);
+    if (rank == 0)
+        printf("fit one-sided: latency %.2f us, bandwidth %.2f GB/s\n", lat * 1e6, bw / 1e9);
+    if (csv && rank == 0)
+        fprintf(csv, "fit_one_sided,0,%.9e,%.6f\n", lat, bw / 1e9);
+}
+
+/* ---- the library's operations ---- */
+
+typedef struct apply_arg {
+    sl_context *ctx;
+    sl_op *op;
+    sl_darray *x, *y;
+} apply_arg;
+
+static void apply(void *p)
+{
+    apply_arg *a = p;
+    sl_op_matvec(a->op, a->x, a->y);
+    sl_wait(a->ctx);
+}
+
+/* One FirstDerivative along the split axis of a (2 P) x inner float64 volume: each rank sends
+ * one row of `inner` doubles to each neighbour. */
+static double halo_time(sl_context *ctx, int size, size_t inner)
+{
+    size_t dims[2] = {2 * (size_t)size, inner};
+    apply_arg a = {ctx, NULL, NULL, NULL};
+    sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 0, NULL, NULL, &a.x);
+    sl_darray_create_like(a.x, &a.y);
+    sl_darray_fill(a.x, 1.0);
+    sl_op_first_derivative(a.x, 0, SL_DERIV_CENTERED, 3, 0, 1.0, &a.op);
+    apply(&a);
+    double sec = bench_time(apply, &a, MPI_COMM_WORLD);
+    sl_op_destroy(a.op);
+    sl_darray_destroy(a.x);
+    sl_darray_destroy(a.y);
+    return sec;
+}
+
+typedef struct chain_arg {
+    sl_context *ctx;
+    sl_darray *v[2];
+    int nchains, iterations;
+} chain_arg;
+
+/* `iterations` times, per chain: d = <v, v> (tile partials + allreduce), then a task that
+ * reads d (v += 0 * d * v) and which the next dot waits for: a dependent round trip. */
+static void chains(void *p)
+{
+    chain_arg *c = p;
+    for (int it = 0; it < c->iterations; it++)
+        for (int k = 0; k < c->nchains; k++) {
+            sl_scalar *d = NULL;
+            sl_darray_vdot(c->v[k], c->v[k], &d);
+            sl_darray_axpy_scalar(d, 0.0, c->v[k], c->v[k]);
+            sl_scalar_destroy(d);
+        }
+    sl_wait(c->ctx);
+}
+
+static double round_trip(sl_context *ctx, int nchains)
+{
+    size_t n = 64;
+    chain_arg c = {ctx, {NULL, NULL}, nchains, 200};
+    for (int k = 0; k < 2; k++) {
+        sl_darray_create(ctx, SL_F64, 1, &n, SL_SCATTER, 0, NULL, NULL, &c.v[k]);
+        sl_darray_fill(c.v[k], 1.0);
+    }
+    chains(&c);
+    double sec = bench_time(chains, &c, MPI_COMM_WORLD) / c.iterations;
+    sl_darray_destroy(c.v[0]);
+    sl_darray_destroy(c.v[1]);
+    return sec;
+}
+
+/* The raw two-sided time of the measured size nearest to `bytes` (the halo slabs are sizes
+ * the raw sweep measures). */
+static double raw_at(const size_t *sizes, const double *sec, int n, size_t bytes)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (llabs((long long)sizes[i] - (long long)bytes) <
+            llabs((long long)sizes[best] - (long long)bytes))
+            best = i;
+    return sec[best];
+}
+
+int main(int argc, char **argv)
+{
+    sl_context *ctx;
+    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
+        fprintf(stderr, "msg_roofline: %s\n", sl_init_error());
+        return 1;
+    }
+    int rank, size;
+    sl_context_rank(ctx, &rank);
+    sl_context_size(ctx, &size);
+    const char *csv_path = argc > 1 ? argv[1] : "msg_roofline.csv";
+    size_t max_bytes = argc > 2 ? strtoull(argv[2], NULL, 10) : (size_t)64 << 20;
+    FILE *csv = rank == 0 ? fopen(csv_path, "w") : NULL;
+    if (csv)
+        fprintf(csv, "kind,bytes,seconds,gbs\n");
+    const char *backend = getenv("STARLOPS_COMM") ? getenv("STARLOPS_COMM") : "mpi";
+    size_t sizes[MAX_SIZES];
+    double two_sided[MAX_SIZES];
+    int n = raw_sizes(max_bytes, sizes);
+    if (size >= 2)
+        raw_section(csv, rank, max_bytes, two_sided, sizes, n);
+    char kind[64];
+    for (size_t inner = 64; inner <= ((size_t)1 << 18); inner *= 8) {
+        snprintf(kind, sizeof kind, "lib_halo_%s", backend);
+        double sec = halo_time(ctx, size, inner);
+        emit(csv, rank, kind, inner * 8, sec,
+             size >= 2 ? raw_at(sizes, two_sided, n, inner * 8) : 0);
+    }
+    double one = round_trip(ctx, 1), two = round_trip(ctx, 2);
+    snprintf(kind, sizeof kind, "lib_reduction_%s", backend);
+    emit(csv, rank, kind, 16, one, 0);
+    snprintf(kind, sizeof kind, "lib_two_reductions_%s", backend);
+    emit(csv, rank, kind, 32, two, 0);
+    if (rank == 0)
+        printf("two independent reductions / one: %.2f (target < 1.5)\n", two / one);
+    if (csv)
+        fclose(csv);
+    sl_finalize(ctx);
+    return 0;
+}
