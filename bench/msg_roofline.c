@@ -78,16 +78,17 @@ static void emit(FILE *csv, int rank, const char *kind, size_t bytes, double sec
         fprintf(csv, "%s,%zu,%.9e,%.6f\n", kind, bytes, sec, gbs);
 }
 
-/* Least-squares fit of t = latency + bytes / bandwidth to the raw points. */
+/* Fit of t = latency + bytes / bandwidth to the raw points, least squares on the relative
+ * error (weights 1/t^2): a plain fit is all large messages and says nothing of latency. */
 static void fit(const size_t *bytes, const double *sec, int n, double *lat, double *bw)
 {
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < n; i++) {
-        double x = (double)bytes[i], y = sec[i];
-        sx += x, sy += y, sxx += x * x, sxy += x * y;
+        double x = (double)bytes[i], y = sec[i], w = 1.0 / (y * y);
+        sw += w, sx += w * x, sy += w * y, sxx += w * x * x, sxy += w * x * y;
     }
-    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-    *lat = (sy - slope * sx) / n;
+    double slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+    *lat = (sy - slope * sx) / sw;
     *bw = slope > 0 ? 1.0 / slope : 0;
 }
 

@@ -32,6 +32,19 @@ def main():
         pts.sort()
         colour, style = styles.get(kind, (None, "^--" if "halo" in kind else "D:"))
         ax.plot([p[0] for p in pts], [p[1] for p in pts], style, color=colour, label=kind)
+    # the fit, redone here on the relative error (older CSVs hold an unweighted one)
+    for name, kind in (("two_sided", "raw_two_sided"), ("one_sided", "raw_one_sided_put")):
+        pts = [(b, b / g / 1e9) for b, g in series.get(kind, []) if g > 0]
+        if len(pts) >= 2:
+            w = [1 / t ** 2 for _, t in pts]
+            sw = sum(w)
+            sx = sum(wi * b for wi, (b, _) in zip(w, pts))
+            sy = sum(wi * t for wi, (_, t) in zip(w, pts))
+            sxx = sum(wi * b * b for wi, (b, _) in zip(w, pts))
+            sxy = sum(wi * b * t for wi, (b, t) in zip(w, pts))
+            slope = (sw * sxy - sx * sy) / (sw * sxx - sx * sx)
+            if slope > 0:
+                fits[name] = ((sy - slope * sx) / sw, 1 / slope / 1e9)
     sizes = sorted({p[0] for pts in series.values() for p in pts} | {8, 64 << 20})
     for name, colour in (("two_sided", "C0"), ("one_sided", "C1")):
         if name in fits:
