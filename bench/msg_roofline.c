@@ -16,7 +16,7 @@
 
 #include <starlops.h>
 
-#include "bench_common.h"
+#include "bench_apply.h"
 
 #define MAX_SIZES 32
 
@@ -143,37 +143,6 @@ static void raw_section(FILE *csv, int rank, size_t max_bytes, double *two_sided
 
 /* ---- the library's operations ---- */
 
-typedef struct apply_arg {
-    sl_context *ctx;
-    sl_op *op;
-    sl_darray *x, *y;
-} apply_arg;
-
-static void apply(void *p)
-{
-    apply_arg *a = p;
-    sl_op_matvec(a->op, a->x, a->y);
-    sl_wait(a->ctx);
-}
-
-/* One FirstDerivative along the split axis of a (2 P) x inner float64 volume: each rank sends
- * one row of `inner` doubles to each neighbour. */
-static double halo_time(sl_context *ctx, int size, size_t inner)
-{
-    size_t dims[2] = {2 * (size_t)size, inner};
-    apply_arg a = {ctx, NULL, NULL, NULL};
-    sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 0, NULL, NULL, &a.x);
-    sl_darray_create_like(a.x, &a.y);
-    sl_darray_fill(a.x, 1.0);
-    sl_op_first_derivative(a.x, 0, SL_DERIV_CENTERED, 3, 0, 1.0, &a.op);
-    apply(&a);
-    double sec = bench_time(apply, &a, MPI_COMM_WORLD);
-    sl_op_destroy(a.op);
-    sl_darray_destroy(a.x);
-    sl_darray_destroy(a.y);
-    return sec;
-}
-
 typedef struct chain_arg {
     sl_context *ctx;
     sl_darray *v[2];
@@ -246,7 +215,7 @@ int main(int argc, char **argv)
     char kind[64];
     for (size_t inner = 64; inner <= ((size_t)1 << 18); inner *= 8) {
         snprintf(kind, sizeof kind, "lib_halo_%s", backend);
-        double sec = halo_time(ctx, size, inner);
+        double sec = bench_halo_time(ctx, size, inner);
         emit(csv, rank, kind, inner * 8, sec,
              size >= 2 ? raw_at(sizes, two_sided, n, inner * 8) : 0);
     }

@@ -14,20 +14,7 @@
 
 #include <starlops.h>
 
-#include "bench_common.h"
-
-typedef struct apply_arg {
-    sl_context *ctx;
-    const sl_op *op;
-    sl_darray *x, *y;
-} apply_arg;
-
-static void apply(void *p)
-{
-    apply_arg *a = p;
-    sl_op_matvec(a->op, a->x, a->y);
-    sl_wait(a->ctx);
-}
+#include "bench_apply.h"
 
 static void row(FILE *csv, int rank, int size, const char *op, size_t n, double sec,
                 double triad)
@@ -40,26 +27,6 @@ static void row(FILE *csv, int rank, int size, const char *op, size_t n, double 
             fprintf(csv, "%d,%s,%zu,%.6e,%.3f,%.3f,%.4f\n", size, op, n, sec, gbs, triad,
                     gbs / triad);
     }
-}
-
-/* Time of one FirstDerivative along the split axis of a (2 P) x inner volume: the slab sent to
- * each neighbour is one row of `inner` doubles. */
-static double halo_time(sl_context *ctx, int size, size_t inner)
-{
-    size_t dims[2] = {2 * (size_t)size, inner};
-    sl_darray *x = NULL, *y = NULL;
-    sl_op *d = NULL;
-    sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 0, NULL, NULL, &x);
-    sl_darray_create_like(x, &y);
-    sl_darray_fill(x, 1.0);
-    sl_op_first_derivative(x, 0, SL_DERIV_CENTERED, 3, 0, 1.0, &d);
-    apply_arg a = {ctx, d, x, y};
-    apply(&a);
-    double sec = bench_time(apply, &a, MPI_COMM_WORLD);
-    sl_op_destroy(d);
-    sl_darray_destroy(x);
-    sl_darray_destroy(y);
-    return sec;
 }
 
 int main(int argc, char **argv)
@@ -110,9 +77,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: %s\n", names[k], sl_last_error(ctx));
             continue;
         }
-        apply_arg a = {ctx, op, x, y};
-        apply(&a); /* warm-up */
-        row(csv, rank, size, names[k], n, bench_time(apply, &a, MPI_COMM_WORLD), triad);
+        bench_apply_arg a = {ctx, op, x, y};
+        bench_apply(&a); /* warm-up */
+        row(csv, rank, size, names[k], n, bench_time(bench_apply, &a, MPI_COMM_WORLD), triad);
         sl_op_destroy(op);
     }
     sl_darray_destroy(x);
@@ -121,7 +88,7 @@ int main(int argc, char **argv)
     if (size > 1 && rank == 0)
         printf("halo exchange (FirstDerivative along the split axis, 2 rows per rank):\n");
     for (size_t inner = 64; size > 1 && inner <= ((size_t)1 << 22); inner *= 8) {
-        double sec = halo_time(ctx, size, inner);
+        double sec = bench_halo_time(ctx, size, inner);
         if (rank == 0) {
             printf("  slab %9zu B  %9.1f us\n", inner * 8, sec * 1e6);
             if (csv)

@@ -323,14 +323,10 @@ static sl_status reduce_many(part_fn fn, const sl_stacked *const *x, const sl_st
     sl_status flushed = sl_reduce_batch_flush(batch); /* frees it, even after a failure */
     if (st == SL_OK)
         st = flushed;
-    for (int k = 0, at = 0; k < n; at += x[k]->count, k++) {
-        sl_status c = st == SL_OK ? combine_parts(ctx, parts + at, x[k]->count, how, &out[k])
-                                  : SL_OK;
-        for (int i = 0; i < x[k]->count && parts; i++)
-            sl_scalar_destroy(parts[at + i]), parts[at + i] = NULL;
-        if (st == SL_OK)
-            st = c;
-    }
+    for (int k = 0, at = 0; k < n && st == SL_OK; at += x[k]->count, k++)
+        st = combine_parts(ctx, parts + at, x[k]->count, how, &out[k]);
+    for (int i = 0; parts && i < total; i++)
+        sl_scalar_destroy(parts[i]); /* (a part taken over as a result is NULL here) */
     free(parts);
     return st;
 }

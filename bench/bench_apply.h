@@ -1,0 +1,44 @@
+/* Shared by the benchmarks that time operator applications: one application (matvec + wait)
+ * as a bench_time callback, and the halo-exchange probe bench/stencil and bench/msg_roofline
+ * both report. */
+#ifndef STARLOPS_BENCH_APPLY_H
+#define STARLOPS_BENCH_APPLY_H
+
+#include <starlops.h>
+
+#include "bench_common.h"
+
+typedef struct bench_apply_arg {
+    sl_context *ctx;
+    const sl_op *op;
+    sl_darray *x, *y;
+} bench_apply_arg;
+
+static void bench_apply(void *p)
+{
+    bench_apply_arg *a = p;
+    sl_op_matvec(a->op, a->x, a->y);
+    sl_wait(a->ctx);
+}
+
+/* Time of one FirstDerivative along the split axis of a (2 P) x inner float64 volume: the slab
+ * sent to each neighbour is one row of `inner` doubles. */
+static inline double bench_halo_time(sl_context *ctx, int size, size_t inner)
+{
+    size_t dims[2] = {2 * (size_t)size, inner};
+    sl_darray *x = NULL, *y = NULL;
+    sl_op *d = NULL;
+    sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 0, NULL, NULL, &x);
+    sl_darray_create_like(x, &y);
+    sl_darray_fill(x, 1.0);
+    sl_op_first_derivative(x, 0, SL_DERIV_CENTERED, 3, 0, 1.0, &d);
+    bench_apply_arg a = {ctx, d, x, y};
+    bench_apply(&a); /* warm-up */
+    double sec = bench_time(bench_apply, &a, MPI_COMM_WORLD);
+    sl_op_destroy(d);
+    sl_darray_destroy(x);
+    sl_darray_destroy(y);
+    return sec;
+}
+
+#endif
