@@ -2,6 +2,7 @@
  * every rank (no hang), valid values are honoured. MPI is initialised here, as an application
  * that owns MPI would. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
@@ -10,6 +11,11 @@ static int size;
 static void expect_init_fails(const char *var, const char *value, sl_status want,
                               int only_last_rank)
 {
+    /* the test may run with the variable set (the rma variants): put it back after */
+    char saved[256] = "";
+    int had = getenv(var) != NULL;
+    if (had)
+        snprintf(saved, sizeof saved, "%s", getenv(var));
     if (!only_last_rank || th_rank == size - 1)
         setenv(var, value, 1);
     sl_context *ctx = NULL;
@@ -24,7 +30,10 @@ static void expect_init_fails(const char *var, const char *value, sl_status want
     CHECK(st == SL_OK || sl_init_error()[0] != '\0', "no message for %s=%s", var, value);
     if (ctx)
         sl_finalize(ctx);
-    unsetenv(var);
+    if (had)
+        setenv(var, saved, 1);
+    else
+        unsetenv(var);
 }
 
 static void test_env_errors(void)
@@ -35,6 +44,8 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_GRID", "5x7", SL_ERR_ENV, 0); /* 35 ranks wanted */
     expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_COMM", "nccl", SL_ERR_UNSUPPORTED, 0);
+    expect_init_fails("STARLOPS_RMA_RING", "4095", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_RMA_RING", "64k", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "abc", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "-5", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "0", SL_ERR_ENV, 0);
@@ -50,6 +61,10 @@ static void test_env_errors(void)
         expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 1);
         /* ranks that disagree fail everyone */
         expect_init_fails("STARLOPS_TILE", "333", SL_ERR_RANK_MISMATCH, 1);
+        const char *comm = getenv("STARLOPS_COMM");
+        expect_init_fails("STARLOPS_COMM", comm && strcmp(comm, "rma") == 0 ? "mpi" : "rma",
+                          SL_ERR_RANK_MISMATCH, 1);
+        expect_init_fails("STARLOPS_RMA_RING", "65536", SL_ERR_RANK_MISMATCH, 1);
     }
 }
 
@@ -72,7 +87,9 @@ static void test_valid_context(void)
     CHECK_OK(sl_context_tile(ctx, &tile), ctx);
     CHECK(tile == 4096, "STARLOPS_TILE not honoured: %zu", tile);
     CHECK_OK(sl_context_comm_kind(ctx, &kind), ctx);
-    CHECK(kind == SL_COMM_MPI, "default backend %d", (int)kind);
+    const char *comm = getenv("STARLOPS_COMM");
+    sl_comm_kind want = comm && strcmp(comm, "rma") == 0 ? SL_COMM_RMA : SL_COMM_MPI;
+    CHECK(kind == want, "backend %d, STARLOPS_COMM=%s", (int)kind, comm ? comm : "(unset)");
     CHECK_STATUS(sl_context_grid(ctx, NULL, &q), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_context_rank(NULL, &r), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_wait(NULL), SL_ERR_NULL, ctx);

@@ -5,8 +5,11 @@
  * is invalid makes sl_init fail on every rank):
  *   STARLOPS_TILE   elements per tile of a distributed array (positive integer, default 1048576)
  *   STARLOPS_GRID   process grid "PxQ" with P*Q == number of ranks (default: near-square)
- *   STARLOPS_COMM   communication backend: mpi (default). rma and nccl are reserved names that
- *                   this build reports as unsupported.
+ *   STARLOPS_COMM   communication backend: mpi (default: two-sided and non-blocking
+ *                   collectives) or rma (MPI one-sided: Put + flush into rings of a window
+ *                   made at sl_init). nccl is a reserved name this build reports as unsupported.
+ *   STARLOPS_RMA_RING  with rma: bytes of each source rank's ring (4096 .. 2^30; default 4 MiB,
+ *                   less above 64 ranks).
  *   STARLOPS_TRACE  directory: turns FxT tracing on, one prof_file_* per rank in that directory.
  *                   Unset: tracing off (STARPU_FXT_TRACE=0 unless the user set it).
  * Every STARPU_* variable keeps its StarPU meaning (STARPU_SCHED, STARPU_NCPU, ...).
@@ -26,7 +29,7 @@ typedef struct sl_context sl_context;
 
 typedef enum sl_comm_kind {
     SL_COMM_MPI = 0, /* two-sided MPI + non-blocking collectives posted from tasks */
-    SL_COMM_RMA = 1, /* reserved: MPI one-sided */
+    SL_COMM_RMA = 1, /* MPI one-sided (Put + flush + notice, passive target) */
     SL_COMM_NCCL = 2 /* reserved: NCCL collectives on GPUs */
 } sl_comm_kind;
 

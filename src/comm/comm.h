@@ -8,7 +8,8 @@
  * own end until the request poller sees the requests complete (DESIGN.md 4.5); the tasks that
  * use the result depend on it, not on the token. So the token is held only while posting, any
  * number of operations are in flight at once, and no worker ever blocks in MPI. Backends: mpi
- * (here); rma and nccl implement the same table. */
+ * (two-sided and non-blocking collectives, comm_mpi.c) and rma (one-sided, comm_rma.c); nccl
+ * will implement the same table. */
 #ifndef STARLOPS_COMM_H
 #define STARLOPS_COMM_H
 
@@ -86,6 +87,9 @@ static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
 
 /* The MPI backend: non-blocking MPI collectives posted from tasks. */
 sl_status sl_comm_mpi_create(sl_comm **out);
+/* The MPI one-sided backend (comm_rma.c), over a window on `comm` (collective; each source's
+ * ring of ring_bytes). */
+sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, sl_comm **out);
 
 static inline sl_status sl_comm_allreduce(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
                                           sl_comm_elem e, sl_comm_op op)

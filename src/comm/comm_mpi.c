@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "comm/comm_pair.h"
 #include "comm/request_poller.h"
 
 typedef enum comm_kind {
@@ -287,53 +288,17 @@ static comm_op *op_new(sl_comm *comm, MPI_Comm mpi, comm_kind kind, sl_comm_elem
     return op;
 }
 
-/* Submits the pair: post (the token first when `ordered`, then `d`) and completion (`d`, its
- * write modes kept as RW so the received values stay). On failure nothing is left behind. */
+static void op_free_any(void *op)
+{
+    op_free(op);
+}
+
 static sl_status submit_pair(comm_op *op, struct starpu_codelet *post, int ordered,
                              const struct starpu_data_descr *d, int n)
 {
-    struct starpu_data_descr *pd = malloc((size_t)(n + 1) * sizeof *pd);
-    struct starpu_data_descr *cd = malloc((size_t)(n > 0 ? n : 1) * sizeof *cd);
-    if (!pd || !cd) {
-        free(pd), free(cd), op_free(op);
-        return SL_ERR_NOMEM;
-    }
-    int np = 0;
-    if (ordered)
-        pd[np++] = (struct starpu_data_descr){op->be->token, STARPU_RW};
-    for (int i = 0; i < n; i++) {
-        pd[np++] = d[i];
-        cd[i] = (struct starpu_data_descr){d[i].handle, d[i].mode == STARPU_R ? STARPU_R
-                                                                                : STARPU_RW};
-    }
-    /* The completion must follow the post even where data gives no order (a send reads its
-     * buffer in both tasks, and R-R accesses run in any order): an explicit dependency. */
-    mpi_backend *be = op->be;
-    struct starpu_task *pt = starpu_task_build(post, STARPU_VALUE, &op, sizeof op,
-                                               STARPU_DATA_MODE_ARRAY, pd, np, STARPU_PRIORITY,
-                                               STARPU_MAX_PRIO, 0);
-    struct starpu_task *ct = starpu_task_build(&complete_cl, STARPU_VALUE, &op, sizeof op,
-                                               STARPU_DATA_MODE_ARRAY, cd, n, STARPU_PRIORITY,
-                                               STARPU_MAX_PRIO, 0);
-    int ret = pt && ct ? 0 : -1;
-    if (ret == 0) {
-        pt->name = post->name; /* (starpu_task_build names its tasks "task_build") */
-        ct->name = complete_cl.name;
-        starpu_task_declare_deps_array(ct, 1, &pt);
-        ret = starpu_task_submit(pt);
-    }
-    if (ret != 0) {
-        if (pt) starpu_task_destroy(pt);
-        if (ct) starpu_task_destroy(ct);
-        op_free(op);
-    } else if ((ret = starpu_task_submit(ct)) != 0) {
-        /* the post will run and nothing will watch its requests: counted, so that sl_wait
-         * reports it (StarPU refuses a submission only on misuse) */
-        __atomic_add_fetch(&be->post_failures, 1, __ATOMIC_RELAXED);
-    }
-    free(pd);
-    free(cd);
-    return ret == 0 ? SL_OK : SL_ERR_STARPU;
+    sl_comm_pair pair = {post, &complete_cl, op, ordered ? op->be->token : NULL, op_free_any,
+                         &op->be->post_failures};
+    return sl_comm_submit_pair(&pair, d, n);
 }
 
 static sl_status mpi_allreduce(sl_comm *comm, sl_comm_group g, const starpu_data_handle_t *bufs,

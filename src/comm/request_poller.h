@@ -31,6 +31,18 @@ typedef void (*sl_request_done_fn)(void *arg, int failed);
 sl_status sl_request_poller_watch(sl_request_poller *poller, struct starpu_task *task,
                                   const MPI_Request *reqs, int nreq, sl_request_done_fn done,
                                   void *done_arg);
+/* Watches an operation that is not a set of MPI requests (the one-sided backend's messages):
+ * test(arg) returns 0 while it is pending, 1 when it completed, -1 when it failed (counted). */
+typedef int (*sl_poll_test_fn)(void *arg);
+sl_status sl_request_poller_watch_test(sl_request_poller *poller, struct starpu_task *task,
+                                       sl_poll_test_fn test, void *test_arg,
+                                       sl_request_done_fn done, void *done_arg);
+/* A backend's own progress, run by the hook before it tests the watched operations; returns
+ * nonzero while the backend has work in flight (then no worker may sleep). Set before any
+ * operation is submitted. */
+typedef int (*sl_poll_progress_fn)(void *arg);
+void sl_request_poller_set_progress(sl_request_poller *poller, sl_poll_progress_fn progress,
+                                    void *arg);
 /* Number of completed requests that reported an MPI error so far. */
 unsigned long sl_request_poller_failures(const sl_request_poller *poller);
 

@@ -22,14 +22,15 @@ static int context_active;
 static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config *c,
                                  char *msg, size_t len)
 {
-    int64_t v[5] = {local == SL_OK ? 0 : (int64_t)local, (int64_t)c->tile_elements, c->grid_p,
-                    c->grid_q, c->comm_kind};
-    int64_t both[10], red[10];
-    for (int i = 0; i < 5; i++) {
+    enum { NV = 6 };
+    int64_t v[NV] = {local == SL_OK ? 0 : (int64_t)local, (int64_t)c->tile_elements, c->grid_p,
+                     c->grid_q, c->comm_kind, (int64_t)c->rma_ring_bytes};
+    int64_t both[2 * NV], red[2 * NV];
+    for (int i = 0; i < NV; i++) {
         both[i] = v[i];
-        both[5 + i] = -v[i];
+        both[NV + i] = -v[i];
     }
-    if (MPI_Allreduce(both, red, 10, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS) {
+    if (MPI_Allreduce(both, red, 2 * NV, MPI_INT64_T, MPI_MAX, comm) != MPI_SUCCESS) {
         snprintf(msg, len, "MPI_Allreduce failed while checking the environment");
         return SL_ERR_MPI;
     }
@@ -39,10 +40,10 @@ static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config
         snprintf(msg, len, "another rank has an invalid STARLOPS_* environment variable");
         return (sl_status)red[0];
     }
-    for (int i = 1; i < 5; i++)
-        if (red[i] != -red[5 + i]) {
-            snprintf(msg, len, "ranks disagree on STARLOPS_TILE/GRID/COMM (set them the same on "
-                               "every rank)");
+    for (int i = 1; i < NV; i++)
+        if (red[i] != -red[NV + i]) {
+            snprintf(msg, len, "ranks disagree on STARLOPS_TILE/GRID/COMM/RMA_RING (set them "
+                               "the same on every rank)");
             return SL_ERR_RANK_MISMATCH;
         }
     return SL_OK;
@@ -119,6 +120,17 @@ static sl_status check_mpi(MPI_Comm comm)
     return SL_OK;
 }
 
+/* The one-sided backend's ring per source: 4 MiB (a 2 MiB halo slab or a large panel in one
+ * piece) while the window stays under 256 MiB per rank, never under 64 KiB. */
+static size_t rma_ring_bytes(const sl_context *ctx)
+{
+    if (ctx->config.rma_ring_bytes)
+        return ctx->config.rma_ring_bytes;
+    size_t ring = ((size_t)256 << 20) / (size_t)ctx->size;
+    ring = ring > ((size_t)4 << 20) ? (size_t)4 << 20 : ring;
+    return ring < ((size_t)64 << 10) ? (size_t)64 << 10 : ring;
+}
+
 static sl_status start_starpu(sl_context *ctx)
 {
     struct starpu_conf conf;
@@ -129,9 +141,12 @@ static sl_status start_starpu(sl_context *ctx)
         return SL_ERR_STARPU;
     }
     sl_blas_single_threaded();
-    sl_status st = sl_comm_mpi_create(&ctx->comm);
+    sl_status st = ctx->config.comm_kind == SL_COMM_RMA
+                       ? sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx), &ctx->comm)
+                       : sl_comm_mpi_create(&ctx->comm);
     if (st != SL_OK) {
-        sl_set_init_error("cannot create the MPI communication backend: %s", sl_strerror(st));
+        sl_set_init_error("cannot create the %s communication backend: %s",
+                          ctx->config.comm_kind == SL_COMM_RMA ? "rma" : "mpi", sl_strerror(st));
         starpu_mpi_shutdown();
     }
     return st;

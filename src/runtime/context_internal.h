@@ -15,6 +15,7 @@ typedef struct sl_config {
     int grid_p, grid_q; /* 0 = choose */
     int grid_given;     /* STARLOPS_GRID was set (2D operators then use it as is) */
     sl_comm_kind comm_kind;
+    size_t rma_ring_bytes; /* 0 = the default for the number of ranks */
     char trace_dir[256]; /* "" = tracing off */
 } sl_config;
 

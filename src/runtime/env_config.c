@@ -62,12 +62,31 @@ static sl_status parse_comm(sl_config *c, char *msg, size_t len)
     const char *s = getenv("STARLOPS_COMM");
     if (!s || strcmp(s, "mpi") == 0)
         return SL_OK;
-    if (strcmp(s, "rma") == 0 || strcmp(s, "nccl") == 0) {
+    if (strcmp(s, "rma") == 0) {
+        c->comm_kind = SL_COMM_RMA;
+        return SL_OK;
+    }
+    if (strcmp(s, "nccl") == 0) {
         snprintf(msg, len, "STARLOPS_COMM='%s': this backend is not implemented yet (use mpi)", s);
         return SL_ERR_UNSUPPORTED;
     }
     snprintf(msg, len, "STARLOPS_COMM='%s' is not one of mpi, rma, nccl", s);
     return SL_ERR_ENV;
+}
+
+/* Bytes of each source's ring in the one-sided backend's window (rma_engine.h). */
+static sl_status parse_rma_ring(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_RMA_RING");
+    long long v;
+    if (!s)
+        return SL_OK;
+    if (!parse_positive(s, (long long)1 << 30, &v) || v < 4096) {
+        snprintf(msg, len, "STARLOPS_RMA_RING='%s' is not a number of bytes in [4096, 2^30]", s);
+        return SL_ERR_ENV;
+    }
+    c->rma_ring_bytes = (size_t)v;
+    return SL_OK;
 }
 
 static sl_status parse_trace(sl_config *c, char *msg, size_t len)
@@ -93,5 +112,6 @@ sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
     if ((st = parse_tile(c, msg, len)) != SL_OK) return st;
     if ((st = parse_grid(c, msg, len)) != SL_OK) return st;
     if ((st = parse_comm(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_rma_ring(c, msg, len)) != SL_OK) return st;
     return parse_trace(c, msg, len);
 }
