@@ -13,11 +13,13 @@ def main():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    labels = [f'{r["n"]}x{r["k"]}\n{r["ranks"]} rank(s)' for r in rows]
+    # older files have no kind/backend columns: the 1D kind over mpi
+    labels = [f'{r["n"]}x{r["k"]}\n{r["ranks"]} rank(s)\n{r.get("kind") or "row"}/'
+              f'{r.get("backend") or "mpi"}' for r in rows]
     it = [1e3 * float(r["seconds_per_iteration"]) for r in rows]
     fl = [1e3 * float(r["floor_seconds"]) for r in rows]
     xs = range(len(rows))
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(max(7, 1.1 * len(rows)), 4.5))
     ax.bar([x - 0.2 for x in xs], it, width=0.4, label="CGLS iteration (starlops)")
     ax.bar([x + 0.2 for x in xs], fl, width=0.4, label="floor: dgemv + dgemv^T")
     for x, a, b in zip(xs, it, fl):

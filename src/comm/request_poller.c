@@ -2,8 +2,10 @@
 #include "comm/request_poller.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct pending_op {
     MPI_Request reqs[SL_POLLER_MAX_REQS];
@@ -20,10 +22,11 @@ struct sl_request_poller {
     pthread_mutex_t lock;
     pending_op *ops;
     size_t count, capacity;
-    int hook_id;
+    int hook_id, idle_hook_id;
     unsigned long failures;
     sl_poll_progress_fn progress;
     void *progress_arg;
+    int backend_busy; /* the progress call's last verdict (read by idle workers) */
 };
 
 /* 1 when the operation is over (failed or not), 0 while pending. */
@@ -59,13 +62,15 @@ static unsigned poll_requests(void *arg)
      * the tasks that would wake it. The lock may be held by a thread that is about to sleep
      * (the application thread also runs the hooks while it waits): no blocking then either. */
     int busy = poller->progress ? poller->progress(poller->progress_arg) : 0;
+    __atomic_store_n(&poller->backend_busy, busy, __ATOMIC_RELAXED);
     if (pthread_mutex_trylock(&poller->lock) != 0)
         return 0;
     for (size_t i = 0; i < poller->count && ndone < 16;) {
         pending_op *op = &poller->ops[i];
         if (op_finished(poller, op)) {
             done[ndone++] = *op;
-            poller->ops[i] = poller->ops[--poller->count];
+            poller->ops[i] = poller->ops[poller->count - 1];
+            __atomic_store_n(&poller->count, poller->count - 1, __ATOMIC_RELAXED);
         } else {
             i++;
         }
@@ -81,6 +86,99 @@ static unsigned poll_requests(void *arg)
     return remaining == 0 && !busy;
 }
 
+/* Idle CPU workers.
+ * StarPU 1.3 is built with non-blocking drivers by default (STARPU_NON_BLOCKING_DRIVERS; with
+ * blocking drivers it still never blocks the last awake worker of a context, i.e. always with one
+ * CPU worker): a worker without a task loops on `pause` instructions and never gives up its
+ * core. With ranks sharing cores, a thread that yields (Open MPI's yield_when_idle in
+ * MPI_Barrier/Allreduce, the neighbour rank's threads) then waits for the scheduler's tick to
+ * preempt the worker: 4 ms at HZ=250, the slow mode of a small halo exchange. StarPU runs the
+ * idle hooks in a CPU worker that found no task, once per turn of its loop; ours
+ * - keeps polling while requests are pending (the progression hook), yielding between polls;
+ * - otherwise sleeps until a task is pushed (the scheduling policy's push is wrapped to count
+ *   pushes and wake sleepers) or IDLE_SLEEP_NS has passed (a bound on a wake-up we would not
+ *   send: a push that bypasses the policy, a data request). */
+#define IDLE_SLEEP_NS 10000000L
+
+/* Process-wide, as StarPU is (one context per process at a time, context.c): the wrapped
+ * push_task has no argument to find a per-context state through. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned long pushes;  /* pushes so far (atomic) */
+    int sleepers;          /* workers waiting on cond (atomic) */
+    struct starpu_sched_policy *policy; /* the one whose push_task is wrapped */
+    int (*push)(struct starpu_task *); /* its own push_task */
+} idle = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL};
+
+static __thread unsigned long idle_seen; /* pushes the calling worker has accounted for */
+
+static int push_and_wake(struct starpu_task *task)
+{
+    int ret = idle.push(task);
+    /* After the task is in a queue: a worker that missed it in its pop sees the count change.
+     * Sequentially consistent with the sleeper's increment of `sleepers` then read of
+     * `pushes`: either it sees this push or this sees it waiting. */
+    __atomic_add_fetch(&idle.pushes, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&idle.sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&idle.lock);
+        pthread_cond_broadcast(&idle.cond);
+        pthread_mutex_unlock(&idle.lock);
+    }
+    return ret;
+}
+
+static void idle_wrap_push(void)
+{
+    struct starpu_sched_policy *policy = starpu_sched_ctx_get_sched_policy(0);
+    if (!policy || !policy->push_task || policy->push_task == push_and_wake)
+        return;
+    idle.policy = policy;
+    idle.push = policy->push_task;
+    __atomic_store_n(&policy->push_task, push_and_wake, __ATOMIC_RELEASE);
+}
+
+static void idle_unwrap_push(void)
+{
+    if (idle.policy && idle.policy->push_task == push_and_wake)
+        __atomic_store_n(&idle.policy->push_task, idle.push, __ATOMIC_RELEASE);
+    /* wake the workers asleep in the hook: StarPU is about to stop them */
+    pthread_mutex_lock(&idle.lock);
+    idle.policy = NULL;
+    __atomic_add_fetch(&idle.pushes, 1, __ATOMIC_SEQ_CST);
+    pthread_cond_broadcast(&idle.cond);
+    pthread_mutex_unlock(&idle.lock);
+}
+
+static unsigned idle_worker(void *arg)
+{
+    sl_request_poller *poller = arg;
+    if (__atomic_load_n(&poller->count, __ATOMIC_RELAXED) != 0 ||
+        __atomic_load_n(&poller->backend_busy, __ATOMIC_RELAXED)) {
+        sched_yield(); /* polling: let the threads sharing this core run between polls */
+        return 0;
+    }
+    unsigned long seen = idle_seen;
+    pthread_mutex_lock(&idle.lock);
+    __atomic_add_fetch(&idle.sleepers, 1, __ATOMIC_SEQ_CST);
+    if (idle.policy && __atomic_load_n(&idle.pushes, __ATOMIC_SEQ_CST) == seen) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += IDLE_SLEEP_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (__atomic_load_n(&idle.pushes, __ATOMIC_SEQ_CST) == seen &&
+               pthread_cond_timedwait(&idle.cond, &idle.lock, &until) == 0)
+            ;
+    }
+    __atomic_sub_fetch(&idle.sleepers, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&idle.lock);
+    idle_seen = __atomic_load_n(&idle.pushes, __ATOMIC_SEQ_CST);
+    return 1;
+}
+
 sl_status sl_request_poller_create(sl_request_poller **out)
 {
     sl_request_poller *poller = calloc(1, sizeof *poller);
@@ -88,11 +186,15 @@ sl_status sl_request_poller_create(sl_request_poller **out)
         return SL_ERR_NOMEM;
     pthread_mutex_init(&poller->lock, NULL);
     poller->hook_id = starpu_progression_hook_register(poll_requests, poller);
-    if (poller->hook_id < 0) {
+    poller->idle_hook_id = poller->hook_id < 0 ? -1 : starpu_idle_hook_register(idle_worker, poller);
+    if (poller->idle_hook_id < 0) {
+        if (poller->hook_id >= 0)
+            starpu_progression_hook_deregister(poller->hook_id);
         pthread_mutex_destroy(&poller->lock);
         free(poller);
         return SL_ERR_STARPU;
     }
+    idle_wrap_push();
     *out = poller;
     return SL_OK;
 }
@@ -110,7 +212,8 @@ static sl_status watch(sl_request_poller *poller, const pending_op *model)
         poller->ops = ops;
         poller->capacity = cap;
     }
-    poller->ops[poller->count++] = *model;
+    poller->ops[poller->count] = *model;
+    __atomic_store_n(&poller->count, poller->count + 1, __ATOMIC_RELAXED);
     /* Added under the lock so the hook cannot release before the dependency exists. */
     starpu_task_end_dep_add(model->task, 1);
     pthread_mutex_unlock(&poller->lock);
@@ -156,6 +259,11 @@ void sl_request_poller_stop(sl_request_poller *poller)
     if (poller && poller->hook_id >= 0) {
         starpu_progression_hook_deregister(poller->hook_id);
         poller->hook_id = -1;
+    }
+    if (poller && poller->idle_hook_id >= 0) {
+        starpu_idle_hook_deregister(poller->idle_hook_id);
+        poller->idle_hook_id = -1;
+        idle_unwrap_push(); /* every task has completed (sl_finalize waited for them) */
     }
 }
 

@@ -2,7 +2,10 @@
  * A communication task posts MPI requests, hands them to the poller with itself, and returns;
  * StarPU keeps the task (and its data) alive through an end dependency until a progression
  * hook, run by idle workers, sees every request complete and releases it. Workers never block
- * inside MPI, so a rank's worker is free to run the task its neighbour is waiting for. */
+ * inside MPI, so a rank's worker is free to run the task its neighbour is waiting for.
+ * An idle hook makes idle workers give their core away: they yield between polls while
+ * something is pending and otherwise sleep until a task is pushed (StarPU 1.3's workers spin
+ * on `pause` and never yield: on shared cores a thread that yielded waited a 4 ms tick). */
 #ifndef STARLOPS_REQUEST_POLLER_H
 #define STARLOPS_REQUEST_POLLER_H
 
