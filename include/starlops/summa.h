@@ -27,7 +27,8 @@ extern "C" {
 typedef struct sl_summa_opts {
     int grid_p, grid_q; /* both 0: STARLOPS_GRID if set, else the grid moving the fewest
                            bytes per rank (model in src/ops/summa_plan.c) */
-    size_t mb, kb, nb;  /* tile sizes; 0: defaults (<= 512, >= 4 panels along K) */
+    size_t mb, kb, nb;  /* tile sizes; 0: defaults (<= 512; >= 4 panels along K, each of
+                           >= 128 columns where K allows) */
     int lookahead;      /* panels received ahead of the one multiplying; 0: 2 */
     int verbose;        /* rank 0 prints the grid, the tiles and the modelled volume */
 } sl_summa_opts;

@@ -82,6 +82,13 @@ void sl_summa_default_tiles(size_t n, size_t k, size_t m, int p, int q, size_t *
 {
     *mb = pick(n, p, 512);
     *nb = pick(m, q, 512);
+    /* >= 4 panels along K so that transfers overlap products, but panels of >= 128 columns
+     * (or K in equal parts of at least that): below, every panel's handful of tasks (copy,
+     * send, receive, completion, gemm) costs more than the product it carries */
     size_t panel = ceil_div(k, 4);
-    *kb = panel < 64 ? (k < 64 ? k : 64) : panel > 512 ? 512 : panel;
+    if (panel < 128) {
+        size_t npanels = ceil_div(k, 128);
+        panel = ceil_div(k, npanels ? npanels : 1);
+    }
+    *kb = panel > 512 ? 512 : panel;
 }

@@ -48,7 +48,8 @@ void sl_summa_choose_grid(size_t n, size_t k, size_t m, int size, int want_p, in
 
 /* Default tile sizes for a grid: one tile row / column per process where the matrix is small,
  * at most 512 (a gemm of 512^3 takes ~10 ms on one core, far above task overheads), and at
- * least 4 panels along K when K allows (so panel k+1 can travel while panel k multiplies). */
+ * least 4 panels along K when K allows (so panel k+1 can travel while panel k multiplies), of
+ * at least 128 columns each (smaller panels cost more in tasks than they carry). */
 void sl_summa_default_tiles(size_t n, size_t k, size_t m, int p, int q, size_t *mb, size_t *kb,
                             size_t *nb);
 
