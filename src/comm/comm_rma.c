@@ -1,7 +1,7 @@
 /* MPI one-sided backend of the communication layer (STARLOPS_COMM=rma): every operation is a
  * set of messages over the context's window (rma_engine.h: MPI_Put into the target's ring,
- * MPI_Win_flush, an atomic notice the target tests without waiting), posted by a post task and
- * finished by a completion task that the request poller releases, as in the mpi backend.
+ * MPI_Win_flush, an atomic notice the target tests without waiting), posted by one task whose
+ * end the request poller releases when every message has moved.
  *
  * Messages are matched by (group key, id), not by arrival order, and ids are given when the
  * operation is *submitted* (the host's program order, the same on every rank): a collective's
@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "comm/comm.h"
-#include "comm/comm_pair.h"
 #include "comm/request_poller.h"
 #include "comm/rma_engine.h"
 
@@ -374,21 +373,33 @@ static void complete_cpu(void *buffers[], void *cl_arg)
     }
 }
 
-#define RMA_CODELET(var, fn, nm) \
-    static struct starpu_codelet var = {                                                    \
-        .cpu_funcs = {fn}, .nbuffers = STARPU_VARIABLE_NBUFFERS, .name = nm}
-RMA_CODELET(allreduce_cl, post_cpu, "allreduce");
-RMA_CODELET(broadcast_cl, post_cpu, "broadcast");
-RMA_CODELET(neighbours_cl, post_cpu, "halo_exchange");
-RMA_CODELET(send_cl, post_cpu, "p2p_send");
-RMA_CODELET(recv_cl, post_cpu, "p2p_recv");
-RMA_CODELET(complete_cl, complete_cpu, "comm_complete");
-
-static sl_status submit(rma_op *op, struct starpu_codelet *post,
-                        const struct starpu_data_descr *d, int n)
+/* One task per operation: it posts the messages and, unless they have all moved already,
+ * defers its own end until they have (the buffers stay held till then). The mpi backend needs a
+ * second task because its post holds the token; nothing orders the posting here. */
+static void post_and_wait_cpu(void *buffers[], void *cl_arg)
 {
-    sl_comm_pair pair = {post, &complete_cl, op, NULL, op_free_any, &op->be->post_failures};
-    return sl_comm_submit_pair(&pair, d, n);
+    post_cpu(buffers, cl_arg);
+    complete_cpu(buffers, cl_arg);
+}
+
+#define RMA_CODELET(var, nm) \
+    static struct starpu_codelet var = {                                                    \
+        .cpu_funcs = {post_and_wait_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS, .name = nm}
+RMA_CODELET(allreduce_cl, "allreduce");
+RMA_CODELET(broadcast_cl, "broadcast");
+RMA_CODELET(neighbours_cl, "halo_exchange");
+RMA_CODELET(send_cl, "p2p_send");
+RMA_CODELET(recv_cl, "p2p_recv");
+
+static sl_status submit(rma_op *op, struct starpu_codelet *cl, const struct starpu_data_descr *d,
+                        int n)
+{
+    if (starpu_task_insert(cl, STARPU_VALUE, &op, sizeof op, STARPU_DATA_MODE_ARRAY, d, n,
+                           STARPU_PRIORITY, STARPU_MAX_PRIO, STARPU_NAME, cl->name, 0) != 0) {
+        op_free(op);
+        return SL_ERR_STARPU;
+    }
+    return SL_OK;
 }
 
 /* The group and the id counters of a communicator (NULL when out of memory / not a subgroup
