@@ -126,8 +126,13 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
     if (st != SL_OK)
         return st;
     sl_reduce_args args = {r.kind, x->dtype, r.p, -1};
+    /* The kernels accumulate into the scalar, which starts at the identity: with one tile or
+     * one worker nothing runs in parallel, and plain RW spares STARPU_REDUX's per-worker copy
+     * and its combining task (two of the ~7 tasks of a reduction round trip). */
+    enum starpu_data_access_mode mode =
+        x->ntiles == 1 || starpu_worker_get_count() <= 1 ? STARPU_RW : STARPU_REDUX;
     for (size_t t = 0; t < x->ntiles && st == SL_OK; t++) {
-        struct starpu_data_descr d[3] = {{s->handle, STARPU_REDUX}, {x->tiles[t].handle, STARPU_R}};
+        struct starpu_data_descr d[3] = {{s->handle, mode}, {x->tiles[t].handle, STARPU_R}};
         int n = 2;
         if (y && y != x)
             d[n++] = (struct starpu_data_descr){y->tiles[t].handle, STARPU_R};
