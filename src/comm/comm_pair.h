@@ -1,6 +1,8 @@
 /* The two tasks of every communication operation (comm.h): a post task (with the backend's
  * token first when posting must follow submission order) and a completion task over the same
- * buffers, which runs after the post by an explicit dependency. Shared by the backends. */
+ * buffers, which runs after the post by an explicit dependency. For backends whose posting is
+ * ordered by a token (mpi): the token is released with the post, the buffers with the
+ * completion. (The rma backend needs no token and uses one task per operation.) */
 #ifndef STARLOPS_COMM_PAIR_H
 #define STARLOPS_COMM_PAIR_H
 
