@@ -6,7 +6,8 @@
  * library's own operations with the context's backend (STARLOPS_COMM): the halo exchange of a
  * FirstDerivative along the split axis at several slab sizes (the whole application: pack,
  * exchange, stencil) and, by subtracting the same stencil along the unsplit axis, the
- * exchange's own cost; the in-graph reduction round trip (a dot whose value a task reads, then
+ * exchange's own cost; a SUMMA panel transfer (a 1 x 2 forward whose one remote panel is the
+ * message, at 2 ranks); the in-graph reduction round trip (a dot whose value a task reads, then
  * the next dot: a dependent chain), and two independent round trips submitted together (they
  * overlap when collectives are in flight at once). Prints each figure next to the raw
  * transfer of the same bytes with the same backend (two-sided for mpi, Put + flush for rma),
@@ -182,6 +183,40 @@ static double round_trip(sl_context *ctx, int nchains)
     return sec;
 }
 
+/* ---- a SUMMA panel transfer ---- */
+
+static void fill_ones(size_t row0, size_t col0, size_t rows, size_t cols, void *block, void *user)
+{
+    (void)row0, (void)col0, (void)user;
+    for (size_t i = 0; i < rows * cols; i++)
+        ((double *)block)[i] = 1.0;
+}
+
+/* One forward of a SUMMA MatrixMult on a 1 x 2 grid, N x 2 kb with one right-hand side: all of
+ * Y (and X) lives on rank 0, so rank 1's K-panel of A (N x kb doubles = `bytes`) travels to
+ * rank 0, where both panels' products run (N * kb multiply-adds each: microseconds). The time is
+ * what the library takes to move one panel and use it. 2 ranks only. */
+static double summa_panel_time(sl_context *ctx, size_t bytes)
+{
+    size_t kb = 128, n = bytes / sizeof(double) / kb;
+    sl_summa_opts o = {.grid_p = 1, .grid_q = 2, .mb = n < 512 ? n : 512, .kb = kb, .nb = 1};
+    sl_op *op = NULL;
+    sl_darray *x = NULL, *y = NULL;
+    if (sl_op_matrixmult_summa(ctx, SL_F64, n, 2 * kb, 0, fill_ones, NULL, &o, &op) != SL_OK)
+        return 0;
+    sl_op_create_model(op, &x);
+    sl_op_create_data(op, &y);
+    sl_darray_fill(x, 1.0);
+    bench_apply_arg a = {ctx, op, x, y};
+    for (int w = 0; w < 20; w++)
+        bench_apply(&a);
+    double sec = bench_time(bench_apply, &a, MPI_COMM_WORLD);
+    sl_darray_destroy(x);
+    sl_darray_destroy(y);
+    sl_op_destroy(op);
+    return sec;
+}
+
 /* The raw two-sided time of the measured size nearest to `bytes` (the halo slabs are sizes
  * the raw sweep measures). */
 static double raw_at(const size_t *sizes, const double *sec, int n, size_t bytes)
@@ -230,6 +265,10 @@ int main(int argc, char **argv)
         double local = bench_halo_time_along(ctx, size, inner, 1);
         snprintf(kind, sizeof kind, "lib_halo_exchange_%s", backend);
         emit(csv, rank, kind, inner * 8, sec > local ? sec - local : 0, raw_sec);
+    }
+    for (size_t bytes = (size_t)32 << 10; size == 2 && bytes <= ((size_t)2 << 20); bytes *= 8) {
+        snprintf(kind, sizeof kind, "lib_summa_panel_%s", backend);
+        emit(csv, rank, kind, bytes, summa_panel_time(ctx, bytes), raw_at(sizes, raw, n, bytes));
     }
     double one = round_trip(ctx, 1), two = round_trip(ctx, 2);
     snprintf(kind, sizeof kind, "lib_reduction_%s", backend);
