@@ -162,6 +162,9 @@ typedef struct sl_stencil_task_args {
     size_t split_n;
     sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
     sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
+    /* counted (atomically) when the task cannot run: its tile is then NaN, and sl_wait
+     * reports the failure */
+    unsigned long *failures;
 } sl_stencil_task_args;
 extern struct starpu_codelet sl_cl_stencil;
 

@@ -175,6 +175,7 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
         memset(&a, 0, sizeof a);
         a.single = in->dtype == SL_F32 || in->dtype == SL_C64;
         a.adjoint = adjoint;
+        a.failures = &in->ctx->task_failures;
         a.nterms = s->nterms;
         /* several terms: row by row while a row is big enough to amortise the calls, so each
          * row is read from memory once for all the terms */

@@ -280,6 +280,14 @@ sl_status sl_wait(sl_context *ctx)
         return sl_fail(ctx, SL_ERR_MPI, "%lu communication operation(s) failed since the last "
                        "sl_wait on rank %d", fresh, ctx->rank);
     }
+    unsigned long tasks = __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED);
+    if (tasks != ctx->task_failures_seen) {
+        unsigned long fresh = tasks - ctx->task_failures_seen;
+        ctx->task_failures_seen = tasks;
+        return sl_fail(ctx, SL_ERR_NOMEM, "%lu task(s) could not allocate their workspace "
+                       "since the last sl_wait on rank %d (their output tiles are NaN)", fresh,
+                       ctx->rank);
+    }
     return SL_OK;
 }
 
