@@ -21,6 +21,16 @@ static void bench_apply(void *p)
     sl_wait(a->ctx);
 }
 
+/* Steady-state time of one application. Warm-up: the one-sided backend's first passes through
+ * its rings are ~2-3x slower than the steady state (measured at 256 KiB; cause not pinned
+ * down), so 20 applications first. */
+static inline double bench_apply_steady(bench_apply_arg *a)
+{
+    for (int w = 0; w < 20; w++)
+        bench_apply(a);
+    return bench_time(bench_apply, a, MPI_COMM_WORLD);
+}
+
 /* Time of one FirstDerivative of a (2 P) x inner float64 volume split along axis 0, taken
  * along `axis`: along 0 the slab sent to each neighbour is one row of `inner` doubles; along 1
  * the same stencil work needs no exchange (the difference is what the exchange costs). */
@@ -34,11 +44,7 @@ static inline double bench_halo_time_along(sl_context *ctx, int size, size_t inn
     sl_darray_fill(x, 1.0);
     sl_op_first_derivative(x, axis, SL_DERIV_CENTERED, 3, 0, 1.0, &d);
     bench_apply_arg a = {ctx, d, x, y};
-    /* warm-up: the one-sided backend's first passes through its rings are ~2-3x slower than
-     * the steady state (measured at 256 KiB; cause not pinned down), so 20 applications */
-    for (int w = 0; w < 20; w++)
-        bench_apply(&a);
-    double sec = bench_time(bench_apply, &a, MPI_COMM_WORLD);
+    double sec = bench_apply_steady(&a);
     sl_op_destroy(d);
     sl_darray_destroy(x);
     sl_darray_destroy(y);

@@ -208,9 +208,7 @@ static double summa_panel_time(sl_context *ctx, size_t bytes)
     sl_op_create_data(op, &y);
     sl_darray_fill(x, 1.0);
     bench_apply_arg a = {ctx, op, x, y};
-    for (int w = 0; w < 20; w++)
-        bench_apply(&a);
-    double sec = bench_time(bench_apply, &a, MPI_COMM_WORLD);
+    double sec = bench_apply_steady(&a);
     sl_darray_destroy(x);
     sl_darray_destroy(y);
     sl_op_destroy(op);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "comm/comm_buffer.h"
 #include "comm/comm_pair.h"
 #include "comm/request_poller.h"
 
@@ -79,28 +80,18 @@ static int view_of(void *iface, msg_view *v)
 {
     memset(v, 0, sizeof *v);
     v->type = MPI_BYTE;
-    /* every StarPU 1.3 interface starts with its id */
-    if (*(const enum starpu_data_interface_id *)iface == STARPU_MATRIX_INTERFACE_ID) {
-        size_t nx = STARPU_MATRIX_GET_NX(iface), ny = STARPU_MATRIX_GET_NY(iface);
-        size_t ld = STARPU_MATRIX_GET_LD(iface), es = STARPU_MATRIX_GET_ELEMSIZE(iface);
-        v->ptr = (void *)STARPU_MATRIX_GET_PTR(iface);
-        if (nx * ny * es > INT_MAX || ld * es > INT_MAX)
-            return MPI_ERR_COUNT; /* counted as a failed post: sl_wait reports it */
-        if (ld == nx || ny <= 1) {
-            v->count = (int)(nx * ny * es);
-            return MPI_SUCCESS;
-        }
-        v->count = 1;
-        v->derived = 1;
-        int rc = MPI_Type_vector((int)ny, (int)(nx * es), (int)(ld * es), MPI_BYTE, &v->type);
-        return rc == MPI_SUCCESS ? MPI_Type_commit(&v->type) : rc;
+    sl_comm_buffer b = sl_comm_buffer_of(iface);
+    v->ptr = b.ptr;
+    if (b.rows * b.row_bytes > INT_MAX || b.ld_bytes > INT_MAX)
+        return MPI_ERR_COUNT; /* counted as a failed post: sl_wait reports it */
+    if (!sl_comm_buffer_strided(b)) {
+        v->count = (int)(b.rows * b.row_bytes);
+        return MPI_SUCCESS;
     }
-    v->ptr = (void *)STARPU_VECTOR_GET_PTR(iface);
-    size_t bytes = STARPU_VECTOR_GET_NX(iface) * STARPU_VECTOR_GET_ELEMSIZE(iface);
-    if (bytes > INT_MAX)
-        return MPI_ERR_COUNT;
-    v->count = (int)bytes;
-    return MPI_SUCCESS;
+    v->count = 1;
+    v->derived = 1;
+    int rc = MPI_Type_vector((int)b.rows, (int)b.row_bytes, (int)b.ld_bytes, MPI_BYTE, &v->type);
+    return rc == MPI_SUCCESS ? MPI_Type_commit(&v->type) : rc;
 }
 
 /* Keeps a request only when the call that made it succeeded (r is read after the call: an

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "comm/comm.h"
+#include "comm/comm_buffer.h"
 #include "comm/request_poller.h"
 #include "comm/rma_engine.h"
 
@@ -82,31 +83,7 @@ typedef struct rma_op {
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
-/* A buffer as rows of bytes: a vector is one row; a matrix tile has ny rows of nx elements,
- * ld apart. */
-typedef struct tile_view {
-    char *ptr;
-    size_t rows, row_bytes, ld_bytes;
-} tile_view;
-
-static tile_view view_of(void *iface)
-{
-    /* every StarPU 1.3 interface starts with its id */
-    if (*(const enum starpu_data_interface_id *)iface == STARPU_MATRIX_INTERFACE_ID) {
-        size_t es = STARPU_MATRIX_GET_ELEMSIZE(iface);
-        return (tile_view){(char *)STARPU_MATRIX_GET_PTR(iface), STARPU_MATRIX_GET_NY(iface),
-                           STARPU_MATRIX_GET_NX(iface) * es, STARPU_MATRIX_GET_LD(iface) * es};
-    }
-    size_t bytes = STARPU_VECTOR_GET_NX(iface) * STARPU_VECTOR_GET_ELEMSIZE(iface);
-    return (tile_view){(char *)STARPU_VECTOR_GET_PTR(iface), 1, bytes, bytes};
-}
-
-static int strided(tile_view v)
-{
-    return v.rows > 1 && v.ld_bytes != v.row_bytes;
-}
-
-static void copy_rows(tile_view v, char *packed, int pack)
+static void copy_rows(sl_comm_buffer v, char *packed, int pack)
 {
     for (size_t r = 0; r < v.rows; r++) {
         char *row = v.ptr + r * v.ld_bytes;
@@ -252,7 +229,7 @@ static char *message_bytes(rma_op *op, void *buffers[], const rma_message *m, si
         *bytes = op->bytes;
         return op->slots + (size_t)m->slot * op->bytes;
     }
-    tile_view v = view_of(buffers[m->buf]);
+    sl_comm_buffer v = sl_comm_buffer_of(buffers[m->buf]);
     *bytes = v.rows * v.row_bytes;
     return op->stage[m->buf] ? op->stage[m->buf] : v.ptr;
 }
@@ -261,8 +238,8 @@ static char *message_bytes(rma_op *op, void *buffers[], const rma_message *m, si
 static int stage_buffers(rma_op *op, void *buffers[])
 {
     for (int i = 0; i < op->nbuf; i++) {
-        tile_view v = view_of(buffers[i]);
-        if (!strided(v))
+        sl_comm_buffer v = sl_comm_buffer_of(buffers[i]);
+        if (!sl_comm_buffer_strided(v))
             continue;
         if (!(op->stage[i] = malloc(v.rows * v.row_bytes)))
             return 0;
@@ -342,7 +319,7 @@ static void op_done(void *arg, int failed)
         fold(op);
     for (int i = 0; !failed && i < op->nbuf; i++)
         if (op->stage[i] && op->receives_into[i])
-            copy_rows(view_of(op->iface[i]), op->stage[i], 0);
+            copy_rows(sl_comm_buffer_of(op->iface[i]), op->stage[i], 0);
     op_free(op);
 }
 

@@ -237,9 +237,10 @@ static int push_out(sl_rma_engine *e, int p)
 
 /* ---- from a peer -------------------------------------------------------------------------- */
 
-static int same_message(const msg_header *h, sl_rma_match m)
+/* The same message: same group key and id (kind and size are checked after matching). */
+static int same_message(const msg_header *a, const msg_header *b)
 {
-    return h->key == m.key && h->id == m.id;
+    return a->key == b->key && a->id == b->id;
 }
 
 /* A receive and the header of its message disagree (ranks called different operations, or
@@ -255,7 +256,7 @@ static void begin_inbound(sl_rma_engine *e, peer_state *ps, const msg_header *h)
     ps->in.active = 1;
     ps->in.h = *h;
     for (rma_msg **r = &ps->posted; *r; r = &(*r)->next)
-        if (same_message(h, (sl_rma_match){(*r)->h.kind, (*r)->h.key, (*r)->h.id})) {
+        if (same_message(h, &(*r)->h)) {
             rma_msg *recv = *r;
             *r = recv->next;
             if (mismatched(h, recv)) {
@@ -463,21 +464,35 @@ static sl_status refuse(sl_rma_engine *e, sl_rma_completion *c, sl_status st)
     return st;
 }
 
+/* What posting a send and a receive share: the message, returned with the engine locked; or
+ * NULL, the message refused (counted down as failed) and *st saying why. */
+static rma_msg *open_post(sl_rma_engine *e, int peer, int outbound, sl_rma_match m, void *buf,
+                          size_t bytes, sl_rma_completion *c, sl_status *st)
+{
+    rma_msg *msg = bad_peer(e, peer) ? NULL : new_msg(m, buf, bytes, c);
+    if (!msg) {
+        *st = refuse(e, c, bad_peer(e, peer) ? SL_ERR_ARG : SL_ERR_NOMEM);
+        return NULL;
+    }
+    pthread_mutex_lock(&e->lock);
+    const peer_state *ps = &e->peers[peer];
+    if ((outbound ? ps->out_broken : ps->in_broken) || e->closed) {
+        pthread_mutex_unlock(&e->lock);
+        free(msg);
+        *st = refuse(e, c, SL_ERR_MPI);
+        return NULL;
+    }
+    return msg;
+}
+
 sl_status sl_rma_send(sl_rma_engine *e, int peer, sl_rma_match m, const void *buf, size_t bytes,
                       sl_rma_completion *c)
 {
-    if (bad_peer(e, peer))
-        return refuse(e, c, SL_ERR_ARG);
-    rma_msg *msg = new_msg(m, (void *)buf, bytes, c);
+    sl_status st;
+    rma_msg *msg = open_post(e, peer, 1, m, (void *)buf, bytes, c, &st);
     if (!msg)
-        return refuse(e, c, SL_ERR_NOMEM);
-    pthread_mutex_lock(&e->lock);
+        return st;
     peer_state *ps = &e->peers[peer];
-    if (ps->out_broken || e->closed) {
-        pthread_mutex_unlock(&e->lock);
-        free(msg);
-        return refuse(e, c, SL_ERR_MPI);
-    }
     if (ps->out_last)
         ps->out_last->next = msg;
     else
@@ -515,20 +530,13 @@ static void claim_early(sl_rma_engine *e, peer_state *ps, early_msg **link, rma_
 sl_status sl_rma_recv(sl_rma_engine *e, int peer, sl_rma_match m, void *buf, size_t bytes,
                       sl_rma_completion *c)
 {
-    if (bad_peer(e, peer))
-        return refuse(e, c, SL_ERR_ARG);
-    rma_msg *r = new_msg(m, buf, bytes, c);
+    sl_status st;
+    rma_msg *r = open_post(e, peer, 0, m, buf, bytes, c, &st);
     if (!r)
-        return refuse(e, c, SL_ERR_NOMEM);
-    pthread_mutex_lock(&e->lock);
+        return st;
     peer_state *ps = &e->peers[peer];
-    if (ps->in_broken || e->closed) {
-        pthread_mutex_unlock(&e->lock);
-        free(r);
-        return refuse(e, c, SL_ERR_MPI);
-    }
     early_msg **link = &ps->early_first;
-    while (*link && !same_message(&(*link)->h, m))
+    while (*link && !same_message(&(*link)->h, &r->h))
         link = &(*link)->next;
     if (*link) {
         claim_early(e, ps, link, r);

@@ -267,27 +267,30 @@ sl_status sl_finalize(sl_context *ctx)
     return SL_OK;
 }
 
+/* Failures counted since the last report (the counters only grow); marks them reported. */
+static unsigned long take_new(unsigned long total, unsigned long *seen)
+{
+    unsigned long fresh = total - *seen;
+    *seen = total;
+    return fresh;
+}
+
 sl_status sl_wait(sl_context *ctx)
 {
     if (!ctx)
         return sl_null_error(__func__);
     if (starpu_task_wait_for_all() != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
-    unsigned long failures = sl_comm_failures(ctx->comm);
-    if (failures != ctx->comm_failures_seen) {
-        unsigned long fresh = failures - ctx->comm_failures_seen;
-        ctx->comm_failures_seen = failures;
+    unsigned long fresh = take_new(sl_comm_failures(ctx->comm), &ctx->comm_failures_seen);
+    if (fresh)
         return sl_fail(ctx, SL_ERR_MPI, "%lu communication operation(s) failed since the last "
                        "sl_wait on rank %d", fresh, ctx->rank);
-    }
-    unsigned long tasks = __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED);
-    if (tasks != ctx->task_failures_seen) {
-        unsigned long fresh = tasks - ctx->task_failures_seen;
-        ctx->task_failures_seen = tasks;
+    fresh = take_new(__atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED),
+                     &ctx->task_failures_seen);
+    if (fresh)
         return sl_fail(ctx, SL_ERR_NOMEM, "%lu task(s) could not allocate their workspace "
                        "since the last sl_wait on rank %d (their output tiles are NaN)", fresh,
                        ctx->rank);
-    }
     return SL_OK;
 }
 
