@@ -46,6 +46,9 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_COMM", "nccl", SL_ERR_UNSUPPORTED, 0);
     expect_init_fails("STARLOPS_RMA_RING", "4095", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_RMA_RING", "64k", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_PROGRESS_US", "-1", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_PROGRESS_US", "1000001", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_PROGRESS_US", "1ms", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "abc", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "-5", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "0", SL_ERR_ENV, 0);
@@ -65,6 +68,8 @@ static void test_env_errors(void)
         expect_init_fails("STARLOPS_COMM", comm && strcmp(comm, "rma") == 0 ? "mpi" : "rma",
                           SL_ERR_RANK_MISMATCH, 1);
         expect_init_fails("STARLOPS_RMA_RING", "65536", SL_ERR_RANK_MISMATCH, 1);
+        /* a local tuning: ranks may differ, but a typo on one still fails everyone */
+        expect_init_fails("STARLOPS_PROGRESS_US", "fast", SL_ERR_ENV, 1);
     }
 }
 

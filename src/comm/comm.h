@@ -85,11 +85,13 @@ static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
     __atomic_add_fetch(&c->bytes_received, received, __ATOMIC_RELAXED);
 }
 
-/* The MPI backend: non-blocking MPI collectives posted from tasks. */
-sl_status sl_comm_mpi_create(sl_comm **out);
+/* The MPI backend: non-blocking MPI collectives posted from tasks. progress_us: interval of
+ * the progress thread (request_poller.h), 0 for none. */
+sl_status sl_comm_mpi_create(unsigned progress_us, sl_comm **out);
 /* The MPI one-sided backend (comm_rma.c), over a window on `comm` (collective; each source's
  * ring of ring_bytes). */
-sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, sl_comm **out);
+sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, unsigned progress_us,
+                             sl_comm **out);
 
 static inline sl_status sl_comm_allreduce(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
                                           sl_comm_elem e, sl_comm_op op)

@@ -440,7 +440,7 @@ static const sl_comm_ops mpi_ops = {
     .destroy = mpi_destroy,
 };
 
-sl_status sl_comm_mpi_create(sl_comm **out)
+sl_status sl_comm_mpi_create(unsigned progress_us, sl_comm **out)
 {
     sl_comm *comm = calloc(1, sizeof *comm);
     mpi_backend *be = calloc(1, sizeof *be);
@@ -450,6 +450,10 @@ sl_status sl_comm_mpi_create(sl_comm **out)
         return SL_ERR_NOMEM;
     }
     sl_status st = sl_request_poller_create(&be->poller);
+    if (st == SL_OK && (st = sl_request_poller_start_thread(be->poller, progress_us)) != SL_OK) {
+        sl_request_poller_stop(be->poller);
+        sl_request_poller_destroy(be->poller);
+    }
     if (st != SL_OK) {
         free(comm);
         free(be);

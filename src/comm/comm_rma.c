@@ -621,7 +621,8 @@ static const sl_comm_ops rma_ops = {
     .destroy = rma_destroy,
 };
 
-sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, sl_comm **out)
+sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, unsigned progress_us,
+                             sl_comm **out)
 {
     *out = NULL;
     sl_comm *c = calloc(1, sizeof *c);
@@ -648,6 +649,14 @@ sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, sl_comm **out)
         return st;
     }
     sl_request_poller_set_progress(be->poller, progress, be->engine);
+    st = sl_request_poller_start_thread(be->poller, progress_us);
+    ok = st == SL_OK;
+    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, be->comm) != MPI_SUCCESS || !all) {
+        rma_shutdown(&(sl_comm){.backend = be}); /* collective, like the window's creation */
+        free_backend(be);
+        free(c);
+        return st == SL_OK ? SL_ERR_MPI : st;
+    }
     c->ops = &rma_ops;
     c->backend = be;
     *out = c;

@@ -1,6 +1,8 @@
 /* sl_init / sl_finalize: MPI (thread-multiple), StarPU + StarPU-MPI, the library's
  * communicators, the process grid and the communication backend. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +133,35 @@ static size_t rma_ring_bytes(const sl_context *ctx)
     return ring < ((size_t)64 << 10) ? (size_t)64 << 10 : ring;
 }
 
+/* The progress thread's interval (request_poller.h) when STARLOPS_PROGRESS_US is not set:
+ * 1000 us when the node has a core for it, i.e. the cores the node's ranks may run on number at
+ * least the ranks' CPU workers plus one per rank (its communication threads); none on shared
+ * cores, where its wake-ups cost the solvers 7-10% (bench/run_progress_busy.sh, results in
+ * bench/results/README.md). Collective over the node's ranks. */
+#define AUTO_PROGRESS_US 1000
+
+static unsigned progress_interval(const sl_context *ctx)
+{
+    cpu_set_t mine, all;
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0)
+        CPU_SET(0, &mine);
+    int want = (int)starpu_cpu_worker_get_count() + 1, wanted = want;
+    MPI_Comm node;
+    if (MPI_Comm_split_type(ctx->host_comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        /* the union of the ranks' affinity masks: the cores they share or own */
+        MPI_Allreduce(&mine, &all, (int)sizeof mine, MPI_BYTE, MPI_BOR, node);
+        MPI_Allreduce(&want, &wanted, 1, MPI_INT, MPI_SUM, node);
+        MPI_Comm_free(&node);
+    } else {
+        all = mine;
+    }
+    if (ctx->config.progress_us >= 0)
+        return (unsigned)ctx->config.progress_us;
+    return CPU_COUNT(&all) >= wanted ? AUTO_PROGRESS_US : 0;
+}
+
 static sl_status start_starpu(sl_context *ctx)
 {
     struct starpu_conf conf;
@@ -141,9 +172,11 @@ static sl_status start_starpu(sl_context *ctx)
         return SL_ERR_STARPU;
     }
     sl_blas_single_threaded();
+    ctx->progress_us = progress_interval(ctx);
     sl_status st = ctx->config.comm_kind == SL_COMM_RMA
-                       ? sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx), &ctx->comm)
-                       : sl_comm_mpi_create(&ctx->comm);
+                       ? sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx),
+                                            ctx->progress_us, &ctx->comm)
+                       : sl_comm_mpi_create(ctx->progress_us, &ctx->comm);
     if (st != SL_OK) {
         sl_set_init_error("cannot create the %s communication backend: %s",
                           ctx->config.comm_kind == SL_COMM_RMA ? "rma" : "mpi", sl_strerror(st));

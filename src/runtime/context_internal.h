@@ -16,6 +16,7 @@ typedef struct sl_config {
     int grid_given;     /* STARLOPS_GRID was set (2D operators then use it as is) */
     sl_comm_kind comm_kind;
     size_t rma_ring_bytes; /* 0 = the default for the number of ranks */
+    int progress_us;       /* the progress thread's interval; 0 = no thread, -1 = choose */
     char trace_dir[256]; /* "" = tracing off */
 } sl_config;
 
@@ -35,6 +36,7 @@ struct sl_context {
     sl_config config;
     int64_t next_tag;    /* StarPU-MPI tag booking: same sequence on every rank */
     sl_comm *comm;       /* communication backend */
+    unsigned progress_us; /* its progress thread's interval (0: none), from config or cores */
     sl_mask_group *mask_groups;
     unsigned long comm_failures_seen; /* reported by sl_wait */
     unsigned long task_failures;      /* tasks that could not run (atomic; codelets.h) */

@@ -89,6 +89,27 @@ static sl_status parse_rma_ring(sl_config *c, char *msg, size_t len)
     return SL_OK;
 }
 
+/* Microseconds between two polls of the progress thread while communication is pending
+ * (request_poller.h); 0 turns the thread off. */
+static sl_status parse_progress(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_PROGRESS_US");
+    long long v;
+    if (!s)
+        return SL_OK;
+    if (strcmp(s, "0") == 0) {
+        c->progress_us = 0;
+        return SL_OK;
+    }
+    if (!parse_positive(s, 1000000, &v)) {
+        snprintf(msg, len, "STARLOPS_PROGRESS_US='%s' is not a number of microseconds in "
+                 "[0, 1000000] (0: no progress thread)", s);
+        return SL_ERR_ENV;
+    }
+    c->progress_us = (int)v;
+    return SL_OK;
+}
+
 static sl_status parse_trace(sl_config *c, char *msg, size_t len)
 {
     const char *s = getenv("STARLOPS_TRACE");
@@ -108,10 +129,12 @@ sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
     memset(c, 0, sizeof *c);
     c->tile_elements = DEFAULT_TILE_ELEMENTS;
     c->comm_kind = SL_COMM_MPI;
+    c->progress_us = -1; /* context.c decides from the cores */
     sl_status st;
     if ((st = parse_tile(c, msg, len)) != SL_OK) return st;
     if ((st = parse_grid(c, msg, len)) != SL_OK) return st;
     if ((st = parse_comm(c, msg, len)) != SL_OK) return st;
     if ((st = parse_rma_ring(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_progress(c, msg, len)) != SL_OK) return st;
     return parse_trace(c, msg, len);
 }
