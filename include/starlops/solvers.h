@@ -8,6 +8,10 @@
  * zero) or whose value is not finite stops the solve with that reason (sl_solve_result.reason)
  * and x keeps the last iterate made of finite steps: a solver never returns a NaN it made.
  *
+ * Failures inside tasks (a communication operation that failed on some rank, a task that
+ * could not allocate its workspace) end the solve with an error on every rank: SL_ERR_MPI and
+ * SL_STOP_COMM, or SL_ERR_NOMEM; the ranks agree on it once, at the end of the solve.
+ *
  * Host synchronisation: with every test off (SL_TOL_NONE), show = 0, history = 0 and no
  * callback, an iteration never waits: the breakdown and non-finite guards run inside the tasks
  * (later steps become no-ops) and the host reads their verdict once at the end. With a test
@@ -58,21 +62,26 @@ typedef enum sl_stop_reason {
     SL_STOP_BREAKDOWN,   /* a step's denominator was exactly zero: the iterate solves the
                             (normal) equations exactly, or the operator annihilates the
                             search direction (a zero operator, zero data) */
-    SL_STOP_NONFINITE    /* a NaN or infinity appeared (in the data, the operator or a step);
+    SL_STOP_NONFINITE,   /* a NaN or infinity appeared (in the data, the operator or a step);
                             the solver returns SL_ERR_NONFINITE */
+    SL_STOP_COMM         /* a communication operation failed on some rank during the solve:
+                            every rank returns SL_ERR_MPI with this reason (the failing rank's
+                            later reductions are NaN, so every rank stops at the same point) */
 } sl_stop_reason;
 
-/* "converged", "iterations", "condition", "breakdown", "nonfinite" ("none" for NONE). */
+/* "converged", "iterations", "condition", "breakdown", "nonfinite", "communication" ("none"
+ * for NONE). */
 const char *sl_stop_reason_name(sl_stop_reason reason);
 
 typedef struct sl_solve_result {
     int iterations;  /* iterations whose steps x holds */
     int istop;       /* CG/CGLS: 1 tolerance reached, 2 niter reached, 3 breakdown,
-                        4 non-finite value.
+                        4 non-finite value, 5 communication failure.
                         LSQR (Paige & Saunders / scipy codes): 0 x = 0 is the solution,
                         1 Ax = y within atol/btol, 2 least-squares within atol, 3 condition
                         above conlim, 4-6 the same at machine precision, 7 niter reached;
-                        beyond scipy: 8 breakdown, 9 non-finite value */
+                        beyond scipy: 8 breakdown, 9 non-finite value, 10 communication
+                        failure */
     sl_stop_reason reason;
     double r1norm;   /* ||y - A x|| of the returned x (computed afresh at the end) */
     double r2norm;   /* sqrt(r1norm^2 + damp^2 ||x||^2) */

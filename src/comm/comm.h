@@ -77,6 +77,8 @@ struct sl_comm {
      * (the benchmarks compare them with models). Collectives count their nominal payload:
      * an allreduce of b bytes counts b sent and b received, whatever MPI's algorithm. */
     uint64_t bytes_sent, bytes_received;
+    /* Failures raised by sl_comm_inject_failure (tests), counted with the backend's own. */
+    unsigned long injected_failures;
 };
 
 static inline void sl_comm_count(sl_comm *c, uint64_t sent, uint64_t received)
@@ -126,7 +128,33 @@ static inline sl_status sl_comm_neighbour_exchange(sl_comm *c, sl_comm_group g,
 }
 static inline unsigned long sl_comm_failures(const sl_comm *c)
 {
-    return c->ops->failures(c);
+    return c->ops->failures(c) + __atomic_load_n(&c->injected_failures, __ATOMIC_RELAXED);
+}
+/* Test hook: counts one failure on this rank, as a failed operation would. */
+static inline void sl_comm_inject_failure(sl_comm *c)
+{
+    __atomic_add_fetch(&c->injected_failures, 1, __ATOMIC_RELAXED);
+}
+
+/* After a communication failure on a rank, the values it holds are suspect, and the other
+ * ranks do not know. So from then on its contributions to every allreduce are NaN: each
+ * reduction's result is NaN on every rank, which every solver's non-finite guard turns into
+ * the same stop at the same iteration on all ranks (no rank leaves a collective the others
+ * still wait in), and the end of the solve reports the failure everywhere (solver_common.c).
+ * A failed allreduce leaves NaN in its result on the rank where it failed. The backends call
+ * this on each contribution when they post it, and on a failed result. */
+static inline void sl_comm_poison(void *p, size_t bytes, sl_comm_elem e)
+{
+    if (e == SL_COMM_FLOAT)
+        for (size_t i = 0; i < bytes / sizeof(float); i++)
+            ((float *)p)[i] = __builtin_nanf("");
+    else if (e == SL_COMM_DOUBLE)
+        for (size_t i = 0; i < bytes / sizeof(double); i++)
+            ((double *)p)[i] = __builtin_nan("");
+}
+static inline int sl_comm_poisoned(const sl_comm *c)
+{
+    return sl_comm_failures(c) != 0;
 }
 static inline void sl_comm_shutdown(sl_comm *c)
 {

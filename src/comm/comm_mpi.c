@@ -25,6 +25,7 @@ typedef struct mpi_backend {
     starpu_data_handle_t token;  /* orders the posting of collectives and exchanges */
     char token_storage;
     int tag_ub;                  /* MPI_TAG_UB */
+    sl_comm *owner;              /* for sl_comm_poisoned */
 } mpi_backend;
 
 /* One operation in flight: made at submission, filled by its post task, watched from its
@@ -43,6 +44,7 @@ typedef struct comm_op {
     MPI_Request reqs[SL_POLLER_MAX_REQS];
     int nreq;
     char *packed;    /* allreduce of several vectors: their values side by side */
+    void *inplace;   /* allreduce of one vector: its values (poisoned if the op fails) */
     size_t packed_bytes;
     void **targets;  /* where the packed values go back (captured by the completion task) */
 } comm_op;
@@ -156,9 +158,14 @@ static int post_allreduce(void *buffers[], comm_op *op)
 {
     MPI_Datatype t = elem_type(op->elem);
     size_t es = elem_bytes(op->elem);
+    int poisoned = sl_comm_poisoned(op->be->owner);
     if (op->nbuf == 1) {
         void *v = buffers[1];
         int count = (int)(STARPU_VECTOR_GET_NX(v) * STARPU_VECTOR_GET_ELEMSIZE(v) / es);
+        op->inplace = (void *)STARPU_VECTOR_GET_PTR(v);
+        op->packed_bytes = (size_t)count * es;
+        if (poisoned)
+            sl_comm_poison(op->inplace, op->packed_bytes, op->elem);
         MPI_Request r = MPI_REQUEST_NULL;
         return keep(op, MPI_Iallreduce(MPI_IN_PLACE, (void *)STARPU_VECTOR_GET_PTR(v), count, t,
                                        reduce_op(op->op), op->comm, &r), &r);
@@ -170,6 +177,8 @@ static int post_allreduce(void *buffers[], comm_op *op)
         memcpy(op->packed + at, (void *)STARPU_VECTOR_GET_PTR(v), bytes);
         at += bytes;
     }
+    if (poisoned)
+        sl_comm_poison(op->packed, op->packed_bytes, op->elem);
     MPI_Request r = MPI_REQUEST_NULL;
     return keep(op, MPI_Iallreduce(MPI_IN_PLACE, op->packed, (int)(op->packed_bytes / es), t,
                                    reduce_op(op->op), op->comm, &r), &r);
@@ -219,7 +228,13 @@ static void op_free(comm_op *op)
 static void op_done(void *arg, int failed)
 {
     comm_op *op = arg;
-    if (op->packed && !failed) {
+    if (op->kind == KIND_ALLREDUCE && failed) { /* its result is not a reduction */
+        if (op->packed)
+            sl_comm_poison(op->packed, op->packed_bytes, op->elem);
+        else if (op->inplace)
+            sl_comm_poison(op->inplace, op->packed_bytes, op->elem);
+    }
+    if (op->packed) {
         size_t at = 0, bytes = op->packed_bytes / (size_t)op->nbuf;
         for (int i = 0; i < op->nbuf; i++, at += bytes)
             memcpy(op->targets[i], op->packed + at, bytes);
@@ -235,7 +250,7 @@ static void complete_cpu(void *buffers[], void *cl_arg)
     for (int i = 0; op->targets && i < op->nbuf; i++)
         op->targets[i] = (void *)STARPU_VECTOR_GET_PTR(buffers[i]);
     if (op->nreq == 0) { /* nothing was posted (a failure already counted) */
-        op_free(op);
+        op_done(op, 1);
         return;
     }
     if (sl_request_poller_watch(op->be->poller, starpu_task_get_current(), op->reqs, op->nreq,
@@ -466,6 +481,7 @@ sl_status sl_comm_mpi_create(unsigned progress_us, sl_comm **out)
                                   sizeof be->token_storage);
     comm->ops = &mpi_ops;
     comm->backend = be;
+    be->owner = comm;
     *out = comm;
     return SL_OK;
 }

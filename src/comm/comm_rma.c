@@ -54,6 +54,7 @@ typedef struct rma_backend {
     group_info *groups;
     key_seq *seqs;
     unsigned long post_failures;
+    sl_comm *owner; /* for sl_comm_poisoned */
 } rma_backend;
 
 /* One message of an operation. buf >= 0: the operation's buffer of that index; -1: the
@@ -258,6 +259,8 @@ static void pack_contribution(rma_op *op, void *buffers[])
         memcpy(mine, (void *)STARPU_VECTOR_GET_PTR(buffers[i]), b);
         mine += b;
     }
+    if (sl_comm_poisoned(op->be->owner))
+        sl_comm_poison(op->slots + (size_t)op->gme * op->bytes, op->bytes, op->elem);
 }
 
 static void post_cpu(void *buffers[], void *cl_arg)
@@ -315,7 +318,9 @@ static void op_done(void *arg, int failed)
 {
     rma_op *op = arg;
     failed |= __atomic_load_n(&op->done.failed, __ATOMIC_RELAXED);
-    if (!failed && op->kind == RK_ALLREDUCE)
+    if (failed && op->kind == RK_ALLREDUCE) /* its result is not a reduction */
+        sl_comm_poison(op->slots, op->bytes, op->elem), op->gsize = 1;
+    if (op->kind == RK_ALLREDUCE)
         fold(op);
     for (int i = 0; !failed && i < op->nbuf; i++)
         if (op->stage[i] && op->receives_into[i])
@@ -659,6 +664,7 @@ sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, unsigned progress
     }
     c->ops = &rma_ops;
     c->backend = be;
+    be->owner = c;
     *out = c;
     return SL_OK;
 }

@@ -58,6 +58,10 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
 
 /* Creates a scalar whose accumulator combines with `combine`, initialised to `init`. */
 sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], sl_scalar **out);
+/* sl_scalar_get without the asynchronous-status report: for the solvers, whose ranks must take
+ * the same decisions (they agree on failures themselves, solver_common.h). */
+sl_status sl_scalar_read(const sl_scalar *s, double _Complex *value);
+sl_status sl_scalar_read_real(const sl_scalar *s, double *value);
 
 /* Reductions needed at the same point, whose cross-rank steps travel together: one allreduce
  * per (communicator, operation) for all of them when the batch is flushed (PETSc's

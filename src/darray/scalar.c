@@ -26,10 +26,8 @@ sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], s
     return SL_OK;
 }
 
-sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
+sl_status sl_scalar_read(const sl_scalar *s, double _Complex *value)
 {
-    if (!s || !value)
-        return sl_null_error(__func__);
     s->ctx->host_waits++;
     if (starpu_data_acquire(s->handle, STARPU_R) != 0)
         return sl_fail(s->ctx, SL_ERR_STARPU, "sl_scalar_get: starpu_data_acquire failed");
@@ -39,14 +37,30 @@ sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
     return SL_OK;
 }
 
+sl_status sl_scalar_read_real(const sl_scalar *s, double *value)
+{
+    double _Complex z = 0;
+    sl_status st = sl_scalar_read(s, &z);
+    *value = creal(z);
+    return st;
+}
+
+/* The value is written even when a failure is reported (it is NaN if a reduction failed). */
+sl_status sl_scalar_get(sl_scalar *s, double _Complex *value)
+{
+    if (!s || !value)
+        return sl_null_error(__func__);
+    sl_status st = sl_scalar_read(s, value);
+    return st == SL_OK ? sl_async_check(s->ctx, "sl_scalar_get") : st;
+}
+
 sl_status sl_scalar_get_real(sl_scalar *s, double *value)
 {
     if (!value)
         return sl_null_error(__func__);
-    double _Complex z;
+    double _Complex z = 0;
     sl_status st = sl_scalar_get(s, &z);
-    if (st == SL_OK)
-        *value = creal(z);
+    *value = creal(z);
     return st;
 }
 

@@ -308,23 +308,34 @@ static unsigned long take_new(unsigned long total, unsigned long *seen)
     return fresh;
 }
 
+unsigned long sl_async_failures(const sl_context *ctx)
+{
+    return sl_comm_failures(ctx->comm) + __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED);
+}
+
+sl_status sl_async_check(sl_context *ctx, const char *where)
+{
+    unsigned long fresh = take_new(sl_comm_failures(ctx->comm), &ctx->comm_failures_seen);
+    if (fresh)
+        return sl_fail(ctx, SL_ERR_MPI, "%s: %lu communication operation(s) failed on rank %d "
+                       "since the last report; this context's reductions are NaN from now on "
+                       "(on every rank)", where, fresh, ctx->rank);
+    fresh = take_new(__atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED),
+                     &ctx->task_failures_seen);
+    if (fresh)
+        return sl_fail(ctx, SL_ERR_NOMEM, "%s: %lu task(s) could not allocate their workspace "
+                       "on rank %d since the last report (their output tiles are NaN)", where,
+                       fresh, ctx->rank);
+    return SL_OK;
+}
+
 sl_status sl_wait(sl_context *ctx)
 {
     if (!ctx)
         return sl_null_error(__func__);
     if (starpu_task_wait_for_all() != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
-    unsigned long fresh = take_new(sl_comm_failures(ctx->comm), &ctx->comm_failures_seen);
-    if (fresh)
-        return sl_fail(ctx, SL_ERR_MPI, "%lu communication operation(s) failed since the last "
-                       "sl_wait on rank %d", fresh, ctx->rank);
-    fresh = take_new(__atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED),
-                     &ctx->task_failures_seen);
-    if (fresh)
-        return sl_fail(ctx, SL_ERR_NOMEM, "%lu task(s) could not allocate their workspace "
-                       "since the last sl_wait on rank %d (their output tiles are NaN)", fresh,
-                       ctx->rank);
-    return SL_OK;
+    return sl_async_check(ctx, "sl_wait");
 }
 
 #define GETTER(name, type, expr)                      \

@@ -16,6 +16,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
         return sl_fail(op->ctx, SL_ERR_SHAPE, "%s: %s is not square (model and data layouts "
                        "differ)", name, op->vt->name);
     sl_context *ctx = op->ctx;
+    sl_failure_count before = sl_failure_count_now(ctx);
     sl_stacked *r = NULL, *d = NULL, *ad = NULL;
     sl_scalar *kold = NULL;
     sl_history hist = {0};
@@ -65,6 +66,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
     if (st == SL_OK) st = sl_solver_true_norms(op, y, x, 0.0, ad, result);
     if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CG, code, completed, result);
+    st = sl_solver_conclude(op, name, SL_SOLVER_CG, &before, st, result);
     sl_guard_destroy(&guard);
     sl_scalar_destroy(kold);
     sl_stacked_destroy(r);

@@ -99,6 +99,7 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
     sl_status st = sl_solver_check(SL_SOLVER_CGLS, name, op, y, x, opts, &o, result);
     if (st != SL_OK)
         return st;
+    sl_failure_count before = sl_failure_count_now(op->ctx);
     cgls_vectors v = {0};
     sl_scalar *kold = NULL;
     sl_history hist = {0};
@@ -123,6 +124,7 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
     if (st == SL_OK) st = sl_guard_read(&guard, &code, &completed);
     if (st == SL_OK) st = sl_solver_true_norms(op, y, x, o.damp, v.q, result);
     if (st == SL_OK) st = sl_solver_finish(op, name, SL_SOLVER_CGLS, code, completed, result);
+    st = sl_solver_conclude(op, name, SL_SOLVER_CGLS, &before, st, result);
     sl_scalar_destroy(kold);
     free_vectors(&v);
     sl_guard_destroy(&guard);

@@ -165,6 +165,7 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
     if (st != SL_OK)
         return st;
     sl_context *ctx = op->ctx;
+    sl_failure_count before = sl_failure_count_now(ctx);
     lsqr_work *wk = calloc(1, sizeof *wk);
     if (!wk)
         return sl_fail(ctx, SL_ERR_NOMEM, "sl_lsqr: out of memory");
@@ -209,6 +210,7 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
     if (st == SL_OK)
         st = sl_solver_finish(op, name, SL_SOLVER_LSQR, (int)s[SL_LSQR_GUARD],
                               (int)s[SL_LSQR_ITN], result);
+    st = sl_solver_conclude(op, name, SL_SOLVER_LSQR, &before, st, result);
     free_work(wk);
     return st;
 }

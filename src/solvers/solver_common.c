@@ -153,6 +153,7 @@ const char *sl_stop_reason_name(sl_stop_reason reason)
     case SL_STOP_CONDITION: return "condition";
     case SL_STOP_BREAKDOWN: return "breakdown";
     case SL_STOP_NONFINITE: return "nonfinite";
+    case SL_STOP_COMM: return "communication";
     default: return "none";
     }
 }
@@ -181,7 +182,7 @@ sl_status sl_history_finish(sl_history *h, sl_solve_result *result)
     }
     for (int i = 0; i < h->count; i++) {
         if (st == SL_OK)
-            st = sl_scalar_get_real(h->norms[i], &result->cost[i]);
+            st = sl_scalar_read_real(h->norms[i], &result->cost[i]);
         sl_scalar_destroy(h->norms[i]);
     }
     result->ncost = st == SL_OK ? h->count : 0;
@@ -190,25 +191,49 @@ sl_status sl_history_finish(sl_history *h, sl_solve_result *result)
     return st;
 }
 
-/* Any masked layout: reductions (and so stopping tests) differ between colour groups. */
-static int masked(const sl_space *sp)
-{
-    for (int i = 0; i < sp->count; i++)
-        if (sp->layouts[i].mask)
-            return 1;
-    return 0;
-}
-
 sl_status sl_solver_global_stop(const sl_op *op, int *nonfinite, int *done)
 {
-    if (!masked(&op->model) && !masked(&op->data))
-        return SL_OK; /* every rank computed the same values */
+    /* Unmasked, every rank computed the same values, unless a communication failed on one
+     * (its result is NaN there only): agreeing always keeps the ranks in step then. */
     int mine[2] = {*nonfinite != 0, !*done}, all[2];
     if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, op->ctx->host_comm) != MPI_SUCCESS)
         return sl_fail(op->ctx, SL_ERR_MPI, "solver: MPI_Allreduce of the stopping test failed");
     *nonfinite = all[0];
     *done = !all[1];
     return SL_OK;
+}
+
+sl_status sl_solver_conclude(const sl_op *op, const char *name, sl_solver_kind kind,
+                             const sl_failure_count *before, sl_status st,
+                             sl_solve_result *result)
+{
+    sl_context *ctx = op->ctx;
+    sl_failure_count now = sl_failure_count_now(ctx);
+    /* a communication failure before this solve poisoned its reductions too (comm.h) */
+    int mine[2] = {now.comm != 0, now.tasks != before->tasks}, any[2];
+    if (MPI_Allreduce(mine, any, 2, MPI_INT, MPI_MAX, ctx->host_comm) != MPI_SUCCESS)
+        return sl_fail(ctx, SL_ERR_MPI, "%s: MPI_Allreduce at the end of the solve failed", name);
+    if (!any[0] && !any[1])
+        return st;
+    char cause[SL_ERRMSG_LEN] = "a communication operation or a task failed on another rank";
+    if (sl_async_check(ctx, name) != SL_OK) /* reported here, not again by sl_wait */
+        snprintf(cause, sizeof cause, "%s", sl_last_error(ctx));
+    else if (mine[0])
+        snprintf(cause, sizeof cause, "a communication operation failed on rank %d before this "
+                 "solve (reported then): the context's reductions are NaN since", ctx->rank);
+    int iterations = result ? result->iterations : 0;
+    if (result && any[0]) {
+        result->reason = SL_STOP_COMM;
+        result->istop = kind == SL_SOLVER_LSQR ? 10 : 5;
+    }
+    return sl_fail(ctx, any[0] ? SL_ERR_MPI : SL_ERR_NOMEM, "%s stopped after %d iteration(s), "
+                   "x is not to be trusted: %s", name, iterations, cause);
+}
+
+sl_failure_count sl_failure_count_now(const sl_context *ctx)
+{
+    return (sl_failure_count){sl_comm_failures(ctx->comm),
+                              __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED)};
 }
 
 void sl_history_discard(sl_history *h)
@@ -233,9 +258,9 @@ sl_status sl_solver_norms(const sl_stacked *s, const sl_stacked *x, double damp,
     if (st == SL_OK)
         st = sl_stacked_norm(x, 2, &rx);
     if (st == SL_OK)
-        st = sl_scalar_get_real(rs, &r1);
+        st = sl_scalar_read_real(rs, &r1);
     if (st == SL_OK)
-        st = sl_scalar_get_real(rx, &xn);
+        st = sl_scalar_read_real(rx, &xn);
     sl_scalar_destroy(rs);
     sl_scalar_destroy(rx);
     result->r1norm = r1;
@@ -295,7 +320,7 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
     }
     if (st == SL_OK && (o->tol > 0 || o->show)) {
         double value = 0;
-        st = sl_scalar_get_real((sl_scalar *)k, &value);
+        st = sl_scalar_read_real(k, &value);
         double r1 = 0, r2 = 0;
         if (st == SL_OK && o->show && (st = current_norms(residual, x, o->damp, &r1, &r2)) == SL_OK)
             sl_solver_log_row(op, name, o, iteration, r1, r2, value, what);
@@ -319,9 +344,12 @@ sl_status sl_solver_notify(const sl_op *op, const sl_solver_opts *o, int iterati
 {
     if (!o->callback_stacked)
         return SL_OK;
-    sl_status st = sl_wait(op->ctx);
+    /* not sl_wait: a failure it reported on one rank only would end the solve there alone
+     * (sl_solver_conclude reports it on every rank) */
+    if (starpu_task_wait_for_all() != 0)
+        return sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
     o->callback_stacked(iteration, x, o->callback_arg);
-    return st;
+    return SL_OK;
 }
 
 /* The plain callback, called with the only component of a plain model. */

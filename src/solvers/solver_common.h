@@ -45,11 +45,25 @@ typedef struct sl_history {
 sl_status sl_history_push(sl_history *h, sl_scalar *norm);
 /* Reads the futures into result->cost (one wait at the end) and frees them. */
 sl_status sl_history_finish(sl_history *h, sl_solve_result *result);
-/* With masked layouts each colour group tests its own norms, but the operator's tasks may
- * communicate across groups: every rank must stop at the same iteration. Combines this rank's
- * verdict (collective on the host communicator, only when a layout is masked): a non-finite
- * value anywhere stops everyone; `done` holds only when every rank is done. */
+/* Every rank must stop at the same iteration: with masked layouts each colour group tests its
+ * own norms while the operator's tasks may communicate across groups, and a communication that
+ * failed on one rank leaves NaN there only. Combines this rank's verdict (collective on the
+ * host communicator, once per iteration that the host reads anyway): a non-finite value
+ * anywhere stops everyone; `done` holds only when every rank is done. */
 sl_status sl_solver_global_stop(const sl_op *op, int *nonfinite, int *done);
+/* This rank's asynchronous failures so far, by kind (context_internal.h). */
+typedef struct sl_failure_count {
+    unsigned long comm, tasks;
+} sl_failure_count;
+sl_failure_count sl_failure_count_now(const sl_context *ctx);
+/* The last step of every solve, whatever st is (collective on the host communicator): when a
+ * communication operation failed on any rank (during the solve, or before it: the context's
+ * reductions are poisoned since, comm.h), every rank returns SL_ERR_MPI with reason
+ * SL_STOP_COMM (istop 5, LSQR 10); when a task failed during the solve, SL_ERR_NOMEM;
+ * otherwise st. */
+sl_status sl_solver_conclude(const sl_op *op, const char *name, sl_solver_kind kind,
+                             const sl_failure_count *before, sl_status st,
+                             sl_solve_result *result);
 /* Frees the futures without reading them (after a failure). */
 void sl_history_discard(sl_history *h);
 
