@@ -10,6 +10,8 @@
 
 #include <starlops.h>
 
+#include "common.h"
+
 typedef struct block {
     size_t rows, cols;
     double *g; /* row-major */
@@ -29,15 +31,6 @@ static void apply_block(const void *in, void *out, int adjoint, void *user)
         y[i] = s;
     }
 }
-
-#define TRY(call)                                                                           \
-    do {                                                                                    \
-        sl_status st_ = (call);                                                             \
-        if (st_ != SL_OK) {                                                                 \
-            fprintf(stderr, "%s: %s (%s)\n", #call, sl_strerror(st_), sl_last_error(ctx)); \
-            return 1;                                                                       \
-        }                                                                                   \
-    } while (0)
 
 int main(int argc, char **argv)
 {

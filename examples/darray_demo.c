@@ -12,15 +12,7 @@
 
 #include <starlops.h>
 
-#define TRY(call)                                                                        \
-    do {                                                                                 \
-        sl_status st_ = (call);                                                          \
-        if (st_ != SL_OK) {                                                              \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sl_strerror(st_),             \
-                    sl_last_error(ctx));                                                 \
-            return 1;                                                                    \
-        }                                                                                \
-    } while (0)
+#include "common.h"
 
 static int fill_wave(sl_context *ctx, sl_darray *a, size_t n, int k, int use_sin)
 {

@@ -18,21 +18,14 @@
 
 #include <starlops.h>
 
+#include "common.h"
+
 typedef struct options {
     size_t nt, nx, ny;
     int niter, quiet;
     double eps, noise, max_error;
     const char *out;
 } options;
-
-#define TRY(call)                                                                           \
-    do {                                                                                    \
-        sl_status st_ = (call);                                                             \
-        if (st_ != SL_OK) {                                                                 \
-            fprintf(stderr, "%s: %s (%s)\n", #call, sl_strerror(st_), sl_last_error(ctx)); \
-            return 1;                                                                       \
-        }                                                                                   \
-    } while (0)
 
 static int parse(int argc, char **argv, options *o)
 {

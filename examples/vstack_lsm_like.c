@@ -12,6 +12,8 @@
 
 #include <starlops.h>
 
+#include "common.h"
+
 typedef struct shots {
     size_t k, nshots, nt; /* nt = k samples recorded per shot */
     int rank;
@@ -39,15 +41,6 @@ static void model_shots(const void *in, void *out, int adjoint, void *user)
             }
     }
 }
-
-#define TRY(call)                                                                           \
-    do {                                                                                    \
-        sl_status st_ = (call);                                                             \
-        if (st_ != SL_OK) {                                                                 \
-            fprintf(stderr, "%s: %s (%s)\n", #call, sl_strerror(st_), sl_last_error(ctx)); \
-            return 1;                                                                       \
-        }                                                                                   \
-    } while (0)
 
 int main(int argc, char **argv)
 {

@@ -4,10 +4,12 @@
 
 #include "cpu/kernels.h"
 
-/* One loop nest per operation; BODY sees o (out element), x (a element), y (b element). */
-#define TILE_LOOP(T, BODY)                                                    \
+/* One loop nest per operation; BODY sees o_row[i] (out element), x_row[i] (a element), y_row[i]
+ * (b element). OUT_QUAL is `restrict` where out cannot alias a or b, empty where it may (the
+ * in-place operations): the only difference between the two loops. */
+#define TILE_LOOP_Q(T, OUT_QUAL, BODY)                                        \
     for (size_t r = 0; r < s.ny; r++) {                                       \
-        T *restrict o_row = (T *)out + r * s.ld;                              \
+        T *OUT_QUAL o_row = (T *)out + r * s.ld;                              \
         const T *x_row = a ? (const T *)a + r * s.ld : NULL;                  \
         const T *y_row = b ? (const T *)b + r * s.ld : NULL;                  \
         (void)x_row;                                                          \
@@ -16,19 +18,8 @@
             BODY;                                                             \
         }                                                                     \
     }
-
-/* out may alias a or b, so only o_row is restrict-free where aliasing can happen. */
-#define TILE_LOOP_ALIAS(T, BODY)                                              \
-    for (size_t r = 0; r < s.ny; r++) {                                       \
-        T *o_row = (T *)out + r * s.ld;                                       \
-        const T *x_row = a ? (const T *)a + r * s.ld : NULL;                  \
-        const T *y_row = b ? (const T *)b + r * s.ld : NULL;                  \
-        (void)x_row;                                                          \
-        (void)y_row;                                                          \
-        for (size_t i = 0; i < s.nx; i++) {                                   \
-            BODY;                                                             \
-        }                                                                     \
-    }
+#define TILE_LOOP(T, BODY) TILE_LOOP_Q(T, restrict, BODY)
+#define TILE_LOOP_ALIAS(T, BODY) TILE_LOOP_Q(T, , BODY)
 
 #define DEFINE_ELEMENTWISE(NAME, T, CONJ)                                                 \
     static void NAME(sl_ew_op op, sl_tile_shape s, void *out, const void *a, const void *b, \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "darray/darray_internal.h"
+#include "runtime/getter.h"
 
 /* 64-bit FNV-1a: ranks compare fingerprints of per-rank tables instead of whole tables. */
 static int64_t fingerprint(const void *data, size_t bytes)
@@ -285,13 +286,8 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
     return SL_OK;
 }
 
-/* Getters: plain reads of the layout. */
-sl_status sl_darray_ndim(const sl_darray *x, int *ndim)
-{
-    if (!x || !ndim) return sl_null_error(__func__);
-    *ndim = x->ndim;
-    return SL_OK;
-}
+/* Getters: plain reads of the layout (runtime/getter.h). */
+SL_DEFINE_GETTER(sl_darray_ndim, sl_darray, x, int, x->ndim)
 
 sl_status sl_darray_shape(const sl_darray *x, size_t *shape)
 {
@@ -308,44 +304,16 @@ sl_status sl_darray_local_shape(const sl_darray *x, size_t *shape)
     return SL_OK;
 }
 
-sl_status sl_darray_local_offset(const sl_darray *x, size_t *offset)
-{
-    if (!x || !offset) return sl_null_error(__func__);
-    *offset = x->row_offset_of[x->ctx->rank];
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_local_offset, sl_darray, x, size_t,
+                 x->row_offset_of[x->ctx->rank])
 
-sl_status sl_darray_axis(const sl_darray *x, int *axis)
-{
-    if (!x || !axis) return sl_null_error(__func__);
-    *axis = x->axis;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_axis, sl_darray, x, int, x->axis)
 
-sl_status sl_darray_dtype(const sl_darray *x, sl_dtype *dtype)
-{
-    if (!x || !dtype) return sl_null_error(__func__);
-    *dtype = x->dtype;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_dtype, sl_darray, x, sl_dtype, x->dtype)
 
-sl_status sl_darray_partition(const sl_darray *x, sl_partition *partition)
-{
-    if (!x || !partition) return sl_null_error(__func__);
-    *partition = x->partition;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_partition, sl_darray, x, sl_partition, x->partition)
 
-sl_status sl_darray_ntiles(const sl_darray *x, size_t *ntiles)
-{
-    if (!x || !ntiles) return sl_null_error(__func__);
-    *ntiles = x->ntiles;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_ntiles, sl_darray, x, size_t, x->ntiles)
 
-sl_status sl_darray_local_size(const sl_darray *x, size_t *count)
-{
-    if (!x || !count) return sl_null_error(__func__);
-    *count = x->outer * x->local_rows * x->inner;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_darray_local_size, sl_darray, x, size_t,
+                 x->outer * x->local_rows * x->inner)

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ops/op_internal.h"
+#include "runtime/getter.h"
 
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
 {
@@ -246,13 +247,7 @@ sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model)
     return SL_OK;
 }
 
-sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype)
-{
-    if (!op || !dtype)
-        return sl_null_error(__func__);
-    *dtype = sl_op_model_layout(op)->dtype;
-    return SL_OK;
-}
+SL_DEFINE_GETTER(sl_op_dtype, sl_op, op, sl_dtype, sl_op_model_layout(op)->dtype)
 
 sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops)
 {

@@ -13,6 +13,7 @@
 
 #include "cpu/kernels.h"
 #include "runtime/context_internal.h"
+#include "runtime/getter.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
  * of undefined behaviour inside StarPU. */
@@ -338,20 +339,13 @@ sl_status sl_wait(sl_context *ctx)
     return sl_async_check(ctx, "sl_wait");
 }
 
-#define GETTER(name, type, expr)                      \
-    sl_status name(const sl_context *ctx, type *out)  \
-    {                                                 \
-        if (!ctx || !out)                             \
-            return sl_null_error(__func__);                       \
-        *out = (expr);                                \
-        return SL_OK;                                 \
-    }
-GETTER(sl_context_rank, int, ctx->rank)
-GETTER(sl_context_size, int, ctx->size)
-GETTER(sl_context_tile, size_t, ctx->config.tile_elements)
-GETTER(sl_context_comm_kind, sl_comm_kind, ctx->config.comm_kind)
-GETTER(sl_context_comm, MPI_Comm, ctx->host_comm)
-GETTER(sl_context_host_waits, unsigned long, ctx->host_waits)
+SL_DEFINE_GETTER(sl_context_rank, sl_context, ctx, int, ctx->rank)
+SL_DEFINE_GETTER(sl_context_size, sl_context, ctx, int, ctx->size)
+SL_DEFINE_GETTER(sl_context_tile, sl_context, ctx, size_t, ctx->config.tile_elements)
+SL_DEFINE_GETTER(sl_context_comm_kind, sl_context, ctx, sl_comm_kind,
+                 ctx->config.comm_kind)
+SL_DEFINE_GETTER(sl_context_comm, sl_context, ctx, MPI_Comm, ctx->host_comm)
+SL_DEFINE_GETTER(sl_context_host_waits, sl_context, ctx, unsigned long, ctx->host_waits)
 
 sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received)
 {
