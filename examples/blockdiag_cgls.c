@@ -34,14 +34,10 @@ static void apply_block(const void *in, void *out, int adjoint, void *user)
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init: %s\n", sl_init_error());
-        return 1;
-    }
+    sl_context *ctx = NULL;
     int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    if (example_start(&argc, &argv, &ctx, &rank, &size))
+        return 1;
     size_t cols = argc > 1 ? strtoull(argv[1], NULL, 10) : 60;
     /* uneven blocks: rank r has cols + r model samples and 2 (cols + r) data samples */
     size_t mr[256], dr[256], nm = 0, nd = 0;

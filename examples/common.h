@@ -1,4 +1,4 @@
-/* What every example shares: TRY(call) runs a starlops call and, when it fails, prints the
+/* What every example shares. TRY(call) runs a starlops call and, when it fails, prints the
  * call, the status and the context's detailed message, then returns 1 from the enclosing
  * function (main, or a helper returning int). It reads the variable `ctx` (an sl_context *,
  * NULL before the context exists) in the calling scope. */
@@ -17,5 +17,20 @@
             return 1;                                                                       \
         }                                                                                   \
     } while (0)
+
+/* sl_init, or a message saying why it failed; then this rank and the number of ranks (either
+ * pointer may be NULL). Returns 0 on success, 1 after printing the message. */
+static inline int example_start(int *argc, char ***argv, sl_context **ctx, int *rank, int *size)
+{
+    if (sl_init(argc, argv, ctx) != SL_OK) {
+        fprintf(stderr, "sl_init: %s\n", sl_init_error());
+        return 1;
+    }
+    if (rank)
+        sl_context_rank(*ctx, rank);
+    if (size)
+        sl_context_size(*ctx, size);
+    return 0;
+}
 
 #endif

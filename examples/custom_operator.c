@@ -14,6 +14,8 @@
 #include <starpu.h> /* only for flavour (b): writing codelets */
 #include <starlops.h>
 
+#include "common.h"
+
 /* (b): one tile; cl_arg holds the tile's sl_tile_info, then our double `scale`. */
 static void weight_tile_cpu(void *buffers[], void *cl_arg)
 {
@@ -77,13 +79,10 @@ static void causal_integration(const void *in, void *out, int adjoint, void *use
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init: %s\n", sl_init_error());
-        return 1;
-    }
+    sl_context *ctx = NULL;
     int rank;
-    sl_context_rank(ctx, &rank);
+    if (example_start(&argc, &argv, &ctx, &rank, NULL))
+        return 1;
     size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1001, local;
     sl_darray *x, *y, *x_true;
     sl_op *op;

@@ -41,14 +41,10 @@ static int check(int rank, const char *what, double got, double want, double tol
 int main(int argc, char **argv)
 {
     sl_context *ctx = NULL;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
-        return 1;
-    }
-    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000037;
     int k = 7, rank, size, fails = 0;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    if (example_start(&argc, &argv, &ctx, &rank, &size))
+        return 1;
+    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000037;
 
     sl_darray *x, *y, *z;
     TRY(sl_darray_create(ctx, SL_F64, 1, &n, SL_SCATTER, 0, NULL, NULL, &x));

@@ -133,11 +133,9 @@ static sl_status save(sl_context *ctx, const sl_darray *x, const options *o, con
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init: %s\n", sl_init_error());
+    sl_context *ctx = NULL;
+    if (example_start(&argc, &argv, &ctx, NULL, NULL))
         return 1;
-    }
     options o;
     if (!parse(argc, argv, &o)) {
         fprintf(stderr, "usage: poststack3d [--nt N] [--nx N] [--ny N] [--niter N] [--eps E] "

@@ -44,14 +44,10 @@ static void model_shots(const void *in, void *out, int adjoint, void *user)
 
 int main(int argc, char **argv)
 {
-    sl_context *ctx;
-    if (sl_init(&argc, &argv, &ctx) != SL_OK) {
-        fprintf(stderr, "sl_init: %s\n", sl_init_error());
-        return 1;
-    }
+    sl_context *ctx = NULL;
     int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    if (example_start(&argc, &argv, &ctx, &rank, &size))
+        return 1;
     size_t k = argc > 1 ? strtoull(argv[1], NULL, 10) : 200;
     size_t nshots = argc > 2 ? strtoull(argv[2], NULL, 10) : 4;
     shots s = {k, nshots, k, rank};
