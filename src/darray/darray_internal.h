@@ -39,6 +39,8 @@ struct sl_scalar {
 
 /* Row split of `n` over `nranks` (PyLops-MPI rule: the first n % P ranks get one more). */
 void sl_split_balanced(size_t n, int nranks, size_t *sizes);
+/* Block i of n items cut into `parts` balanced blocks (the split every layout uses). */
+void sl_split_block(size_t n, size_t parts, size_t i, size_t *offset, size_t *size);
 
 /* Tile rows of a block of `rows` rows whose rows hold `row_elems` elements each. */
 size_t sl_tile_count(size_t rows, size_t row_elems, size_t tile_elems);

@@ -3,11 +3,19 @@
 
 #include "darray/darray_internal.h"
 
+/* PyLops-MPI's split (local_split): the first n % parts blocks get one more. */
+void sl_split_block(size_t n, size_t parts, size_t i, size_t *offset, size_t *size)
+{
+    size_t base = n / parts, extra = n % parts;
+    *offset = i * base + (i < extra ? i : extra);
+    *size = base + (i < extra ? 1 : 0);
+}
+
 void sl_split_balanced(size_t n, int nranks, size_t *sizes)
 {
-    size_t base = n / (size_t)nranks, extra = n % (size_t)nranks;
+    size_t offset;
     for (int r = 0; r < nranks; r++)
-        sizes[r] = base + ((size_t)r < extra ? 1 : 0);
+        sl_split_block(n, (size_t)nranks, (size_t)r, &offset, &sizes[r]);
 }
 
 size_t sl_tile_count(size_t rows, size_t row_elems, size_t tile_elems)
@@ -21,9 +29,7 @@ size_t sl_tile_count(size_t rows, size_t row_elems, size_t tile_elems)
 /* Tiles get balanced row counts (differing by at most one) rather than a short last tile. */
 void sl_tile_range(size_t rows, size_t ntiles, size_t t, size_t *row0, size_t *nrows)
 {
-    size_t base = rows / ntiles, extra = rows % ntiles;
-    *row0 = t * base + (t < extra ? t : extra);
-    *nrows = base + (t < extra ? 1 : 0);
+    sl_split_block(rows, ntiles, t, row0, nrows);
 }
 
 void sl_copy_rows(void *dst, size_t dst_rows, size_t dst_row0, const void *src, size_t src_rows,

@@ -232,29 +232,10 @@ static const sl_op_vtable halo_vt = {.name = "Halo", .apply = halo_apply, .destr
 
 /* ---- construction ---- */
 
-/* Grid coordinates of `rank` (C order over the grid). */
-static void coords_of(int rank, int ndim, const int *grid, int *c)
-{
-    for (int d = ndim - 1; d >= 0; d--) {
-        c[d] = rank % grid[d];
-        rank /= grid[d];
-    }
-}
-
-static int rank_of(int ndim, const int *grid, const int *c)
-{
-    int r = 0;
-    for (int d = 0; d < ndim; d++)
-        r = r * grid[d] + c[d];
-    return r;
-}
-
-/* Block of grid coordinate c along a dim of n samples over g ranks (PyLops-MPI's split). */
+/* Block of grid coordinate c along a dim of n samples over g ranks: the arrays' split. */
 static void split_of(size_t n, int g, int c, size_t *offset, size_t *size)
 {
-    size_t base = n / (size_t)g, extra = n % (size_t)g, cc = (size_t)c;
-    *size = base + (cc < extra);
-    *offset = cc * base + (cc < extra ? cc : extra);
+    sl_split_block(n, (size_t)g, (size_t)c, offset, size);
 }
 
 static sl_status check_args(sl_context *ctx, int ndim, const size_t *dims, const int *grid,
@@ -332,15 +313,15 @@ static sl_status make_slabs(sl_context *ctx, halo_state *s)
 
 /* The model (blocks) and data (extended blocks) as 1-d scattered arrays, every rank's size. */
 static sl_status layouts(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *dims,
-                         const int *grid, const size_t *halo, sl_darray **model,
-                         sl_darray **data)
+                         const int *grid, MPI_Comm cart, const size_t *halo,
+                         sl_darray **model, sl_darray **data)
 {
     size_t *mrows = calloc((size_t)ctx->size, sizeof *mrows);
     size_t *drows = calloc((size_t)ctx->size, sizeof *drows), nm = 0, nd = 0;
     sl_status st = mrows && drows ? SL_OK : sl_fail(ctx, SL_ERR_NOMEM, "sl_op_halo: out of memory");
     for (int r = 0; r < ctx->size && st == SL_OK; r++) {
         int c[SL_MAX_NDIM];
-        coords_of(r, ndim, grid, c);
+        MPI_Cart_coords(cart, r, ndim, c);
         size_t bm = 1, be = 1;
         for (int d = 0; d < ndim; d++) {
             size_t off, n;
@@ -361,21 +342,18 @@ static sl_status layouts(sl_context *ctx, sl_dtype dtype, int ndim, const size_t
 }
 
 static void describe_block(sl_context *ctx, int ndim, const size_t *dims, const int *grid,
-                           const size_t *halo, halo_state *s)
+                           MPI_Comm cart, const size_t *halo, halo_state *s)
 {
     int c[SL_MAX_NDIM];
-    coords_of(ctx->rank, ndim, grid, c);
+    MPI_Cart_coords(cart, ctx->rank, ndim, c);
     for (int d = 0; d < ndim; d++) {
         split_of(dims[d], grid[d], c[d], &s->offset[d], &s->n[d]);
         s->lo[d] = halo[2 * d];
         s->hi[d] = halo[2 * d + 1];
         s->e[d] = s->lo[d] + s->n[d] + s->hi[d];
-        int cp[SL_MAX_NDIM], cn[SL_MAX_NDIM];
-        memcpy(cp, c, sizeof c);
-        memcpy(cn, c, sizeof c);
-        cp[d]--, cn[d]++;
-        s->prev[d] = c[d] > 0 ? rank_of(ndim, grid, cp) : -1;
-        s->next[d] = c[d] + 1 < grid[d] ? rank_of(ndim, grid, cn) : -1;
+        MPI_Cart_shift(cart, d, 1, &s->prev[d], &s->next[d]);
+        s->prev[d] = s->prev[d] == MPI_PROC_NULL ? -1 : s->prev[d];
+        s->next[d] = s->next[d] == MPI_PROC_NULL ? -1 : s->next[d];
     }
 }
 
@@ -407,17 +385,26 @@ sl_status sl_op_halo(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *di
     sl_status st = sl_agree(ctx, v, 1 + 4 * SL_MAX_NDIM, local == SL_OK, "sl_op_halo");
     if (local != SL_OK || st != SL_OK)
         return local != SL_OK ? local : st;
+    /* MPI's Cartesian topology over the context's ranks, in their order (no reordering: the
+     * arrays' blocks are laid out by rank): coordinates and neighbours */
+    int periodic[SL_MAX_NDIM] = {0};
+    MPI_Comm cart;
+    if (MPI_Cart_create(ctx->host_comm, ndim, g, periodic, 0, &cart) != MPI_SUCCESS)
+        return sl_fail(ctx, SL_ERR_MPI, "sl_op_halo: MPI_Cart_create failed");
     halo_state *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        MPI_Comm_free(&cart);
         return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_halo: out of memory");
+    }
     s->ndim = ndim;
     s->dtype = dtype;
     s->esize = sl_dtype_size(dtype);
-    describe_block(ctx, ndim, dims, g, halo, s);
+    describe_block(ctx, ndim, dims, g, cart, halo, s);
     sl_darray *model = NULL, *data = NULL;
     st = make_slabs(ctx, s);
     if (st == SL_OK)
-        st = layouts(ctx, dtype, ndim, dims, g, halo, &model, &data);
+        st = layouts(ctx, dtype, ndim, dims, g, cart, halo, &model, &data);
+    MPI_Comm_free(&cart);
     sl_layout lm = {0}, ld = {0};
     if (st == SL_OK) st = sl_layout_from_darray(model, &lm);
     if (st == SL_OK) st = sl_layout_from_darray(data, &ld);
