@@ -27,6 +27,22 @@ sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
     return SL_OK;
 }
 
+sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l)
+{
+    size_t n = (size_t)ctx->size;
+    memset(l, 0, sizeof *l);
+    l->dtype = dtype;
+    l->ndim = 1;
+    l->partition = SL_SCATTER;
+    l->local_sizes = malloc(n * sizeof(size_t));
+    if (!l->local_sizes)
+        return sl_fail(ctx, SL_ERR_NOMEM, "out of memory for a layout");
+    memcpy(l->local_sizes, rows, n * sizeof(size_t));
+    for (size_t r = 0; r < n; r++)
+        l->shape[0] += rows[r];
+    return SL_OK;
+}
+
 void sl_layout_free(sl_layout *l)
 {
     free(l->local_sizes);

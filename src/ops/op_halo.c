@@ -311,13 +311,13 @@ static sl_status make_slabs(sl_context *ctx, halo_state *s)
     return SL_OK;
 }
 
-/* The model (blocks) and data (extended blocks) as 1-d scattered arrays, every rank's size. */
+/* The model (blocks) and data (extended blocks) as 1-d scattered layouts, every rank's size. */
 static sl_status layouts(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *dims,
-                         const int *grid, MPI_Comm cart, const size_t *halo,
-                         sl_darray **model, sl_darray **data)
+                         const int *grid, MPI_Comm cart, const size_t *halo, sl_layout *model,
+                         sl_layout *data)
 {
     size_t *mrows = calloc((size_t)ctx->size, sizeof *mrows);
-    size_t *drows = calloc((size_t)ctx->size, sizeof *drows), nm = 0, nd = 0;
+    size_t *drows = calloc((size_t)ctx->size, sizeof *drows);
     sl_status st = mrows && drows ? SL_OK : sl_fail(ctx, SL_ERR_NOMEM, "sl_op_halo: out of memory");
     for (int r = 0; r < ctx->size && st == SL_OK; r++) {
         int c[SL_MAX_NDIM];
@@ -330,12 +330,11 @@ static sl_status layouts(sl_context *ctx, sl_dtype dtype, int ndim, const size_t
             be *= halo[2 * d] + n + halo[2 * d + 1]; /* zeros beyond the global edges */
         }
         mrows[r] = bm, drows[r] = be;
-        nm += bm, nd += be;
     }
     if (st == SL_OK)
-        st = sl_darray_create(ctx, dtype, 1, &nm, SL_SCATTER, 0, mrows, NULL, model);
+        st = sl_layout_rows(ctx, dtype, mrows, model);
     if (st == SL_OK)
-        st = sl_darray_create(ctx, dtype, 1, &nd, SL_SCATTER, 0, drows, NULL, data);
+        st = sl_layout_rows(ctx, dtype, drows, data);
     free(mrows);
     free(drows);
     return st;
@@ -400,21 +399,16 @@ sl_status sl_op_halo(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *di
     s->dtype = dtype;
     s->esize = sl_dtype_size(dtype);
     describe_block(ctx, ndim, dims, g, cart, halo, s);
-    sl_darray *model = NULL, *data = NULL;
+    sl_layout lm = {0}, ld = {0};
     st = make_slabs(ctx, s);
     if (st == SL_OK)
-        st = layouts(ctx, dtype, ndim, dims, g, cart, halo, &model, &data);
+        st = layouts(ctx, dtype, ndim, dims, g, cart, halo, &lm, &ld);
     MPI_Comm_free(&cart);
-    sl_layout lm = {0}, ld = {0};
-    if (st == SL_OK) st = sl_layout_from_darray(model, &lm);
-    if (st == SL_OK) st = sl_layout_from_darray(data, &ld);
     if (st == SL_OK) st = sl_op_new(ctx, &halo_vt, &lm, &ld, s, out);
     if (st != SL_OK)
         halo_destroy(&(sl_op){.state = s});
     sl_layout_free(&lm);
     sl_layout_free(&ld);
-    sl_darray_destroy(model);
-    sl_darray_destroy(data);
     return st;
 }
 

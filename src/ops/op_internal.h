@@ -59,6 +59,9 @@ static inline const sl_layout *sl_op_data_layout(const sl_op *op)
 
 /* Layout helpers. */
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l);
+/* A 1-d scattered layout with rows[r] elements on rank r (the same on every rank), made
+ * without creating an array: what an operator needs of a space it defines itself. */
+sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l);
 void sl_layout_free(sl_layout *l);
 sl_status sl_layout_create(sl_context *ctx, const sl_layout *l, sl_darray **out);
 /* SL_OK if x has layout l (else a message naming the difference, prefixed by what). */
