@@ -1,29 +1,14 @@
 /* StarPU codelets of starlops (CPU functions now; CUDA variants come with the GPU issue).
- * Each codelet has a history-based performance model named after it, so the dm* schedulers
- * can use measured timings once calibrated (STARPU_CALIBRATE=1). */
+ * Families moved to codelets/<family>.c + .h (codelets, performance models and sl_task_*
+ * insert helpers) are included here; the others are still declared below. */
 #ifndef STARLOPS_CODELETS_H
 #define STARLOPS_CODELETS_H
 
-#include <starpu.h>
-
-/* A history-based performance model named `name` (what STARPU_CALIBRATE fills). */
-#define SL_HISTORY_MODEL(var, name) \
-    static struct starpu_perfmodel var = {.type = STARPU_HISTORY_BASED, .symbol = name}
+#include "codelet_common.h"
 #include "cpu/kernels.h"
 #include "cpu/stencil_kernels.h"
 #include "cpu/box_kernels.h"
-
-/* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
- * (-1: absent), ialpha / ibeta the indices of scalar handles that multiply alpha / beta (-1:
- * none): how solvers use scalars computed by earlier tasks without the host reading them. */
-typedef struct sl_ew_args {
-    sl_ew_op op;
-    sl_dtype dtype;
-    double alpha[2], beta[2];
-    int ia, ib, ialpha, ibeta;
-} sl_ew_args;
-
-extern struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT];
+#include "elementwise.h"
 
 /* Reduction of tiles into an accumulator (a vector of 2 doubles) in STARPU_REDUX mode:
  * buffers: acc, a, and b when ib >= 0. */
@@ -128,6 +113,9 @@ extern struct starpu_codelet sl_cl_summa_add;
 /* dst (W) = 0. */
 extern struct starpu_codelet sl_cl_summa_zero;
 
+/* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
+void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
+
 /* Stencils (derivatives, Laplacian, convolution): one task per output tile. Buffers: the output
  * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of
  * the same rows (R, matrix), then the pieces (R): neighbouring input tiles (matrix) or ghost
@@ -192,8 +180,5 @@ typedef struct sl_box_args {
     int add, single, zero_dst, zero_src;
 } sl_box_args;
 extern struct starpu_codelet sl_cl_box;
-
-/* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
-void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
 
 #endif
