@@ -9,66 +9,8 @@
 #include "cpu/stencil_kernels.h"
 #include "cpu/box_kernels.h"
 #include "elementwise.h"
-
-/* Reduction of tiles into an accumulator (a vector of 2 doubles) in STARPU_REDUX mode:
- * buffers: acc, a, and b when ib >= 0. */
-typedef struct sl_reduce_args {
-    sl_reduce_kind kind;
-    sl_dtype dtype;
-    double p;
-    int ib;
-} sl_reduce_args;
-
-extern struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT];
-
-/* How an accumulator combines: selects the REDUX init/redux pair and the MPI operation. */
-typedef enum sl_acc_combine { SL_ACC_SUM, SL_ACC_MAX, SL_ACC_MIN } sl_acc_combine;
-
-/* Installs the init/redux codelets of `combine` on an accumulator handle. */
-void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine);
-
-/* acc (W) := value (args: double[2]) */
-extern struct starpu_codelet sl_cl_acc_set;
-
-/* acc (RW) := finish(acc): the last step of a norm. */
-typedef enum sl_acc_finish { SL_FINISH_SQRT, SL_FINISH_ROOT_P } sl_acc_finish;
-typedef struct sl_acc_finish_args {
-    sl_acc_finish how;
-    double p;
-    int scalar; /* 1: a (re, im) scalar, 0: a vector of real norms */
-} sl_acc_finish_args;
-extern struct starpu_codelet sl_cl_acc_finish;
-
-/* out (W, buffer 0) := combination of the scalars in buffers 1..n: a (complex) sum, max, min,
- * or (sum in_i^p)^(1/p) (stacked norms). */
-typedef enum sl_combine_how { SL_COMBINE_SUM, SL_COMBINE_MAX, SL_COMBINE_MIN, SL_COMBINE_PNORM }
-    sl_combine_how;
-typedef struct sl_combine_args {
-    sl_combine_how how;
-    double p;
-} sl_combine_args;
-extern struct starpu_codelet sl_cl_scalar_combine;
-
-/* Norm along an axis: a tile (R, buffer 1) folds |x|^p (or max/min |x|) into the accumulator
- * vector (REDUX, buffer 0) at each element's position in the reduced array. */
-typedef struct sl_reduce_axis_args {
-    sl_reduce_kind kind;
-    sl_dtype dtype;
-    double p;
-    sl_axis_geometry geom;
-} sl_reduce_axis_args;
-extern struct starpu_codelet sl_cl_reduce_axis;
-
-/* out (W) = num / (den1 + w * den2): buffers out, num, den1, optionally den2 (real parts),
- * then optionally a solver guard (RW, last): solvers' step lengths from scalar futures.
- * Guard: a vector of two doubles (code, iterations completed when the code was set). */
-enum { SL_GUARD_OK = 0, SL_GUARD_BREAKDOWN = 1, SL_GUARD_NONFINITE = 2 };
-typedef struct sl_ratio_args {
-    double w;
-    int guarded;
-    double completed; /* iterations x holds if this ratio trips the guard */
-} sl_ratio_args;
-extern struct starpu_codelet sl_cl_scalar_ratio;
+#include "reduce.h"
+#include "scalar.h"
 
 /* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). The
  * recurrences, all of scipy's stopping tests and the guards run in the tasks: once STOPPED is
