@@ -11,25 +11,7 @@
 #include "elementwise.h"
 #include "reduce.h"
 #include "scalar.h"
-
-/* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). The
- * recurrences, all of scipy's stopping tests and the guards run in the tasks: once STOPPED is
- * set (ISTOP: scipy's code; GUARD: SL_GUARD_*; ITN: the iterations x holds) later steps are
- * no-ops, so a solve that the host does not watch still stops where scipy's would.
- * ATOL, BTOL, CTOL (1/conlim) and NITER are set by the host before the first task (a test
- * switched off is 0: scipy's exact-zero behaviour). */
-enum {
-    SL_LSQR_ALFA, SL_LSQR_BETA, SL_LSQR_RHOBAR, SL_LSQR_PHIBAR, SL_LSQR_ANORM, SL_LSQR_DDNORM,
-    SL_LSQR_RES2, SL_LSQR_XNORM, SL_LSQR_XXNORM, SL_LSQR_Z, SL_LSQR_CS2, SL_LSQR_SN2,
-    SL_LSQR_RNORM, SL_LSQR_ARNORM, SL_LSQR_ACOND, SL_LSQR_R1NORM, SL_LSQR_DAMP,
-    SL_LSQR_ATOL, SL_LSQR_BTOL, SL_LSQR_CTOL, SL_LSQR_NITER, SL_LSQR_ITN, SL_LSQR_STOPPED,
-    SL_LSQR_ISTOP, SL_LSQR_GUARD, SL_LSQR_NSTATE
-};
-typedef struct sl_lsqr_stage_args {
-    int which;   /* SL_LSQR_BETA or SL_LSQR_ALFA */
-    int initial; /* the set-up before the first iteration */
-} sl_lsqr_stage_args;
-extern struct starpu_codelet sl_cl_lsqr_norm_stage, sl_cl_lsqr_rotate;
+#include "lsqr.h"
 
 /* 1D MatrixMult (see matrixmult_codelets.c). */
 typedef struct sl_mm_args {
