@@ -12,33 +12,9 @@
 #include "reduce.h"
 #include "scalar.h"
 #include "lsqr.h"
-
-/* 1D MatrixMult (see matrixmult_codelets.c). */
-typedef struct sl_mm_args {
-    sl_dtype dtype;
-    size_t k, nrhs; /* nrhs >= 1 */
-} sl_mm_args;
-extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_copy,
-    sl_cl_vec_zero;
-/* 2D (SUMMA) MatrixMult (see summa_codelets.c). Tiles are StarPU matrices with contiguous
- * rows (ld == nx). gemm: C (RW) = op(A) B (+ C when beta_one), buffers C, A, B; one codelet
- * per dtype so traces name the precision (summa_gemm_s/d/c/z). */
-typedef struct sl_summa_gemm_args {
-    sl_dtype dtype;
-    int adjoint_a, beta_one;
-} sl_summa_gemm_args;
-extern struct starpu_codelet sl_cl_summa_gemm[4];
-/* Copy of a range of a rank's packed block: buffer 0 (W) holds elements [dst0, dst0 + its
- * size) of the block, buffers 1.. (R) consecutive pieces of the block starting at src0.
- * Args: size_t dst0, size_t src0. */
-extern struct starpu_codelet sl_cl_summa_copy;
-/* dst (RW) += src (R), both the same shape; arg: sl_dtype. */
-extern struct starpu_codelet sl_cl_summa_add;
-/* dst (W) = 0. */
-extern struct starpu_codelet sl_cl_summa_zero;
-
-/* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
-void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
+#include "tile.h"
+#include "matrixmult.h"
+#include "summa.h"
 
 /* Stencils (derivatives, Laplacian, convolution): one task per output tile. Buffers: the output
  * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of

@@ -77,9 +77,7 @@ static sl_status callback_apply(const sl_op *op, int adjoint, const sl_darray *i
                            sl_comm_elem_of(out->dtype), SL_COMM_SUM);
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
         size_t offset = out->tiles[t].row0 * out->inner;
-        if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
-                               STARPU_W, out->tiles[t].handle, STARPU_R, s->scratch_h[adjoint],
-                               0) != 0)
+        if (sl_task_slice_copy(offset, out->tiles[t].handle, s->scratch_h[adjoint]) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");
     }
     return st;
