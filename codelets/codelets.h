@@ -1,21 +1,22 @@
-/* StarPU codelets of starlops (CPU functions now; CUDA variants come with the GPU issue).
- * Families moved to codelets/<family>.c + .h (codelets, performance models and sl_task_*
- * insert helpers) are included here; the others are still declared below. */
+/* StarPU codelets of starlops, one family per file (after Chameleon's runtime/starpu/codelets/):
+ * codelets/<family>.c holds the codelets, their history-based performance models and the typed
+ * insert helpers sl_task_<name>(...) declared in codelets/<family>.h; the algorithms in src/
+ * submit tasks only through these helpers (and the communication layer, src/comm/). CPU
+ * functions now, each codelet naming its CUDA slot (SL_CUDA_FUNCS, codelet_common.h) for the
+ * GPU issue; plain kernels in codelets/cpu/. This header includes every family. */
 #ifndef STARLOPS_CODELETS_H
 #define STARLOPS_CODELETS_H
 
 #include "codelet_common.h"
-#include "cpu/kernels.h"
-#include "cpu/stencil_kernels.h"
-#include "cpu/box_kernels.h"
-#include "elementwise.h"
-#include "reduce.h"
-#include "scalar.h"
-#include "lsqr.h"
-#include "tile.h"
-#include "matrixmult.h"
-#include "summa.h"
-#include "stencil.h"
-#include "box.h"
+#include "elementwise.h" /* fill, copy, scale, axpby, add, multiply, conj, ... */
+#include "reduce.h"      /* dot, vdot, norms, accumulators, norms along an axis */
+#include "scalar.h"      /* scalar futures: set, combine, guarded ratio */
+#include "tile.h"        /* generic tile/vector zero, add, slice copy, vector sums */
+#include "lsqr.h"        /* LSQR's scalar recurrences */
+#include "matrixmult.h"  /* 1D MatrixMult */
+#include "summa.h"       /* 2D (SUMMA) MatrixMult */
+#include "stencil.h"     /* stencil operators, ghost-slab packing */
+#include "box.h"         /* the halo operator's box copies */
+#include "user_op.h"     /* user-defined operators (callbacks, codelets) */
 
 #endif
