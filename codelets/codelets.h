@@ -1,199 +1,22 @@
-/* StarPU codelets of starlops (CPU functions now; CUDA variants come with the GPU issue).
- * Each codelet has a history-based performance model named after it, so the dm* schedulers
- * can use measured timings once calibrated (STARPU_CALIBRATE=1). */
+/* StarPU codelets of starlops, one family per file (after Chameleon's runtime/starpu/codelets/):
+ * codelets/<family>.c holds the codelets, their history-based performance models and the typed
+ * insert helpers sl_task_<name>(...) declared in codelets/<family>.h; the algorithms in src/
+ * submit tasks only through these helpers (and the communication layer, src/comm/). CPU
+ * functions now, each codelet naming its CUDA slot (SL_CUDA_FUNCS, codelet_common.h) for the
+ * GPU issue; plain kernels in codelets/cpu/. This header includes every family. */
 #ifndef STARLOPS_CODELETS_H
 #define STARLOPS_CODELETS_H
 
-#include <starpu.h>
-
-/* A history-based performance model named `name` (what STARPU_CALIBRATE fills). */
-#define SL_HISTORY_MODEL(var, name) \
-    static struct starpu_perfmodel var = {.type = STARPU_HISTORY_BASED, .symbol = name}
-#include "cpu/kernels.h"
-#include "cpu/stencil_kernels.h"
-#include "cpu/box_kernels.h"
-
-/* Elementwise: buffers are the deduplicated tiles; out is buffer 0, a and b are buffer indices
- * (-1: absent), ialpha / ibeta the indices of scalar handles that multiply alpha / beta (-1:
- * none): how solvers use scalars computed by earlier tasks without the host reading them. */
-typedef struct sl_ew_args {
-    sl_ew_op op;
-    sl_dtype dtype;
-    double alpha[2], beta[2];
-    int ia, ib, ialpha, ibeta;
-} sl_ew_args;
-
-extern struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT];
-
-/* Reduction of tiles into an accumulator (a vector of 2 doubles) in STARPU_REDUX mode:
- * buffers: acc, a, and b when ib >= 0. */
-typedef struct sl_reduce_args {
-    sl_reduce_kind kind;
-    sl_dtype dtype;
-    double p;
-    int ib;
-} sl_reduce_args;
-
-extern struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT];
-
-/* How an accumulator combines: selects the REDUX init/redux pair and the MPI operation. */
-typedef enum sl_acc_combine { SL_ACC_SUM, SL_ACC_MAX, SL_ACC_MIN } sl_acc_combine;
-
-/* Installs the init/redux codelets of `combine` on an accumulator handle. */
-void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine);
-
-/* acc (W) := value (args: double[2]) */
-extern struct starpu_codelet sl_cl_acc_set;
-
-/* acc (RW) := finish(acc): the last step of a norm. */
-typedef enum sl_acc_finish { SL_FINISH_SQRT, SL_FINISH_ROOT_P } sl_acc_finish;
-typedef struct sl_acc_finish_args {
-    sl_acc_finish how;
-    double p;
-    int scalar; /* 1: a (re, im) scalar, 0: a vector of real norms */
-} sl_acc_finish_args;
-extern struct starpu_codelet sl_cl_acc_finish;
-
-/* out (W, buffer 0) := combination of the scalars in buffers 1..n: a (complex) sum, max, min,
- * or (sum in_i^p)^(1/p) (stacked norms). */
-typedef enum sl_combine_how { SL_COMBINE_SUM, SL_COMBINE_MAX, SL_COMBINE_MIN, SL_COMBINE_PNORM }
-    sl_combine_how;
-typedef struct sl_combine_args {
-    sl_combine_how how;
-    double p;
-} sl_combine_args;
-extern struct starpu_codelet sl_cl_scalar_combine;
-
-/* Norm along an axis: a tile (R, buffer 1) folds |x|^p (or max/min |x|) into the accumulator
- * vector (REDUX, buffer 0) at each element's position in the reduced array. */
-typedef struct sl_reduce_axis_args {
-    sl_reduce_kind kind;
-    sl_dtype dtype;
-    double p;
-    sl_axis_geometry geom;
-} sl_reduce_axis_args;
-extern struct starpu_codelet sl_cl_reduce_axis;
-
-/* out (W) = num / (den1 + w * den2): buffers out, num, den1, optionally den2 (real parts),
- * then optionally a solver guard (RW, last): solvers' step lengths from scalar futures.
- * Guard: a vector of two doubles (code, iterations completed when the code was set). */
-enum { SL_GUARD_OK = 0, SL_GUARD_BREAKDOWN = 1, SL_GUARD_NONFINITE = 2 };
-typedef struct sl_ratio_args {
-    double w;
-    int guarded;
-    double completed; /* iterations x holds if this ratio trips the guard */
-} sl_ratio_args;
-extern struct starpu_codelet sl_cl_scalar_ratio;
-
-/* LSQR state vector slots and its two scalar-recurrence codelets (lsqr_codelets.c). The
- * recurrences, all of scipy's stopping tests and the guards run in the tasks: once STOPPED is
- * set (ISTOP: scipy's code; GUARD: SL_GUARD_*; ITN: the iterations x holds) later steps are
- * no-ops, so a solve that the host does not watch still stops where scipy's would.
- * ATOL, BTOL, CTOL (1/conlim) and NITER are set by the host before the first task (a test
- * switched off is 0: scipy's exact-zero behaviour). */
-enum {
-    SL_LSQR_ALFA, SL_LSQR_BETA, SL_LSQR_RHOBAR, SL_LSQR_PHIBAR, SL_LSQR_ANORM, SL_LSQR_DDNORM,
-    SL_LSQR_RES2, SL_LSQR_XNORM, SL_LSQR_XXNORM, SL_LSQR_Z, SL_LSQR_CS2, SL_LSQR_SN2,
-    SL_LSQR_RNORM, SL_LSQR_ARNORM, SL_LSQR_ACOND, SL_LSQR_R1NORM, SL_LSQR_DAMP,
-    SL_LSQR_ATOL, SL_LSQR_BTOL, SL_LSQR_CTOL, SL_LSQR_NITER, SL_LSQR_ITN, SL_LSQR_STOPPED,
-    SL_LSQR_ISTOP, SL_LSQR_GUARD, SL_LSQR_NSTATE
-};
-typedef struct sl_lsqr_stage_args {
-    int which;   /* SL_LSQR_BETA or SL_LSQR_ALFA */
-    int initial; /* the set-up before the first iteration */
-} sl_lsqr_stage_args;
-extern struct starpu_codelet sl_cl_lsqr_norm_stage, sl_cl_lsqr_rotate;
-
-/* 1D MatrixMult (see matrixmult_codelets.c). */
-typedef struct sl_mm_args {
-    sl_dtype dtype;
-    size_t k, nrhs; /* nrhs >= 1 */
-} sl_mm_args;
-extern struct starpu_codelet sl_cl_mm_forward, sl_cl_mm_adjoint, sl_cl_slice_copy,
-    sl_cl_vec_zero;
-/* 2D (SUMMA) MatrixMult (see summa_codelets.c). Tiles are StarPU matrices with contiguous
- * rows (ld == nx). gemm: C (RW) = op(A) B (+ C when beta_one), buffers C, A, B; one codelet
- * per dtype so traces name the precision (summa_gemm_s/d/c/z). */
-typedef struct sl_summa_gemm_args {
-    sl_dtype dtype;
-    int adjoint_a, beta_one;
-} sl_summa_gemm_args;
-extern struct starpu_codelet sl_cl_summa_gemm[4];
-/* Copy of a range of a rank's packed block: buffer 0 (W) holds elements [dst0, dst0 + its
- * size) of the block, buffers 1.. (R) consecutive pieces of the block starting at src0.
- * Args: size_t dst0, size_t src0. */
-extern struct starpu_codelet sl_cl_summa_copy;
-/* dst (RW) += src (R), both the same shape; arg: sl_dtype. */
-extern struct starpu_codelet sl_cl_summa_add;
-/* dst (W) = 0. */
-extern struct starpu_codelet sl_cl_summa_zero;
-
-/* Stencils (derivatives, Laplacian, convolution): one task per output tile. Buffers: the output
- * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of
- * the same rows (R, matrix), then the pieces (R): neighbouring input tiles (matrix) or ghost
- * slabs received from other ranks (vector). Terms after the first accumulate. */
-
-typedef struct sl_stencil_term_args {
-    int stencil;     /* index in the table */
-    int along_tiles; /* the term runs along the tiled axis (reads the pieces) */
-    int along_chunk; /* fused blocks: the term runs along the cut dimension */
-    sl_stencil_geometry geom, geom_last; /* geom_last: the last block of a row */
-    size_t axis_len, axis_stride;        /* flat rows: the term's axis inside a row (reals) */
-} sl_stencil_term_args;
-typedef struct sl_stencil_piece_args {
-    int is_vector;
-    size_t row0, nrows, pre_stride;
-} sl_stencil_piece_args;
-/* Fused: several terms are applied row by row of the tile (rows along the tiled axis), all
- * terms on one row before the next, so the row stays in cache; the geometries then describe
- * one row (the first), row r being row_stride reals further, and the tile itself is a piece
- * (global rows tile_row0.., pre-stride tile_pre_stride) for the term along the tiles. */
-typedef struct sl_stencil_task_args {
-    int single, adjoint, nterms, npieces;
-    int fused;
-    size_t rows, row_stride, tile_row0, tile_pre_stride;
-    /* fused rows cut into blocks of `chunk` of the dimension after the split axis (0: not cut):
-     * that dimension has chunk_count entries, chunk_stride reals apart */
-    size_t chunk, chunk_count, chunk_stride;
-    /* flat: fused rows are contiguous (nothing before the split axis, every term on it or
-     * after it), so a row can be done in one pass (sl_kernel_stencil_row); split_n is the
-     * length of the split axis */
-    int flat;
-    size_t split_n;
-    sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
-    sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
-    /* counted (atomically) when the task cannot run: its tile is then NaN, and sl_wait
-     * reports the failure */
-    unsigned long *failures;
-} sl_stencil_task_args;
-extern struct starpu_codelet sl_cl_stencil;
-
-/* Packs rows [first, first + rows) of a rank's block (outer x local_rows x inner, bytes) into a
- * slab (outer x rows x inner) for a ghost exchange. Buffers: the slab (W, vector of bytes), then
- * the tiles holding those rows (R, matrix), in order. */
-typedef struct sl_pack_args {
-    size_t first, rows, outer, row_bytes, ld_bytes;
-    int ntiles;
-    size_t tile_row0[SL_STENCIL_MAX_PIECES], tile_nrows[SL_STENCIL_MAX_PIECES];
-} sl_pack_args;
-extern struct starpu_codelet sl_cl_pack_rows;
-
-/* Box copies for the halo operator (CPU only): dst box (=, or +=) src box. Each side is a
- * whole rank block given as its buffers in order — every tile of a 1-d array, whose block is
- * contiguous from the first tile on (so the first tile's pointer is the block's), or one
- * vector — the dst side first. zero_dst: the whole dst block is zeroed first (nbytes_dst
- * bytes); zero_src: the src box is zeroed after the copy (the src side is then RW). */
-typedef struct sl_box_args {
-    int ndst, nsrc;             /* buffers per side */
-    int dst_vector, src_vector; /* interface of the side's first buffer */
-    sl_box db, sb;
-    size_t count[SL_BOX_MAX_NDIM];
-    size_t esize, nbytes_dst;
-    int add, single, zero_dst, zero_src;
-} sl_box_args;
-extern struct starpu_codelet sl_cl_box;
-
-/* Installs elementwise-sum REDUX methods on a vector of `dtype` elements. */
-void sl_vec_set_sum_reduction(starpu_data_handle_t v, sl_dtype dtype);
+#include "codelet_common.h"
+#include "elementwise.h" /* fill, copy, scale, axpby, add, multiply, conj, ... */
+#include "reduce.h"      /* dot, vdot, norms, accumulators, norms along an axis */
+#include "scalar.h"      /* scalar futures: set, combine, guarded ratio */
+#include "tile.h"        /* generic tile/vector zero, add, slice copy, vector sums */
+#include "lsqr.h"        /* LSQR's scalar recurrences */
+#include "matrixmult.h"  /* 1D MatrixMult */
+#include "summa.h"       /* 2D (SUMMA) MatrixMult */
+#include "stencil.h"     /* stencil operators, ghost-slab packing */
+#include "box.h"         /* the halo operator's box copies */
+#include "user_op.h"     /* user-defined operators (callbacks, codelets) */
 
 #endif

@@ -4,25 +4,6 @@
 #include "codelets.h"
 #include "darray/darray_internal.h"
 
-/* Buffers of one task, with a handle that appears twice (an output aliasing an input) merged
- * into one buffer whose mode is the union of both accesses. */
-typedef struct task_buffers {
-    struct starpu_data_descr d[5];
-    int n;
-} task_buffers;
-
-static int add_buffer(task_buffers *tb, starpu_data_handle_t h, enum starpu_data_access_mode m)
-{
-    for (int i = 0; i < tb->n; i++)
-        if (tb->d[i].handle == h) {
-            tb->d[i].mode = (enum starpu_data_access_mode)(tb->d[i].mode | m);
-            return i;
-        }
-    tb->d[tb->n].handle = h;
-    tb->d[tb->n].mode = m;
-    return tb->n++;
-}
-
 /* Operands of an elementwise operation; NULL where unused. */
 typedef struct ew_operands {
     sl_darray *out;
@@ -35,17 +16,13 @@ static sl_status submit_elementwise(const ew_operands *o, sl_ew_args args)
 {
     sl_context *ctx = o->out->ctx;
     for (size_t t = 0; t < o->out->ntiles; t++) {
-        task_buffers tb = {.n = 0};
-        add_buffer(&tb, o->out->tiles[t].handle, o->out_mode);
-        args.ia = o->a ? add_buffer(&tb, o->a->tiles[t].handle, STARPU_R) : -1;
-        args.ib = o->b ? add_buffer(&tb, o->b->tiles[t].handle, STARPU_R) : -1;
-        args.ialpha = o->alpha_scalar ? add_buffer(&tb, o->alpha_scalar->handle, STARPU_R) : -1;
-        args.ibeta = o->beta_scalar ? add_buffer(&tb, o->beta_scalar->handle, STARPU_R) : -1;
-        int ret = starpu_task_insert(&sl_cl_elementwise[args.op], STARPU_VALUE, &args,
-                                     sizeof args, STARPU_DATA_MODE_ARRAY, tb.d, tb.n, 0);
+        int ret = sl_task_elementwise(
+            args, o->out->tiles[t].handle, o->out_mode, o->a ? o->a->tiles[t].handle : NULL,
+            o->b ? o->b->tiles[t].handle : NULL, o->alpha_scalar ? o->alpha_scalar->handle : NULL,
+            o->beta_scalar ? o->beta_scalar->handle : NULL);
         if (ret != 0)
             return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed (%d) for %s", ret,
-                           sl_cl_elementwise[args.op].name);
+                           sl_elementwise_name(args.op));
     }
     return SL_OK;
 }

@@ -55,8 +55,7 @@ static sl_status finish_task(sl_context *ctx, const pending_reduction *p)
     if (!p->r.finish)
         return SL_OK;
     sl_acc_finish_args fa = {(sl_acc_finish)(p->r.finish - 1), p->r.p, 1};
-    if (starpu_task_insert(&sl_cl_acc_finish, STARPU_VALUE, &fa, sizeof fa, STARPU_RW, p->acc,
-                           0) != 0)
+    if (sl_task_acc_finish(fa, p->acc) != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for norm_finish");
     return SL_OK;
 }
@@ -132,15 +131,10 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
     enum starpu_data_access_mode mode =
         x->ntiles == 1 || starpu_worker_get_count() <= 1 ? STARPU_RW : STARPU_REDUX;
     for (size_t t = 0; t < x->ntiles && st == SL_OK; t++) {
-        struct starpu_data_descr d[3] = {{s->handle, mode}, {x->tiles[t].handle, STARPU_R}};
-        int n = 2;
-        if (y && y != x)
-            d[n++] = (struct starpu_data_descr){y->tiles[t].handle, STARPU_R};
-        args.ib = y ? n - 1 : -1;
-        if (starpu_task_insert(&sl_cl_reduce[r.kind], STARPU_VALUE, &args, sizeof args,
-                               STARPU_DATA_MODE_ARRAY, d, n, 0) != 0)
+        if (sl_task_reduce(args, s->handle, mode, x->tiles[t].handle,
+                           y ? y->tiles[t].handle : NULL) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s",
-                         sl_cl_reduce[r.kind].name);
+                         sl_reduce_name(r.kind));
     }
     pending_reduction p = {s->handle,
                            sl_darray_is_replicated(x) ? MPI_COMM_NULL : x->reduce_comm,
@@ -251,8 +245,7 @@ static sl_status submit_axis_tasks(const sl_darray *x, reduction r, size_t post,
     sl_reduce_axis_args args = {r.kind, x->dtype, r.p, {0, len, post}};
     for (size_t t = 0; t < x->ntiles; t++) {
         args.geom.tile_offset = x->tiles[t].row0 * x->inner;
-        if (starpu_task_insert(&sl_cl_reduce_axis, STARPU_VALUE, &args, sizeof args,
-                               STARPU_REDUX, acc, STARPU_R, x->tiles[t].handle, 0) != 0)
+        if (sl_task_reduce_axis(&args, acc, x->tiles[t].handle) != 0)
             return sl_fail(x->ctx, SL_ERR_STARPU, "starpu_task_insert failed for norm_axis");
     }
     return SL_OK;
@@ -310,8 +303,7 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
     }
     if (st == SL_OK && r.finish) {
         sl_acc_finish_args fa = {(sl_acc_finish)(r.finish - 1), r.p, 0};
-        if (starpu_task_insert(&sl_cl_acc_finish, STARPU_VALUE, &fa, sizeof fa, STARPU_RW, acc,
-                               0) != 0)
+        if (sl_task_acc_finish(fa, acc) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for norm_finish");
     }
     starpu_data_unregister(acc); /* waits for the tasks, leaves the result in out */

@@ -14,9 +14,7 @@ sl_status sl_scalar_create(sl_context *ctx, int combine, const double init[2], s
     /* Home node -1: StarPU owns the storage, so destroy can be asynchronous. */
     starpu_vector_data_register(&s->handle, -1, 0, 2, sizeof(double));
     sl_acc_set_reduction(s->handle, (sl_acc_combine)combine);
-    double v[2] = {init[0], init[1]};
-    int ret = starpu_task_insert(&sl_cl_acc_set, STARPU_VALUE, v, sizeof v, STARPU_W, s->handle,
-                                 0);
+    int ret = sl_task_scalar_set(init, s->handle);
     if (ret != 0) {
         starpu_data_unregister(s->handle);
         free(s);
@@ -81,17 +79,9 @@ sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar
     sl_status st = sl_scalar_create(ctx, 0, zero, out);
     if (st != SL_OK)
         return st;
-    struct starpu_data_descr d[5] = {{(*out)->handle, STARPU_W}, {num->handle, STARPU_R},
-                                     {den1->handle, STARPU_R}};
-    int n = 3;
-    if (den2)
-        d[n++] = (struct starpu_data_descr){den2->handle, STARPU_R};
-    sl_ratio_args a = {.w = w, .guarded = guard != NULL,
-                       .completed = guard ? (double)guard->completed : 0};
-    if (guard)
-        d[n++] = (struct starpu_data_descr){guard->handle, STARPU_RW};
-    if (starpu_task_insert(&sl_cl_scalar_ratio, STARPU_VALUE, &a, sizeof a,
-                           STARPU_DATA_MODE_ARRAY, d, n, 0) != 0) {
+    if (sl_task_scalar_ratio((*out)->handle, num->handle, den1->handle,
+                             den2 ? den2->handle : NULL, w, guard ? guard->handle : NULL,
+                             guard ? (double)guard->completed : 0) != 0) {
         sl_scalar_destroy(*out);
         *out = NULL;
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for scalar_ratio");

@@ -240,18 +240,19 @@ static sl_status combine(sl_context *ctx, sl_scalar **parts, int n, sl_combine_a
     double zero[2] = {0, 0};
     sl_scalar *s = NULL;
     sl_status st = sl_scalar_create(ctx, SL_ACC_SUM, zero, &s);
-    struct starpu_data_descr *d = malloc((size_t)(n + 1) * sizeof *d);
-    if (st == SL_OK && !d)
+    starpu_data_handle_t *h = malloc((size_t)(n + 1) * sizeof *h); /* never a 0-byte malloc */
+    if (st == SL_OK && !h)
         st = sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
     if (st == SL_OK) {
-        d[0] = (struct starpu_data_descr){s->handle, STARPU_W};
         for (int i = 0; i < n; i++)
-            d[i + 1] = (struct starpu_data_descr){parts[i]->handle, STARPU_R};
-        if (starpu_task_insert(&sl_cl_scalar_combine, STARPU_VALUE, &how, sizeof how,
-                               STARPU_DATA_MODE_ARRAY, d, n + 1, 0) != 0)
+            h[i] = parts[i]->handle;
+        int ret = sl_task_scalar_combine(how, s->handle, h, n);
+        if (ret == -ENOMEM)
+            st = sl_fail(ctx, SL_ERR_NOMEM, "stacked reduction: out of memory");
+        else if (ret != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for scalar_combine");
     }
-    free(d);
+    free(h);
     if (st != SL_OK) {
         sl_scalar_destroy(s);
         return st;

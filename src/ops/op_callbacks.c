@@ -17,29 +17,6 @@ typedef struct callback_state {
     starpu_data_handle_t scratch_h[2];
 } callback_state;
 
-typedef struct callback_args {
-    sl_local_apply_fn fn;
-    void *user;
-    int adjoint;
-    const void *in;
-    void *out;
-} callback_args;
-
-static void callback_cpu(void *buffers[], void *cl_arg)
-{
-    (void)buffers;
-    callback_args a;
-    starpu_codelet_unpack_args(cl_arg, &a);
-    a.fn(a.in, a.out, a.adjoint, a.user);
-}
-
-/* One model for every user callback: StarPU tells them apart only by the data sizes. */
-static struct starpu_perfmodel callback_model = {.type = STARPU_HISTORY_BASED,
-                                                 .symbol = "user_op"};
-static struct starpu_codelet callback_cl = {
-    .cpu_funcs = {callback_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &callback_model, .name = "user_op"};
-
 static int summed(const sl_op *op, int adjoint)
 {
     const sl_layout *in = adjoint ? sl_op_data_layout(op) : sl_op_model_layout(op);
@@ -54,32 +31,33 @@ static sl_status callback_apply(const sl_op *op, int adjoint, const sl_darray *i
     sl_context *ctx = op->ctx;
     int sum = summed(op, adjoint);
     size_t n = in->ntiles + (sum ? 1 : out->ntiles);
-    struct starpu_data_descr *d = malloc((n + 1) * sizeof *d);
-    if (!d)
+    starpu_data_handle_t *h = malloc((n + 1) * sizeof *h);
+    if (!h)
         return sl_fail(ctx, SL_ERR_NOMEM, "user operator: out of memory");
     size_t i = 0;
     for (size_t t = 0; t < in->ntiles; t++)
-        d[i++] = (struct starpu_data_descr){in->tiles[t].handle, STARPU_R};
+        h[i++] = in->tiles[t].handle;
     if (sum)
-        d[i++] = (struct starpu_data_descr){s->scratch_h[adjoint], STARPU_W};
+        h[i++] = s->scratch_h[adjoint];
     else
         for (size_t t = 0; t < out->ntiles; t++)
-            d[i++] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
-    callback_args a = {s->fn, s->user, adjoint, in->data, sum ? s->scratch[adjoint] : out->data};
+            h[i++] = out->tiles[t].handle;
     sl_status st = SL_OK;
-    if (starpu_task_insert(&callback_cl, STARPU_VALUE, &a, sizeof a, STARPU_DATA_MODE_ARRAY, d,
-                           (int)i, 0) != 0)
+    int ret = sl_task_user_callback(s->fn, s->user, adjoint, in->data,
+                                    sum ? s->scratch[adjoint] : out->data, h, (int)in->ntiles,
+                                    h + in->ntiles, (int)(i - in->ntiles));
+    if (ret == -ENOMEM)
+        st = sl_fail(ctx, SL_ERR_NOMEM, "user operator: out of memory");
+    else if (ret != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for user_op");
-    free(d);
+    free(h);
     if (st != SL_OK || !sum)
         return st;
     st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->scratch_h[adjoint],
                            sl_comm_elem_of(out->dtype), SL_COMM_SUM);
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
         size_t offset = out->tiles[t].row0 * out->inner;
-        if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
-                               STARPU_W, out->tiles[t].handle, STARPU_R, s->scratch_h[adjoint],
-                               0) != 0)
+        if (sl_task_slice_copy(offset, out->tiles[t].handle, s->scratch_h[adjoint]) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");
     }
     return st;

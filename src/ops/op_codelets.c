@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codelets.h"
 #include "ops/op_internal.h"
 
 typedef struct codelet_state {
@@ -21,9 +22,8 @@ static sl_status codelet_apply(const sl_op *op, int adjoint, const sl_darray *in
     for (size_t t = 0; t < out->ntiles; t++) {
         sl_tile_info info = {out->row_offset_of[rank] + out->tiles[t].row0, out->tiles[t].nrows,
                              out->outer, out->inner, t};
-        int ret = starpu_task_insert(s->cl[adjoint], STARPU_VALUE, &info, sizeof info,
-                                     STARPU_VALUE, s->arg, s->arg_size, STARPU_W,
-                                     out->tiles[t].handle, STARPU_R, in->tiles[t].handle, 0);
+        int ret = sl_task_user_tile(s->cl[adjoint], &info, s->arg, s->arg_size,
+                                    out->tiles[t].handle, in->tiles[t].handle);
         if (ret != 0)
             return sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_insert failed (%d) for user "
                            "codelet %s", ret, s->cl[adjoint]->name ? s->cl[adjoint]->name : "");

@@ -62,14 +62,15 @@ typedef struct side {
     starpu_data_handle_t vector;
 } side;
 
-static int add_side(struct starpu_data_descr *d, int at, side sd, enum starpu_data_access_mode m)
+/* The side's handles from h on; returns how many. */
+static int add_side(starpu_data_handle_t *h, side sd)
 {
     if (!sd.array) {
-        d[at] = (struct starpu_data_descr){sd.vector, m};
+        h[0] = sd.vector;
         return 1;
     }
     for (size_t t = 0; t < sd.array->ntiles; t++)
-        d[at + (int)t] = (struct starpu_data_descr){sd.array->tiles[t].handle, m};
+        h[t] = sd.array->tiles[t].handle;
     return (int)sd.array->ntiles;
 }
 
@@ -103,17 +104,18 @@ static sl_status box_task(const sl_op *op, side dst, enum starpu_data_access_mod
     int nd_src = src.array ? (int)src.array->ntiles : 1;
     if (nd_dst == 0 || nd_src == 0) /* a rank without elements has nothing to move */
         return SL_OK;
-    struct starpu_data_descr *d = malloc((size_t)(nd_dst + nd_src) * sizeof *d);
-    if (!d)
+    starpu_data_handle_t *h = malloc((size_t)(nd_dst + nd_src) * sizeof *h);
+    if (!h)
         return sl_fail(op->ctx, SL_ERR_NOMEM, "Halo: out of memory");
-    a->ndst = add_side(d, 0, dst, dst_mode);
-    a->nsrc = add_side(d, a->ndst, src, src_mode);
+    a->ndst = add_side(h, dst);
+    a->nsrc = add_side(h + a->ndst, src);
     a->dst_vector = !dst.array, a->src_vector = !src.array;
     a->esize = s->esize;
     a->single = s->dtype == SL_F32 || s->dtype == SL_C64;
-    int rc = starpu_task_insert(&sl_cl_box, STARPU_VALUE, a, sizeof *a, STARPU_DATA_MODE_ARRAY,
-                                d, a->ndst + a->nsrc, 0);
-    free(d);
+    int rc = sl_task_box(a, h, dst_mode, h + a->ndst, src_mode);
+    free(h);
+    if (rc == -ENOMEM)
+        return sl_fail(op->ctx, SL_ERR_NOMEM, "Halo: out of memory");
     return rc == 0 ? SL_OK : sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_insert failed (Halo)");
 }
 

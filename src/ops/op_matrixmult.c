@@ -20,12 +20,13 @@ typedef struct mm_state {
     starpu_data_handle_t acc;     /* k x nrhs partial adjoint */
 } mm_state;
 
-static sl_status insert(struct starpu_codelet *cl, const sl_mm_args *args,
-                        struct starpu_data_descr *d, int n, sl_context *ctx)
+/* The status of a task helper's result `ret` for codelet `name`. */
+static sl_status task_status(int ret, const char *name, sl_context *ctx)
 {
-    if (starpu_task_insert(cl, STARPU_VALUE, args, sizeof *args, STARPU_DATA_MODE_ARRAY, d, n,
-                           0) != 0)
-        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s", cl->name);
+    if (ret == -ENOMEM)
+        return sl_fail(ctx, SL_ERR_NOMEM, "MatrixMult: out of memory");
+    if (ret != 0)
+        return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s", name);
     return SL_OK;
 }
 
@@ -33,19 +34,17 @@ static sl_status mm_forward(const sl_op *op, const sl_darray *x, sl_darray *y)
 {
     mm_state *s = op->state;
     sl_mm_args args = {s->dtype, s->k, s->nrhs};
-    int n = 2 + (int)x->ntiles;
-    struct starpu_data_descr *d = malloc((size_t)n * sizeof *d);
-    if (!d)
+    starpu_data_handle_t *xh = malloc((x->ntiles + 1) * sizeof *xh); /* never a 0-byte malloc */
+    if (!xh)
         return sl_fail(op->ctx, SL_ERR_NOMEM, "MatrixMult: out of memory");
     for (size_t j = 0; j < x->ntiles; j++)
-        d[2 + j] = (struct starpu_data_descr){x->tiles[j].handle, STARPU_R};
+        xh[j] = x->tiles[j].handle;
     sl_status st = SL_OK;
-    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++) {
-        d[0] = (struct starpu_data_descr){y->tiles[t].handle, STARPU_W};
-        d[1] = (struct starpu_data_descr){s->a_tiles[t], STARPU_R};
-        st = insert(&sl_cl_mm_forward, &args, d, n, op->ctx);
-    }
-    free(d);
+    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++)
+        st = task_status(sl_task_mm_forward(&args, y->tiles[t].handle, s->a_tiles[t], xh,
+                                            (int)x->ntiles),
+                         "matrixmult_fwd", op->ctx);
+    free(xh);
     return st;
 }
 
@@ -54,21 +53,18 @@ static sl_status mm_adjoint(const sl_op *op, const sl_darray *y, sl_darray *x)
     mm_state *s = op->state;
     sl_context *ctx = op->ctx;
     sl_mm_args args = {s->dtype, s->k, s->nrhs};
-    if (starpu_task_insert(&sl_cl_vec_zero, STARPU_W, s->acc, 0) != 0)
+    if (sl_task_vec_zero(s->acc) != 0)
         return sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for vec_zero");
     sl_status st = SL_OK;
-    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++) {
-        struct starpu_data_descr d[3] = {{s->acc, STARPU_REDUX}, {s->a_tiles[t], STARPU_R},
-                                         {y->tiles[t].handle, STARPU_R}};
-        st = insert(&sl_cl_mm_adjoint, &args, d, 3, ctx);
-    }
+    for (size_t t = 0; t < s->ntiles && st == SL_OK; t++)
+        st = task_status(sl_task_mm_adjoint(&args, s->acc, s->a_tiles[t], y->tiles[t].handle),
+                         "matrixmult_adj", ctx);
     if (st == SL_OK)
         st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->acc,
                                sl_comm_elem_of(s->dtype), SL_COMM_SUM);
     for (size_t j = 0; j < x->ntiles && st == SL_OK; j++) {
         size_t offset = x->tiles[j].row0 * s->nrhs;
-        if (starpu_task_insert(&sl_cl_slice_copy, STARPU_VALUE, &offset, sizeof offset,
-                               STARPU_W, x->tiles[j].handle, STARPU_R, s->acc, 0) != 0)
+        if (sl_task_slice_copy(offset, x->tiles[j].handle, s->acc) != 0)
             st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for slice_copy");
     }
     return st;

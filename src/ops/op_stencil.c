@@ -94,12 +94,12 @@ static size_t fused_chunk(const sl_darray *x)
     return chunk < x->shape[d1] ? chunk : 0;
 }
 
-/* Buffers and piece descriptions of tile t: the tiles and ghost slabs within the halo. */
-static int add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
-                      struct starpu_data_descr *d, int nd, sl_stencil_task_args *a)
+/* Handles and descriptions of tile t's pieces: the tiles and ghost slabs within the halo. */
+static void add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
+                       starpu_data_handle_t *h, sl_stencil_task_args *a)
 {
     if (s->halo == 0)
-        return nd;
+        return;
     size_t f = sl_dtype_is_complex(in->dtype) ? 2 : 1, ld = in->local_rows * in->inner;
     size_t offset = in->partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
     size_t lo = in->tiles[t].row0, hi = lo + in->tiles[t].nrows; /* local rows */
@@ -107,20 +107,19 @@ static int add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
         const sl_tile *tu = &in->tiles[u];
         if (u == t || tu->row0 + tu->nrows + s->halo <= lo || tu->row0 >= hi + s->halo)
             continue;
+        h[a->npieces] = tu->handle;
         a->pieces[a->npieces++] = (sl_stencil_piece_args){0, offset + tu->row0, tu->nrows, ld * f};
-        d[nd++] = (struct starpu_data_descr){tu->handle, STARPU_R};
     }
     if (s->prev >= 0 && lo < s->halo) {
+        h[a->npieces] = s->ghost_h[RECV_PREV];
         a->pieces[a->npieces++] =
             (sl_stencil_piece_args){1, offset - s->halo, s->halo, s->halo * in->inner * f};
-        d[nd++] = (struct starpu_data_descr){s->ghost_h[RECV_PREV], STARPU_R};
     }
     if (s->next >= 0 && hi + s->halo > in->local_rows) {
+        h[a->npieces] = s->ghost_h[RECV_NEXT];
         a->pieces[a->npieces++] = (sl_stencil_piece_args){1, offset + in->local_rows, s->halo,
                                                           s->halo * in->inner * f};
-        d[nd++] = (struct starpu_data_descr){s->ghost_h[RECV_NEXT], STARPU_R};
     }
-    return nd;
 }
 
 /* The tiles holding local rows [first, first + rows) packed into slab `which`. */
@@ -128,18 +127,16 @@ static sl_status pack(const stencil_state *s, const sl_darray *in, size_t first,
 {
     sl_pack_args a = {first, s->halo, in->outer, in->inner * in->elem_size,
                       in->local_rows * in->inner * in->elem_size, 0, {0}, {0}};
-    struct starpu_data_descr d[1 + SL_STENCIL_MAX_PIECES];
-    d[0] = (struct starpu_data_descr){s->ghost_h[which], STARPU_W};
+    starpu_data_handle_t tiles[SL_STENCIL_MAX_PIECES];
     for (size_t u = 0; u < in->ntiles && a.ntiles < SL_STENCIL_MAX_PIECES; u++) {
         const sl_tile *tu = &in->tiles[u];
         if (tu->row0 + tu->nrows <= first || tu->row0 >= first + s->halo)
             continue;
         a.tile_row0[a.ntiles] = tu->row0;
         a.tile_nrows[a.ntiles] = tu->nrows;
-        d[1 + a.ntiles++] = (struct starpu_data_descr){tu->handle, STARPU_R};
+        tiles[a.ntiles++] = tu->handle;
     }
-    if (starpu_task_insert(&sl_cl_pack_rows, STARPU_VALUE, &a, sizeof a, STARPU_DATA_MODE_ARRAY,
-                           d, 1 + a.ntiles, 0) != 0)
+    if (sl_task_pack_rows(&a, s->ghost_h[which], tiles) != 0)
         return sl_fail(in->ctx, SL_ERR_STARPU, "starpu_task_insert failed for pack_rows");
     return SL_OK;
 }
@@ -207,13 +204,10 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
                                                         : (chunk ? chunk : full)),
                 in->shape[ax], prod(in->shape, ax + 1, in->ndim) * f};
         }
-        struct starpu_data_descr d[3 + SL_STENCIL_MAX_PIECES];
-        d[0] = (struct starpu_data_descr){out->tiles[t].handle, STARPU_W};
-        d[1] = (struct starpu_data_descr){s->table_h, STARPU_R};
-        d[2] = (struct starpu_data_descr){in->tiles[t].handle, STARPU_R};
-        int nd = add_pieces(s, in, t, d, 3, &a);
-        if (starpu_task_insert(&sl_cl_stencil, STARPU_VALUE, &a, sizeof a,
-                               STARPU_DATA_MODE_ARRAY, d, nd, 0) != 0)
+        starpu_data_handle_t pieces[SL_STENCIL_MAX_PIECES];
+        add_pieces(s, in, t, pieces, &a);
+        if (sl_task_stencil(&a, out->tiles[t].handle, s->table_h, in->tiles[t].handle,
+                            pieces) != 0)
             st = sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s",
                          op->vt->name);
     }

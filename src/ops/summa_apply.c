@@ -30,8 +30,7 @@ static sl_status gemm(const sl_summa_state *s, starpu_data_handle_t c, starpu_da
                       starpu_data_handle_t b, int adjoint_a, int beta_one)
 {
     sl_summa_gemm_args args = {s->dtype, adjoint_a, beta_one};
-    if (starpu_task_insert(&sl_cl_summa_gemm[s->dtype], STARPU_VALUE, &args, sizeof args,
-                           STARPU_RW, c, STARPU_R, a, STARPU_R, b, 0) != 0)
+    if (sl_task_summa_gemm(args, c, a, b) != 0)
         return insert_fail(s, "a gemm task");
     return SL_OK;
 }
@@ -49,12 +48,14 @@ static sl_status recv(const sl_summa_state *s, starpu_data_handle_t h, int src, 
 }
 
 /* One copy task: dst (covering [dst0, dst0 + n) of the packed block) from the consecutive
- * pieces d[1..count] starting at src0. */
-static sl_status copy(const sl_summa_state *s, struct starpu_data_descr *d, int count,
-                      size_t dst0, size_t src0)
+ * pieces src[0..count) starting at src0. */
+static sl_status copy(const sl_summa_state *s, starpu_data_handle_t dst,
+                      const starpu_data_handle_t *src, int count, size_t dst0, size_t src0)
 {
-    if (starpu_task_insert(&sl_cl_summa_copy, STARPU_VALUE, &dst0, sizeof dst0, STARPU_VALUE,
-                           &src0, sizeof src0, STARPU_DATA_MODE_ARRAY, d, count + 1, 0) != 0)
+    int ret = sl_task_summa_copy(dst0, src0, dst, src, count);
+    if (ret == -ENOMEM)
+        return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
+    if (ret != 0)
         return insert_fail(s, "a copy task");
     return SL_OK;
 }
@@ -63,8 +64,8 @@ static sl_status copy(const sl_summa_state *s, struct starpu_data_descr *d, int 
  * block elsewhere): one task per operator tile, reading the array tiles it overlaps. */
 static sl_status pack(const sl_summa_state *s, const sl_tile_set *t, const sl_darray *v)
 {
-    struct starpu_data_descr *d = malloc((v->ntiles + 1) * sizeof *d);
-    if (!d)
+    starpu_data_handle_t *src = malloc((v->ntiles + 1) * sizeof *src);
+    if (!src)
         return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
     sl_status st = SL_OK;
     size_t first = 0;
@@ -75,19 +76,18 @@ static sl_status pack(const sl_summa_state *s, const sl_tile_set *t, const sl_da
             first++;
         int n = 0;
         for (size_t k = first; k < v->ntiles && v->tiles[k].row0 < hi; k++)
-            d[1 + n++] = (struct starpu_data_descr){v->tiles[k].handle, STARPU_R};
-        d[0] = (struct starpu_data_descr){t->h[idx], STARPU_W};
-        st = copy(s, d, n, lo, v->tiles[first].row0);
+            src[n++] = v->tiles[k].handle;
+        st = copy(s, t->h[idx], src, n, lo, v->tiles[first].row0);
     }
-    free(d);
+    free(src);
     return st;
 }
 
 /* The distributed array v from the operator's tiles of `t`: one task per array tile. */
 static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray *v)
 {
-    struct starpu_data_descr *d = malloc((t->nowned + 1) * sizeof *d);
-    if (!d)
+    starpu_data_handle_t *src = malloc((t->nowned + 1) * sizeof *src);
+    if (!src)
         return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
     sl_status st = SL_OK;
     size_t first = 0;
@@ -97,11 +97,10 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
             first++;
         int n = 0;
         for (size_t o = first; o < t->nowned && t->offset[t->owned[o]] < hi; o++)
-            d[1 + n++] = (struct starpu_data_descr){t->h[t->owned[o]], STARPU_R};
-        d[0] = (struct starpu_data_descr){v->tiles[k].handle, STARPU_W};
-        st = copy(s, d, n, lo, t->offset[t->owned[first]]);
+            src[n++] = t->h[t->owned[o]];
+        st = copy(s, v->tiles[k].handle, src, n, lo, t->offset[t->owned[first]]);
     }
-    free(d);
+    free(src);
     return st;
 }
 
@@ -222,9 +221,8 @@ static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
         size_t idx = s->x.owned[o], l = idx / nt;
         starpu_data_handle_t x = s->x.h[idx];
         if (l % Q == pc && pr < mt) {
-            struct starpu_data_descr d[2] = {{x, STARPU_W}, {s->acc[idx], STARPU_R}};
-            st = copy(s, d, 1, 0, 0);
-        } else if (starpu_task_insert(&sl_cl_summa_zero, STARPU_W, x, 0) != 0) {
+            st = copy(s, x, &s->acc[idx], 1, 0, 0);
+        } else if (sl_task_tile_zero(x) != 0) {
             st = insert_fail(s, "a zero task");
         }
         for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++) {
@@ -232,9 +230,7 @@ static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
             if (src == rank)
                 continue;
             st = recv(s, s->xin[idx], src, tag_c + (int64_t)(idx * P + r));
-            if (st == SL_OK && starpu_task_insert(&sl_cl_summa_add, STARPU_VALUE, &s->dtype,
-                                                  sizeof s->dtype, STARPU_RW, x, STARPU_R,
-                                                  s->xin[idx], 0) != 0)
+            if (st == SL_OK && sl_task_tile_add(s->dtype, x, s->xin[idx]) != 0)
                 st = insert_fail(s, "an add task");
         }
     }

@@ -1,7 +1,7 @@
 /* LSQR (Paige & Saunders, ACM TOMS 8(1), 1982; update order and stopping tests as in scipy's
  * lsqr, which PyLops' lsqr follows). Vector work is submitted as tasks; the scalar recurrences
  * and the stopping tests run in two tasks per iteration on a per-rank state vector
- * (codelets/lsqr_codelets.c), whose coefficients reach the vector tasks as scalar futures.
+ * (codelets/lsqr.c), whose coefficients reach the vector tasks as scalar futures.
  * The host either reads the state after every iteration (a user test, show or history) and
  * stops submitting when the tasks say so, or submits niter iterations that become no-ops once
  * the tasks' machine-precision tests or guards stop the solve, and reads it once. */
@@ -31,9 +31,7 @@ static sl_status normalise(sl_context *ctx, lsqr_work *wk, sl_stacked *z, int wh
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &inv);
     sl_lsqr_stage_args a = {which, initial};
     if (st == SL_OK &&
-        starpu_task_insert(&sl_cl_lsqr_norm_stage, STARPU_VALUE, &a, sizeof a, STARPU_RW,
-                           wk->state_h, STARPU_R, n2->handle, STARPU_W, (*value)->handle,
-                           STARPU_W, inv->handle, 0) != 0)
+        sl_task_lsqr_norm_stage(a, wk->state_h, n2->handle, (*value)->handle, inv->handle) != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_norm");
     if (st == SL_OK) st = sl_stacked_scale_scalar(z, inv, 1.0);
     sl_scalar_destroy(n2);
@@ -97,9 +95,8 @@ static sl_status iterate(const sl_op *op, sl_stacked *x, lsqr_work *wk)
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t1);
     if (st == SL_OK) st = sl_scalar_create(ctx, 0, zero, &t2);
     if (st == SL_OK &&
-        starpu_task_insert(&sl_cl_lsqr_rotate, STARPU_RW, wk->state_h, STARPU_R, ww->handle,
-                           STARPU_W, t1->handle, STARPU_W, t2->handle, STARPU_R,
-                           wk->bnorm->handle, 0) != 0)
+        sl_task_lsqr_rotate(wk->state_h, ww->handle, t1->handle, t2->handle,
+                            wk->bnorm->handle) != 0)
         st = sl_fail(ctx, SL_ERR_STARPU, "starpu_task_insert failed for lsqr_rotate");
     if (st == SL_OK) st = sl_stacked_axpy_scalar(t1, 1.0, wk->w, x);
     if (st == SL_OK) st = sl_stacked_axpby_scalars(NULL, 1.0, wk->v, t2, 1.0, wk->w);

@@ -1,8 +1,9 @@
 /* Reduction codelets: tile partials in STARPU_REDUX mode into a per-rank accumulator (a vector
- * of two doubles: re, im), the accumulator's init/redux pairs, and the finishing step. */
+ * of two doubles: re, im), the accumulator's init/redux pairs, norms along an axis, the
+ * finishing step, and their insert helpers. */
 #include <math.h>
 
-#include "codelets.h"
+#include "reduce.h"
 
 static double *acc_ptr(void *buffer)
 {
@@ -33,14 +34,33 @@ RED_MODEL(min, "sl_min_abs");
 
 #define RED_CODELET(kind_enum, k, nm)                                                  \
     [kind_enum] = {.cpu_funcs = {reduce_cpu}, .cpu_funcs_name = {"reduce_cpu"},         \
+                   SL_CUDA_FUNCS(reduce_cuda)                                           \
                    .nbuffers = STARPU_VARIABLE_NBUFFERS, .model = &model_##k, .name = nm}
 
-struct starpu_codelet sl_cl_reduce[SL_RED_KIND_COUNT] = {
+static struct starpu_codelet cl_reduce[SL_RED_KIND_COUNT] = {
     RED_CODELET(SL_RED_DOT, dot, "dot"),          RED_CODELET(SL_RED_VDOT, vdot, "vdot"),
     RED_CODELET(SL_RED_SUM_ABS2, abs2, "norm2"),  RED_CODELET(SL_RED_SUM_ABS, abs, "norm1"),
     RED_CODELET(SL_RED_SUM_ABSP, absp, "normp"),  RED_CODELET(SL_RED_COUNT_NZ, nz, "norm0"),
     RED_CODELET(SL_RED_MAX_ABS, max, "norm_inf"), RED_CODELET(SL_RED_MIN_ABS, min, "norm_minf"),
 };
+
+const char *sl_reduce_name(sl_reduce_kind kind)
+{
+    return cl_reduce[kind].name;
+}
+
+int sl_task_reduce(sl_reduce_args args, starpu_data_handle_t acc,
+                   enum starpu_data_access_mode acc_mode, starpu_data_handle_t a,
+                   starpu_data_handle_t b)
+{
+    struct starpu_data_descr d[3] = {{acc, acc_mode}, {a, STARPU_R}};
+    int n = 2;
+    if (b && b != a)
+        d[n++] = (struct starpu_data_descr){b, STARPU_R};
+    args.ib = b ? n - 1 : -1;
+    return starpu_task_insert(&cl_reduce[args.kind], STARPU_VALUE, &args, sizeof args,
+                              STARPU_DATA_MODE_ARRAY, d, n, 0);
+}
 
 /* Identity elements and combination rules of the three accumulator kinds, elementwise over
  * the whole accumulator vector (2 doubles for a scalar, more for norms along an axis). */
@@ -87,11 +107,12 @@ static struct starpu_perfmodel acc_models[6] = {
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_sum"},
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_max"},
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_min"}};
-#define INIT_CL(fn, i, nm) \
-    {.cpu_funcs = {fn}, .nbuffers = 1, .modes = {STARPU_W}, .model = &acc_models[i], .name = nm}
-#define REDUX_CL(fn, i, nm)                                                                 \
-    {.cpu_funcs = {fn}, .nbuffers = 2, .modes = {STARPU_RW, STARPU_R},                      \
+#define INIT_CL(fn, i, nm)                                                                 \
+    {.cpu_funcs = {fn}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 1, .modes = {STARPU_W},        \
      .model = &acc_models[i], .name = nm}
+#define REDUX_CL(fn, i, nm)                                                                 \
+    {.cpu_funcs = {fn}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 2,                            \
+     .modes = {STARPU_RW, STARPU_R}, .model = &acc_models[i], .name = nm}
 static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum_cpu, 0, "acc_init_sum"),
                                            INIT_CL(init_max_cpu, 1, "acc_init_max"),
                                            INIT_CL(init_min_cpu, 2, "acc_init_min")};
@@ -103,18 +124,6 @@ void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine)
 {
     starpu_data_set_reduction_methods(acc, &redux_cl[combine], &init_cl[combine]);
 }
-
-static void acc_set_cpu(void *buffers[], void *cl_arg)
-{
-    double v[2];
-    starpu_codelet_unpack_args(cl_arg, &v);
-    acc_ptr(buffers[0])[0] = v[0];
-    acc_ptr(buffers[0])[1] = v[1];
-}
-SL_HISTORY_MODEL(model_set, "scalar_set");
-struct starpu_codelet sl_cl_acc_set = {
-    .cpu_funcs = {acc_set_cpu}, .nbuffers = 1, .modes = {STARPU_W}, .model = &model_set,
-    .name = "scalar_set"};
 
 /* A scalar (2 doubles) keeps im = 0; a vector of norms is finished elementwise. */
 static void acc_finish_cpu(void *buffers[], void *cl_arg)
@@ -129,33 +138,16 @@ static void acc_finish_cpu(void *buffers[], void *cl_arg)
         v[i] = a.how == SL_FINISH_SQRT ? sqrt(v[i]) : pow(v[i], 1.0 / a.p);
 }
 SL_HISTORY_MODEL(model_finish, "norm_finish");
-struct starpu_codelet sl_cl_acc_finish = {
-    .cpu_funcs = {acc_finish_cpu}, .nbuffers = 1, .modes = {STARPU_RW}, .model = &model_finish,
-    .name = "norm_finish"};
+static struct starpu_codelet cl_acc_finish = {
+    .cpu_funcs = {acc_finish_cpu}, SL_CUDA_FUNCS(acc_finish_cuda) .nbuffers = 1,
+    .modes = {STARPU_RW}, .model = &model_finish, .name = "norm_finish"};
 
-static void scalar_combine_cpu(void *buffers[], void *cl_arg)
+int sl_task_acc_finish(sl_acc_finish_args args, starpu_data_handle_t acc)
 {
-    sl_combine_args a;
-    starpu_codelet_unpack_args(cl_arg, &a);
-    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1;
-    double re = a.how == SL_COMBINE_MAX ? -INFINITY : a.how == SL_COMBINE_MIN ? INFINITY : 0.0;
-    double im = 0.0;
-    for (int i = 1; i <= n; i++) {
-        const double *v = acc_ptr(buffers[i]);
-        switch (a.how) {
-        case SL_COMBINE_SUM: re += v[0]; im += v[1]; break;
-        case SL_COMBINE_MAX: re = fmax(re, v[0]); break;
-        case SL_COMBINE_MIN: re = fmin(re, v[0]); break;
-        case SL_COMBINE_PNORM: re += pow(v[0], a.p); break;
-        }
-    }
-    acc_ptr(buffers[0])[0] = a.how == SL_COMBINE_PNORM ? pow(re, 1.0 / a.p) : re;
-    acc_ptr(buffers[0])[1] = im;
+    return starpu_task_insert(&cl_acc_finish, STARPU_VALUE, &args, sizeof args, STARPU_RW, acc,
+                              0);
 }
-SL_HISTORY_MODEL(model_combine, "scalar_combine");
-struct starpu_codelet sl_cl_scalar_combine = {
-    .cpu_funcs = {scalar_combine_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &model_combine, .name = "scalar_combine"};
+
 
 static void reduce_axis_cpu(void *buffers[], void *cl_arg)
 {
@@ -168,42 +160,13 @@ static void reduce_axis_cpu(void *buffers[], void *cl_arg)
 }
 static struct starpu_perfmodel model_reduce_axis = {.type = STARPU_HISTORY_BASED,
                                                     .symbol = "sl_norm_axis"};
-struct starpu_codelet sl_cl_reduce_axis = {
-    .cpu_funcs = {reduce_axis_cpu}, .nbuffers = 2, .modes = {STARPU_REDUX, STARPU_R},
-    .model = &model_reduce_axis, .name = "norm_axis"};
+static struct starpu_codelet cl_reduce_axis = {
+    .cpu_funcs = {reduce_axis_cpu}, SL_CUDA_FUNCS(reduce_axis_cuda) .nbuffers = 2,
+    .modes = {STARPU_REDUX, STARPU_R}, .model = &model_reduce_axis, .name = "norm_axis"};
 
-/* out = num / (den1 + w * den2), guarded. A step whose denominator is zero (0/0 when the
- * iterate already solves the problem; a zero operator or zero data) or whose value is not
- * finite is reported in the guard (first event only: code and the iteration count x holds)
- * and yields 0, as does every ratio after it: later steps become no-ops and x keeps its last
- * good iterate, instead of turning into NaN. */
-static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
+int sl_task_reduce_axis(const sl_reduce_axis_args *args, starpu_data_handle_t acc,
+                        starpu_data_handle_t tile)
 {
-    sl_ratio_args a;
-    starpu_codelet_unpack_args(cl_arg, &a);
-    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
-    double *guard = a.guarded ? acc_ptr(buffers[n - 1]) : NULL;
-    int nden = n - 2 - (a.guarded ? 1 : 0);
-    double num = acc_ptr(buffers[1])[0];
-    double den = acc_ptr(buffers[2])[0] + (nden > 1 ? a.w * acc_ptr(buffers[3])[0] : 0.0);
-    double q = num / den, code = SL_GUARD_OK;
-    if (!isfinite(num) || !isfinite(den))
-        code = SL_GUARD_NONFINITE;
-    else if (den == 0)
-        code = SL_GUARD_BREAKDOWN;
-    else if (!isfinite(q))
-        code = SL_GUARD_NONFINITE;
-    if (guard && guard[0] != SL_GUARD_OK) {
-        q = 0; /* an earlier step stopped the solve */
-    } else if (code != SL_GUARD_OK) {
-        q = 0;
-        if (guard)
-            guard[0] = code, guard[1] = a.completed;
-    }
-    acc_ptr(buffers[0])[0] = q;
-    acc_ptr(buffers[0])[1] = 0.0;
+    return starpu_task_insert(&cl_reduce_axis, STARPU_VALUE, args, sizeof *args, STARPU_REDUX,
+                              acc, STARPU_R, tile, 0);
 }
-SL_HISTORY_MODEL(model_ratio, "scalar_ratio");
-struct starpu_codelet sl_cl_scalar_ratio = {
-    .cpu_funcs = {scalar_ratio_cpu}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
-    .model = &model_ratio, .name = "scalar_ratio"};

@@ -1,5 +1,6 @@
-/* Elementwise codelets: one codelet (and performance model) per operation, one CPU function. */
-#include "codelets.h"
+/* Elementwise codelets: one codelet (and performance model) per operation, one CPU function,
+ * and their insert helper. */
+#include "elementwise.h"
 
 /* factor *= scalar (complex), the scalar being a future computed by earlier tasks */
 static void multiply_by_scalar(double factor[2], void *scalar_buffer)
@@ -74,12 +75,46 @@ EW_MODEL(cmul, "sl_conj_multiply");
 
 #define EW_CODELET(op_enum, op, nm)                                                  \
     [op_enum] = {.cpu_funcs = {elementwise_cpu}, .cpu_funcs_name = {"elementwise_cpu"}, \
+                 SL_CUDA_FUNCS(elementwise_cuda)                                      \
                  .nbuffers = STARPU_VARIABLE_NBUFFERS, .model = &model_##op, .name = nm}
 
-struct starpu_codelet sl_cl_elementwise[SL_EW_OP_COUNT] = {
+static struct starpu_codelet cl_elementwise[SL_EW_OP_COUNT] = {
     EW_CODELET(SL_EW_FILL, fill, "fill"),     EW_CODELET(SL_EW_COPY, copy, "copy"),
     EW_CODELET(SL_EW_SCALE, scale, "scale"),  EW_CODELET(SL_EW_AXPBY, axpby, "axpby"),
     EW_CODELET(SL_EW_AXPY, axpy, "axpy"),     EW_CODELET(SL_EW_ADD, add, "add"),
     EW_CODELET(SL_EW_SUB, sub, "sub"),        EW_CODELET(SL_EW_MUL, mul, "multiply"),
     EW_CODELET(SL_EW_CONJ, conj, "conj"),     EW_CODELET(SL_EW_CMUL, cmul, "conj_multiply"),
 };
+
+const char *sl_elementwise_name(sl_ew_op op)
+{
+    return cl_elementwise[op].name;
+}
+
+/* The buffer of handle h, added with mode m unless h is already one (then the modes merge). */
+static int add_buffer(sl_task_buffers *tb, starpu_data_handle_t h, enum starpu_data_access_mode m)
+{
+    for (int i = 0; i < tb->n; i++)
+        if (tb->d[i].handle == h) {
+            tb->d[i].mode = (enum starpu_data_access_mode)(tb->d[i].mode | m);
+            return i;
+        }
+    sl_task_buffers_add(tb, h, m);
+    return tb->n - 1;
+}
+
+int sl_task_elementwise(sl_ew_args args, starpu_data_handle_t out,
+                        enum starpu_data_access_mode out_mode, starpu_data_handle_t a,
+                        starpu_data_handle_t b, starpu_data_handle_t alpha,
+                        starpu_data_handle_t beta)
+{
+    sl_task_buffers tb;
+    sl_task_buffers_init(&tb, 5); /* inline: cannot fail */
+    add_buffer(&tb, out, out_mode);
+    args.ia = a ? add_buffer(&tb, a, STARPU_R) : -1;
+    args.ib = b ? add_buffer(&tb, b, STARPU_R) : -1;
+    args.ialpha = alpha ? add_buffer(&tb, alpha, STARPU_R) : -1;
+    args.ibeta = beta ? add_buffer(&tb, beta, STARPU_R) : -1;
+    return starpu_task_insert(&cl_elementwise[args.op], STARPU_VALUE, &args, sizeof args,
+                              STARPU_DATA_MODE_ARRAY, tb.d, tb.n, 0);
+}

@@ -1,8 +1,9 @@
-/* Codelets of the stencil operators: the per-tile stencil task and the ghost-slab packing. */
+/* Codelets of the stencil operators: the per-tile stencil task and the ghost-slab packing,
+ * with their insert helpers. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "codelets.h"
+#include "stencil.h"
 
 /* All bits set: a NaN in float and in double. */
 static void fail_tile(void *tile, unsigned long *failures)
@@ -91,12 +92,27 @@ static void stencil_cpu(void *buffers[], void *cl_arg)
 static struct starpu_perfmodel stencil_model = {.type = STARPU_HISTORY_BASED,
                                                 .symbol = "sl_stencil"};
 
-struct starpu_codelet sl_cl_stencil = {
+static struct starpu_codelet stencil_cl = {
     .cpu_funcs = {stencil_cpu},
+    SL_CUDA_FUNCS(stencil_cuda)
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &stencil_model,
     .name = "stencil",
 };
+
+int sl_task_stencil(const sl_stencil_task_args *args, starpu_data_handle_t out,
+                    starpu_data_handle_t table, starpu_data_handle_t in,
+                    const starpu_data_handle_t *pieces)
+{
+    struct starpu_data_descr d[3 + SL_STENCIL_MAX_PIECES];
+    d[0] = (struct starpu_data_descr){out, STARPU_W};
+    d[1] = (struct starpu_data_descr){table, STARPU_R};
+    d[2] = (struct starpu_data_descr){in, STARPU_R};
+    for (int i = 0; i < args->npieces; i++)
+        d[3 + i] = (struct starpu_data_descr){pieces[i], STARPU_R};
+    return starpu_task_insert(&stencil_cl, STARPU_VALUE, args, sizeof *args,
+                              STARPU_DATA_MODE_ARRAY, d, 3 + args->npieces, 0);
+}
 
 static void pack_rows_cpu(void *buffers[], void *cl_arg)
 {
@@ -117,9 +133,21 @@ static void pack_rows_cpu(void *buffers[], void *cl_arg)
 }
 
 SL_HISTORY_MODEL(pack_rows_model, "pack_rows");
-struct starpu_codelet sl_cl_pack_rows = {
+static struct starpu_codelet pack_rows_cl = {
     .cpu_funcs = {pack_rows_cpu},
+    SL_CUDA_FUNCS(pack_rows_cuda)
     .model = &pack_rows_model,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "pack_rows",
 };
+
+int sl_task_pack_rows(const sl_pack_args *args, starpu_data_handle_t slab,
+                      const starpu_data_handle_t *tiles)
+{
+    struct starpu_data_descr d[1 + SL_STENCIL_MAX_PIECES];
+    d[0] = (struct starpu_data_descr){slab, STARPU_W};
+    for (int i = 0; i < args->ntiles; i++)
+        d[1 + i] = (struct starpu_data_descr){tiles[i], STARPU_R};
+    return starpu_task_insert(&pack_rows_cl, STARPU_VALUE, args, sizeof *args,
+                              STARPU_DATA_MODE_ARRAY, d, 1 + args->ntiles, 0);
+}

@@ -4,7 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "codelets.h"
+#include "lsqr.h"
+#include "scalar.h" /* SL_GUARD_* */
 
 static double *vec(void *buffer)
 {
@@ -168,11 +169,27 @@ static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
 
 SL_HISTORY_MODEL(norm_model, "lsqr_norm");
 SL_HISTORY_MODEL(rotate_model, "lsqr_rotate");
-struct starpu_codelet sl_cl_lsqr_norm_stage = {
-    .cpu_funcs = {lsqr_norm_stage_cpu}, .nbuffers = 4,
+static struct starpu_codelet cl_lsqr_norm_stage = {
+    .cpu_funcs = {lsqr_norm_stage_cpu}, SL_CUDA_FUNCS(lsqr_norm_stage_cuda) .nbuffers = 4,
     .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &norm_model,
     .name = "lsqr_norm"};
-struct starpu_codelet sl_cl_lsqr_rotate = {
-    .cpu_funcs = {lsqr_rotate_cpu}, .nbuffers = 5,
+static struct starpu_codelet cl_lsqr_rotate = {
+    .cpu_funcs = {lsqr_rotate_cpu}, SL_CUDA_FUNCS(lsqr_rotate_cuda) .nbuffers = 5,
     .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W, STARPU_R}, .model = &rotate_model,
     .name = "lsqr_rotate"};
+
+int sl_task_lsqr_norm_stage(sl_lsqr_stage_args args, starpu_data_handle_t state,
+                            starpu_data_handle_t n2, starpu_data_handle_t value,
+                            starpu_data_handle_t inverse)
+{
+    return starpu_task_insert(&cl_lsqr_norm_stage, STARPU_VALUE, &args, sizeof args, STARPU_RW,
+                              state, STARPU_R, n2, STARPU_W, value, STARPU_W, inverse, 0);
+}
+
+int sl_task_lsqr_rotate(starpu_data_handle_t state, starpu_data_handle_t ww,
+                        starpu_data_handle_t t1, starpu_data_handle_t t2,
+                        starpu_data_handle_t bnorm)
+{
+    return starpu_task_insert(&cl_lsqr_rotate, STARPU_RW, state, STARPU_R, ww, STARPU_W, t1,
+                              STARPU_W, t2, STARPU_R, bnorm, 0);
+}
