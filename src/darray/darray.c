@@ -24,6 +24,7 @@ typedef struct create_args {
     int axis;
     const size_t *local_sizes;
     const int *mask;
+    const char *who; /* the public function, for messages */
 } create_args;
 
 /* StarPU 1.3's matrix interface stores nx, ny and ld as 32-bit integers. The check uses the
@@ -49,53 +50,53 @@ static int fits_starpu_matrix(const sl_context *ctx, const create_args *a)
 static sl_status validate_locally(sl_context *ctx, create_args *a, void *out)
 {
     if (!out || !a->shape)
-        return sl_fail(ctx, SL_ERR_NULL, "sl_darray_create: %s is NULL", out ? "shape" : "out");
+        return sl_fail(ctx, SL_ERR_NULL, "%s: %s is NULL", a->who, out ? "shape" : "out");
     if (sl_dtype_size(a->dtype) == 0)
-        return sl_fail(ctx, SL_ERR_DTYPE, "sl_darray_create: dtype %d is not a valid sl_dtype",
+        return sl_fail(ctx, SL_ERR_DTYPE, "%s: dtype %d is not a valid sl_dtype", a->who,
                        (int)a->dtype);
     if (a->ndim < 1 || a->ndim > SL_MAX_NDIM)
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: ndim=%d is outside [1, %d]",
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: ndim=%d is outside [1, %d]", a->who,
                        a->ndim, SL_MAX_NDIM);
     size_t total = 1;
     for (int d = 0; d < a->ndim; d++) {
         if (a->shape[d] == 0)
-            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: shape[%d] is 0", d);
+            return sl_fail(ctx, SL_ERR_SHAPE, "%s: shape[%d] is 0", a->who, d);
         if (total > SIZE_MAX / 16 / a->shape[d])
-            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: shape too large to address");
+            return sl_fail(ctx, SL_ERR_SHAPE, "%s: shape too large to address", a->who);
         total *= a->shape[d];
     }
     if (a->axis < -a->ndim || a->axis >= a->ndim)
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: axis=%d is invalid for ndim=%d",
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: axis=%d is invalid for ndim=%d", a->who,
                        a->axis, a->ndim);
     if (a->axis < 0)
         a->axis += a->ndim;
     if (a->partition < SL_SCATTER || a->partition > SL_UNSAFE_BROADCAST)
-        return sl_fail(ctx, SL_ERR_PARTITION, "sl_darray_create: partition %d is invalid",
+        return sl_fail(ctx, SL_ERR_PARTITION, "%s: partition %d is invalid", a->who,
                        (int)a->partition);
     if (a->local_sizes) {
         size_t sum = 0, n = a->shape[a->axis];
         for (int r = 0; r < ctx->size; r++) {
             if (a->partition == SL_SCATTER && a->local_sizes[r] > n - sum)
-                return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: local_sizes[0..%d] sum "
-                               "to more than shape[%d]=%zu", r, a->axis, n);
+                return sl_fail(ctx, SL_ERR_SHAPE, "%s: local_sizes[0..%d] sum "
+                               "to more than shape[%d]=%zu", a->who, r, a->axis, n);
             sum += a->local_sizes[r];
             if (a->partition != SL_SCATTER && a->local_sizes[r] != n)
-                return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: broadcast array needs "
-                               "local_sizes[%d]=%zu equal to shape[%d]=%zu", r,
+                return sl_fail(ctx, SL_ERR_SHAPE, "%s: broadcast array needs "
+                               "local_sizes[%d]=%zu equal to shape[%d]=%zu", a->who, r,
                                a->local_sizes[r], a->axis, n);
         }
         if (a->partition == SL_SCATTER && sum != n)
-            return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: local_sizes sum to %zu but "
-                           "shape[%d]=%zu", sum, a->axis, n);
+            return sl_fail(ctx, SL_ERR_SHAPE, "%s: local_sizes sum to %zu but "
+                           "shape[%d]=%zu", a->who, sum, a->axis, n);
     }
     if (!fits_starpu_matrix(ctx, a))
-        return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_create: a rank's block would need a tile "
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: a rank's block would need a tile "
                        "row stride or row count above 2^32-1 elements, StarPU 1.3's limit; "
-                       "distribute along another axis or use more ranks");
+                       "distribute along another axis or use more ranks", a->who);
     if (a->mask)
         for (int r = 0; r < ctx->size; r++)
             if (a->mask[r] < 0)
-                return sl_fail(ctx, SL_ERR_MASK, "sl_darray_create: mask[%d]=%d is negative",
+                return sl_fail(ctx, SL_ERR_MASK, "%s: mask[%d]=%d is negative", a->who,
                                r, a->mask[r]);
     return SL_OK;
 }
@@ -113,45 +114,91 @@ static sl_status agree_across_ranks(sl_context *ctx, const create_args *a, int l
     v[n++] = local_ok && a->mask ? fingerprint(a->mask, (size_t)ctx->size * sizeof(int)) : 0;
     for (int d = 0; d < SL_MAX_NDIM; d++)
         v[n++] = local_ok && d < a->ndim ? (int64_t)a->shape[d] : 0;
-    return sl_agree(ctx, v, n, local_ok, "sl_darray_create");
+    return sl_agree(ctx, v, n, local_ok, a->who);
 }
 
-static sl_status fill_layout(sl_darray *x, const create_args *a)
+/* The agreed description: each rank's rows along the axis (given, split evenly, or all of
+ * them for a broadcast array) and the mask. */
+static sl_status describe(sl_context *ctx, const create_args *a, sl_layout *l)
+{
+    size_t nranks = (size_t)ctx->size, n = a->shape[a->axis];
+    memset(l, 0, sizeof *l);
+    l->dtype = a->dtype;
+    l->ndim = a->ndim;
+    memcpy(l->shape, a->shape, (size_t)a->ndim * sizeof(size_t));
+    l->partition = a->partition;
+    l->axis = a->axis;
+    l->local_sizes = malloc(nranks * sizeof(size_t));
+    if (!l->local_sizes)
+        return SL_ERR_NOMEM;
+    if (a->partition != SL_SCATTER)
+        for (size_t r = 0; r < nranks; r++)
+            l->local_sizes[r] = n;
+    else if (a->local_sizes)
+        memcpy(l->local_sizes, a->local_sizes, nranks * sizeof(size_t));
+    else
+        sl_split_balanced(n, ctx->size, l->local_sizes);
+    if (a->mask) {
+        if (!(l->mask = malloc(nranks * sizeof(int))))
+            return SL_ERR_NOMEM;
+        memcpy(l->mask, a->mask, nranks * sizeof(int));
+    }
+    return SL_OK;
+}
+
+/* Local checks (`out`: the caller's output pointer, checked too), agreement, description. */
+static sl_status agree_layout(sl_context *ctx, create_args *a, const void *out, sl_layout *l)
+{
+    sl_status local = validate_locally(ctx, a, (void *)out);
+    sl_status agreed = agree_across_ranks(ctx, a, local == SL_OK);
+    if (local != SL_OK)
+        return local;
+    if (agreed != SL_OK)
+        return agreed;
+    if (describe(ctx, a, l) != SL_OK) {
+        sl_layout_free(l);
+        return sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", a->who);
+    }
+    return SL_OK;
+}
+
+sl_status sl_layout_agree(sl_context *ctx, const char *who, sl_dtype dtype, int ndim,
+                          const size_t *shape, sl_partition partition, int axis,
+                          const size_t *local_sizes, const int *mask, sl_layout *out)
+{
+    create_args a = {dtype, ndim, shape, partition, axis, local_sizes, mask, who};
+    return agree_layout(ctx, &a, out, out);
+}
+
+static sl_status fill_layout(sl_darray *x, const sl_layout *l)
 {
     sl_context *ctx = x->ctx;
-    x->dtype = a->dtype;
-    x->elem_size = sl_dtype_size(a->dtype);
-    x->ndim = a->ndim;
-    memcpy(x->shape, a->shape, (size_t)a->ndim * sizeof(size_t));
-    x->axis = a->axis;
-    x->partition = a->partition;
-    x->local_rows_of = calloc((size_t)ctx->size, sizeof(size_t));
-    x->row_offset_of = calloc((size_t)ctx->size, sizeof(size_t));
+    size_t nranks = (size_t)ctx->size;
+    x->dtype = l->dtype;
+    x->elem_size = sl_dtype_size(l->dtype);
+    x->ndim = l->ndim;
+    memcpy(x->shape, l->shape, (size_t)l->ndim * sizeof(size_t));
+    x->axis = l->axis;
+    x->partition = l->partition;
+    x->local_rows_of = malloc(nranks * sizeof(size_t));
+    x->row_offset_of = calloc(nranks, sizeof(size_t));
     if (!x->local_rows_of || !x->row_offset_of)
         return SL_ERR_NOMEM;
-    size_t n = a->shape[a->axis];
-    if (a->partition != SL_SCATTER)
-        for (int r = 0; r < ctx->size; r++)
-            x->local_rows_of[r] = n;
-    else if (a->local_sizes)
-        memcpy(x->local_rows_of, a->local_sizes, (size_t)ctx->size * sizeof(size_t));
-    else
-        sl_split_balanced(n, ctx->size, x->local_rows_of);
-    for (int r = 1; r < ctx->size && a->partition == SL_SCATTER; r++)
+    memcpy(x->local_rows_of, l->local_sizes, nranks * sizeof(size_t));
+    for (size_t r = 1; r < nranks && l->partition == SL_SCATTER; r++)
         x->row_offset_of[r] = x->row_offset_of[r - 1] + x->local_rows_of[r - 1];
     x->outer = x->inner = 1;
-    for (int d = 0; d < a->axis; d++)
-        x->outer *= a->shape[d];
-    for (int d = a->axis + 1; d < a->ndim; d++)
-        x->inner *= a->shape[d];
+    for (int d = 0; d < l->axis; d++)
+        x->outer *= l->shape[d];
+    for (int d = l->axis + 1; d < l->ndim; d++)
+        x->inner *= l->shape[d];
     x->local_rows = x->local_rows_of[ctx->rank];
-    if (a->mask) {
-        x->mask = malloc((size_t)ctx->size * sizeof(int));
-        if (!x->mask)
+    if (l->mask) {
+        if (!(x->mask = malloc(nranks * sizeof(int))))
             return SL_ERR_NOMEM;
-        memcpy(x->mask, a->mask, (size_t)ctx->size * sizeof(int));
+        memcpy(x->mask, l->mask, nranks * sizeof(int));
     }
-    return sl_mask_comm(ctx, a->mask, &x->reduce_comm);
+    return sl_mask_comm(ctx, l->mask, &x->reduce_comm);
 }
 
 /* Allocates the block, cuts it into tiles and registers each tile with StarPU (and, for
@@ -214,27 +261,13 @@ static void free_darray(sl_darray *x)
     free(x);
 }
 
-sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *shape,
-                           sl_partition partition, int axis, const size_t *local_sizes,
-                           const int *mask, sl_darray **out)
+sl_status sl_darray_from_layout(sl_context *ctx, const sl_layout *l, sl_darray **out)
 {
-    if (!ctx)
-        return sl_null_error(__func__);
-    if (out)
-        *out = NULL;
-    create_args a = {dtype, ndim, shape, partition, axis, local_sizes, mask};
-    sl_status local = validate_locally(ctx, &a, out);
-    sl_status agreed = agree_across_ranks(ctx, &a, local == SL_OK);
-    if (local != SL_OK)
-        return local;
-    if (agreed != SL_OK)
-        return agreed;
-    sl_status st;
     sl_darray *x = calloc(1, sizeof *x);
     if (!x)
         return sl_fail(ctx, SL_ERR_NOMEM, "sl_darray_create: out of memory");
     x->ctx = ctx;
-    st = fill_layout(x, &a);
+    sl_status st = fill_layout(x, l);
     if (st == SL_OK)
         st = register_tiles(x);
     if (st != SL_OK) {
@@ -243,6 +276,23 @@ sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size
     }
     *out = x;
     return SL_OK;
+}
+
+sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *shape,
+                           sl_partition partition, int axis, const size_t *local_sizes,
+                           const int *mask, sl_darray **out)
+{
+    if (!ctx)
+        return sl_null_error(__func__);
+    if (out)
+        *out = NULL;
+    create_args a = {dtype, ndim, shape, partition, axis, local_sizes, mask, __func__};
+    sl_layout l = {0};
+    sl_status st = agree_layout(ctx, &a, out, &l);
+    if (st == SL_OK)
+        st = sl_darray_from_layout(ctx, &l, out);
+    sl_layout_free(&l);
+    return st;
 }
 
 sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
@@ -263,27 +313,10 @@ sl_status sl_darray_destroy(sl_darray *x)
 
 sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, const char *what)
 {
-    sl_context *ctx = x->ctx;
     if (x->ctx != y->ctx)
-        return sl_fail(ctx, SL_ERR_ARG, "%s: arrays belong to different contexts", what);
-    if (x->dtype != y->dtype)
-        return sl_fail(ctx, SL_ERR_DTYPE, "%s: dtypes differ (%s vs %s)", what,
-                       sl_dtype_name(x->dtype), sl_dtype_name(y->dtype));
-    if (x->ndim != y->ndim || memcmp(x->shape, y->shape, (size_t)x->ndim * sizeof(size_t)))
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: global shapes differ", what);
-    if (x->axis != y->axis)
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: distributed axes differ (%d vs %d)", what,
-                       x->axis, y->axis);
-    if (x->partition != y->partition)
-        return sl_fail(ctx, SL_ERR_PARTITION, "%s: partitions differ (%d vs %d)", what,
-                       (int)x->partition, (int)y->partition);
-    if (memcmp(x->local_rows_of, y->local_rows_of, (size_t)ctx->size * sizeof(size_t)))
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: local shapes differ (rank %d holds %zu vs %zu "
-                       "rows)", what, ctx->rank, x->local_rows, y->local_rows);
-    if ((x->mask == NULL) != (y->mask == NULL) ||
-        (x->mask && memcmp(x->mask, y->mask, (size_t)ctx->size * sizeof(int))))
-        return sl_fail(ctx, SL_ERR_MASK, "%s: masks differ", what);
-    return SL_OK;
+        return sl_fail(x->ctx, SL_ERR_ARG, "%s: arrays belong to different contexts", what);
+    sl_layout want = sl_layout_view(x), got = sl_layout_view(y);
+    return sl_layout_compare(x->ctx, &want, &got, what);
 }
 
 /* Getters: plain reads of the layout (runtime/getter.h). */

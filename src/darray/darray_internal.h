@@ -32,10 +32,53 @@ struct sl_darray {
     sl_tile *tiles;
 };
 
+/* One layout descriptor (issue 14): everything an array of this layout needs, agreed by the
+ * ranks once (sl_layout_agree); arrays are made from it (sl_darray_from_layout) and operators
+ * describe their spaces with it, without making arrays (src/darray/layout.c). */
+typedef struct sl_layout {
+    sl_dtype dtype;
+    int ndim;
+    size_t shape[SL_MAX_NDIM];
+    sl_partition partition;
+    int axis;
+    size_t *local_sizes; /* per rank along the axis (owned) */
+    int *mask;           /* owned, or NULL */
+} sl_layout;
+
 struct sl_scalar {
     sl_context *ctx;
     starpu_data_handle_t handle; /* vector of 2 doubles (re, im), StarPU-allocated */
 };
+
+/* Validates a layout (each rank checks its arguments, then the ranks agree: every rank gets the
+ * same verdict, SL_ERR_RANK_MISMATCH if they passed different values) and describes it:
+ * local_sizes NULL splits a scattered axis evenly. `who` names the caller in messages. Collective
+ * on the context. */
+sl_status sl_layout_agree(sl_context *ctx, const char *who, sl_dtype dtype, int ndim,
+                          const size_t *shape, sl_partition partition, int axis,
+                          const size_t *local_sizes, const int *mask, sl_layout *out);
+/* An array of an agreed layout (allocates, tiles and registers; collective: every rank books
+ * the same StarPU-MPI tags). */
+sl_status sl_darray_from_layout(sl_context *ctx, const sl_layout *l, sl_darray **out);
+/* The layout of an existing array (a copy). */
+sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l);
+/* A 1-d scattered layout with rows[r] elements on rank r (the same on every rank, already
+ * agreed), made without an agreement: what an operator computes of a space it defines. */
+sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l);
+void sl_layout_free(sl_layout *l);
+/* x's layout, pointing into x (nothing to free; valid while x is). */
+sl_layout sl_layout_view(const sl_darray *x);
+/* The one layout comparison: SL_OK, or the status and a message naming the first difference
+ * of `got` from `want`, prefixed by what. */
+sl_status sl_layout_compare(sl_context *ctx, const sl_layout *want, const sl_layout *got,
+                            const char *what);
+/* SL_OK if x has layout l (else a message naming the difference, prefixed by what). */
+sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *x,
+                          const char *what);
+size_t sl_layout_count(const sl_layout *l);
+/* Elements rank `rank` holds of an array of this layout. */
+size_t sl_layout_local_count(const sl_layout *l, int rank);
+int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks);
 
 /* Row split of `n` over `nranks` (PyLops-MPI rule: the first n % P ranks get one more). */
 void sl_split_balanced(size_t n, int nranks, size_t *sizes);

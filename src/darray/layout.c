@@ -1,4 +1,6 @@
-/* How a global array is split across ranks and a rank's block into tiles. */
+/* How a global array is split across ranks and a rank's block into tiles, and the layout
+ * descriptor (darray_internal.h) arrays and operators share. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "darray/darray_internal.h"
@@ -56,4 +58,119 @@ void sl_darray_release_tiles(const sl_darray *x)
 {
     for (size_t t = 0; t < x->ntiles; t++)
         starpu_data_release(x->tiles[t].handle);
+}
+
+sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
+{
+    int n = x->ctx->size;
+    memset(l, 0, sizeof *l);
+    l->dtype = x->dtype;
+    l->ndim = x->ndim;
+    memcpy(l->shape, x->shape, sizeof l->shape);
+    l->partition = x->partition;
+    l->axis = x->axis;
+    l->local_sizes = malloc((size_t)n * sizeof(size_t));
+    if (!l->local_sizes)
+        return SL_ERR_NOMEM;
+    memcpy(l->local_sizes, x->local_rows_of, (size_t)n * sizeof(size_t));
+    if (x->mask) {
+        l->mask = malloc((size_t)n * sizeof(int));
+        if (!l->mask)
+            return SL_ERR_NOMEM;
+        memcpy(l->mask, x->mask, (size_t)n * sizeof(int));
+    }
+    return SL_OK;
+}
+
+sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l)
+{
+    size_t n = (size_t)ctx->size;
+    memset(l, 0, sizeof *l);
+    l->dtype = dtype;
+    l->ndim = 1;
+    l->partition = SL_SCATTER;
+    l->local_sizes = malloc(n * sizeof(size_t));
+    if (!l->local_sizes)
+        return sl_fail(ctx, SL_ERR_NOMEM, "out of memory for a layout");
+    memcpy(l->local_sizes, rows, n * sizeof(size_t));
+    for (size_t r = 0; r < n; r++)
+        l->shape[0] += rows[r];
+    return SL_OK;
+}
+
+void sl_layout_free(sl_layout *l)
+{
+    free(l->local_sizes);
+    free(l->mask);
+    l->local_sizes = NULL;
+    l->mask = NULL;
+}
+
+size_t sl_layout_local_count(const sl_layout *l, int rank)
+{
+    size_t n = l->local_sizes[rank];
+    for (int d = 0; d < l->ndim; d++)
+        n *= d == l->axis ? 1 : l->shape[d];
+    return n;
+}
+
+size_t sl_layout_count(const sl_layout *l)
+{
+    size_t n = 1;
+    for (int d = 0; d < l->ndim; d++)
+        n *= l->shape[d];
+    return n;
+}
+
+int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks)
+{
+    if (a->dtype != b->dtype || a->ndim != b->ndim || a->partition != b->partition ||
+        a->axis != b->axis || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(size_t)) ||
+        memcmp(a->local_sizes, b->local_sizes, (size_t)nranks * sizeof(size_t)))
+        return 0;
+    if ((a->mask == NULL) != (b->mask == NULL))
+        return 0;
+    return !a->mask || !memcmp(a->mask, b->mask, (size_t)nranks * sizeof(int));
+}
+
+sl_layout sl_layout_view(const sl_darray *x)
+{
+    sl_layout l = {x->dtype, x->ndim, {0}, x->partition, x->axis, x->local_rows_of, x->mask};
+    memcpy(l.shape, x->shape, sizeof l.shape);
+    return l;
+}
+
+sl_status sl_layout_compare(sl_context *ctx, const sl_layout *want, const sl_layout *got,
+                            const char *what)
+{
+    size_t nwant = sl_layout_count(want), ngot = sl_layout_count(got);
+    if (got->dtype != want->dtype)
+        return sl_fail(ctx, SL_ERR_DTYPE, "%s: dtypes differ (%s vs %s expected)", what,
+                       sl_dtype_name(got->dtype), sl_dtype_name(want->dtype));
+    if (got->ndim != want->ndim ||
+        memcmp(got->shape, want->shape, (size_t)want->ndim * sizeof(size_t)))
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: global shapes differ (%zu elements in %d dims vs "
+                       "%zu in %d dims expected)", what, ngot, got->ndim, nwant, want->ndim);
+    if (got->partition != want->partition)
+        return sl_fail(ctx, SL_ERR_PARTITION, "%s: partitions differ (%d vs %d expected)", what,
+                       (int)got->partition, (int)want->partition);
+    if (got->axis != want->axis ||
+        memcmp(got->local_sizes, want->local_sizes, (size_t)ctx->size * sizeof(size_t)))
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: splits differ (rank %d holds %zu rows along axis "
+                       "%d vs %zu along axis %d expected)", what, ctx->rank,
+                       got->local_sizes[ctx->rank], got->axis, want->local_sizes[ctx->rank],
+                       want->axis);
+    if ((got->mask == NULL) != (want->mask == NULL) ||
+        (got->mask && memcmp(got->mask, want->mask, (size_t)ctx->size * sizeof(int))))
+        return sl_fail(ctx, SL_ERR_MASK, "%s: masks differ", what);
+    return SL_OK;
+}
+
+sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *x,
+                          const char *what)
+{
+    if (x->ctx != ctx)
+        return sl_fail(ctx, SL_ERR_ARG, "%s: array of another context", what);
+    sl_layout got = sl_layout_view(x);
+    return sl_layout_compare(ctx, l, &got, what);
 }

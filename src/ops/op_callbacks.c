@@ -80,6 +80,37 @@ static const sl_op_vtable callback_vt = {
     .destroy = callback_destroy,
 };
 
+sl_status sl_op_from_callback_layouts(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
+                                     sl_local_apply_fn fn, void *user, sl_op **out)
+{
+    *out = NULL;
+    callback_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
+    s->fn = fn;
+    s->user = user;
+    sl_status st = sl_op_new(ctx, &callback_vt, ml, dl, s, out);
+    if (st != SL_OK)
+        free(s);
+    /* scratch blocks for the directions whose results are summed over ranks */
+    for (int adj = 0; adj < 2 && st == SL_OK; adj++) {
+        const sl_layout *o = adj ? ml : dl;
+        if (!summed(*out, adj))
+            continue;
+        size_t count = sl_layout_local_count(o, ctx->rank), es = sl_dtype_size(o->dtype);
+        s->scratch[adj] = calloc(count, es);
+        if (!s->scratch[adj]) {
+            st = sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
+            sl_op_destroy(*out); /* frees s through callback_destroy */
+            *out = NULL;
+            break;
+        }
+        starpu_vector_data_register(&s->scratch_h[adj], STARPU_MAIN_RAM,
+                                    (uintptr_t)s->scratch[adj], (uint32_t)count, es);
+    }
+    return st;
+}
+
 sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *data_like,
                                sl_local_apply_fn fn, void *user, sl_op **out)
 {
@@ -90,37 +121,14 @@ sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *dat
     if (data_like->ctx != ctx || data_like->dtype != model_like->dtype)
         return sl_fail(ctx, SL_ERR_DTYPE, "sl_op_from_callbacks: model and data arrays differ "
                        "in context or dtype");
-    callback_state *s = calloc(1, sizeof *s);
     sl_layout ml = {0}, dl = {0};
-    sl_status st = s ? sl_layout_from_darray(model_like, &ml) : SL_ERR_NOMEM;
+    sl_status st = sl_layout_from_darray(model_like, &ml);
     if (st == SL_OK)
         st = sl_layout_from_darray(data_like, &dl);
-    if (st == SL_OK) {
-        s->fn = fn;
-        s->user = user;
-        st = sl_op_new(ctx, &callback_vt, &ml, &dl, s, out);
-    }
-    /* scratch blocks for the directions whose results are summed over ranks */
-    for (int adj = 0; adj < 2 && st == SL_OK; adj++) {
-        const sl_darray *o = adj ? model_like : data_like;
-        if (!summed(*out, adj))
-            continue;
-        size_t count = o->outer * o->local_rows * o->inner;
-        s->scratch[adj] = calloc(count, o->elem_size);
-        if (!s->scratch[adj]) {
-            st = sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
-            break;
-        }
-        starpu_vector_data_register(&s->scratch_h[adj], STARPU_MAIN_RAM,
-                                    (uintptr_t)s->scratch[adj], (uint32_t)count, o->elem_size);
-    }
-    if (st != SL_OK) {
-        if (*out)
-            sl_op_destroy(*out); /* frees s through callback_destroy */
-        else if (s)
-            free(s);
-        *out = NULL;
-    }
+    if (st == SL_OK)
+        st = sl_op_from_callback_layouts(ctx, &ml, &dl, fn, user, out);
+    else
+        st = sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
     sl_layout_free(&ml);
     sl_layout_free(&dl);
     return st;

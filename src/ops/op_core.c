@@ -5,103 +5,6 @@
 #include "ops/op_internal.h"
 #include "runtime/getter.h"
 
-sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
-{
-    int n = x->ctx->size;
-    memset(l, 0, sizeof *l);
-    l->dtype = x->dtype;
-    l->ndim = x->ndim;
-    memcpy(l->shape, x->shape, sizeof l->shape);
-    l->partition = x->partition;
-    l->axis = x->axis;
-    l->local_sizes = malloc((size_t)n * sizeof(size_t));
-    if (!l->local_sizes)
-        return SL_ERR_NOMEM;
-    memcpy(l->local_sizes, x->local_rows_of, (size_t)n * sizeof(size_t));
-    if (x->mask) {
-        l->mask = malloc((size_t)n * sizeof(int));
-        if (!l->mask)
-            return SL_ERR_NOMEM;
-        memcpy(l->mask, x->mask, (size_t)n * sizeof(int));
-    }
-    return SL_OK;
-}
-
-sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l)
-{
-    size_t n = (size_t)ctx->size;
-    memset(l, 0, sizeof *l);
-    l->dtype = dtype;
-    l->ndim = 1;
-    l->partition = SL_SCATTER;
-    l->local_sizes = malloc(n * sizeof(size_t));
-    if (!l->local_sizes)
-        return sl_fail(ctx, SL_ERR_NOMEM, "out of memory for a layout");
-    memcpy(l->local_sizes, rows, n * sizeof(size_t));
-    for (size_t r = 0; r < n; r++)
-        l->shape[0] += rows[r];
-    return SL_OK;
-}
-
-void sl_layout_free(sl_layout *l)
-{
-    free(l->local_sizes);
-    free(l->mask);
-    l->local_sizes = NULL;
-    l->mask = NULL;
-}
-
-sl_status sl_layout_create(sl_context *ctx, const sl_layout *l, sl_darray **out)
-{
-    return sl_darray_create(ctx, l->dtype, l->ndim, l->shape, l->partition, l->axis,
-                            l->partition == SL_SCATTER ? l->local_sizes : NULL, l->mask, out);
-}
-
-size_t sl_layout_count(const sl_layout *l)
-{
-    size_t n = 1;
-    for (int d = 0; d < l->ndim; d++)
-        n *= l->shape[d];
-    return n;
-}
-
-int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks)
-{
-    if (a->dtype != b->dtype || a->ndim != b->ndim || a->partition != b->partition ||
-        a->axis != b->axis || memcmp(a->shape, b->shape, (size_t)a->ndim * sizeof(size_t)) ||
-        memcmp(a->local_sizes, b->local_sizes, (size_t)nranks * sizeof(size_t)))
-        return 0;
-    if ((a->mask == NULL) != (b->mask == NULL))
-        return 0;
-    return !a->mask || !memcmp(a->mask, b->mask, (size_t)nranks * sizeof(int));
-}
-
-sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *x,
-                          const char *what)
-{
-    if (x->ctx != ctx)
-        return sl_fail(ctx, SL_ERR_ARG, "%s: array of another context", what);
-    if (x->dtype != l->dtype)
-        return sl_fail(ctx, SL_ERR_DTYPE, "%s: array is %s, operator expects %s", what,
-                       sl_dtype_name(x->dtype), sl_dtype_name(l->dtype));
-    if (x->ndim != l->ndim || memcmp(x->shape, l->shape, (size_t)l->ndim * sizeof(size_t)))
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: array has %zu elements in %d dims, operator "
-                       "expects %zu in %d dims", what, x->outer * x->shape[x->axis] * x->inner,
-                       x->ndim, sl_layout_count(l), l->ndim);
-    if (x->partition != l->partition)
-        return sl_fail(ctx, SL_ERR_PARTITION, "%s: array partition %d, operator expects %d",
-                       what, (int)x->partition, (int)l->partition);
-    if (x->axis != l->axis ||
-        memcmp(x->local_rows_of, l->local_sizes, (size_t)ctx->size * sizeof(size_t)))
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: array split differs from the operator's (rank "
-                       "%d holds %zu rows along axis %d, expected %zu along axis %d)", what,
-                       ctx->rank, x->local_rows, x->axis, l->local_sizes[ctx->rank], l->axis);
-    if ((x->mask == NULL) != (l->mask == NULL) ||
-        (x->mask && memcmp(x->mask, l->mask, (size_t)ctx->size * sizeof(int))))
-        return sl_fail(ctx, SL_ERR_MASK, "%s: array mask differs from the operator's", what);
-    return SL_OK;
-}
-
 sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_space *model,
                            const sl_space *data, void *state, sl_op **out)
 {
@@ -220,7 +123,7 @@ sl_status sl_op_create_model(const sl_op *op, sl_darray **x)
     if (!op || !x)
         return sl_null_error(__func__);
     sl_status st = need_plain(op, "sl_op_create_model", "sl_op_create_model_stacked");
-    return st == SL_OK ? sl_layout_create(op->ctx, sl_op_model_layout(op), x) : st;
+    return st == SL_OK ? sl_darray_from_layout(op->ctx, sl_op_model_layout(op), x) : st;
 }
 
 sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
@@ -228,7 +131,7 @@ sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
     if (!op || !y)
         return sl_null_error(__func__);
     sl_status st = need_plain(op, "sl_op_create_data", "sl_op_create_data_stacked");
-    return st == SL_OK ? sl_layout_create(op->ctx, sl_op_data_layout(op), y) : st;
+    return st == SL_OK ? sl_darray_from_layout(op->ctx, sl_op_data_layout(op), y) : st;
 }
 
 sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x)

@@ -6,17 +6,6 @@
 #include "darray/darray_internal.h"
 #include "darray/stacked_internal.h"
 
-/* Everything sl_darray_create needs to make an array of this layout. */
-typedef struct sl_layout {
-    sl_dtype dtype;
-    int ndim;
-    size_t shape[SL_MAX_NDIM];
-    sl_partition partition;
-    int axis;
-    size_t *local_sizes; /* per rank along the axis (owned) */
-    int *mask;           /* owned, or NULL */
-} sl_layout;
-
 /* An operator's model or data space: one layout per component. A plain space (an sl_darray)
  * has count 1 and stacked 0; a stacked space (an sl_stacked) has stacked 1 and its leaves'
  * layouts, flattened. */
@@ -57,18 +46,9 @@ static inline const sl_layout *sl_op_data_layout(const sl_op *op)
     return &op->data.layouts[0];
 }
 
-/* Layout helpers. */
-sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l);
-/* A 1-d scattered layout with rows[r] elements on rank r (the same on every rank), made
- * without creating an array: what an operator needs of a space it defines itself. */
-sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l);
-void sl_layout_free(sl_layout *l);
-sl_status sl_layout_create(sl_context *ctx, const sl_layout *l, sl_darray **out);
-/* SL_OK if x has layout l (else a message naming the difference, prefixed by what). */
-sl_status sl_layout_check(sl_context *ctx, const sl_layout *l, const sl_darray *x,
-                          const char *what);
-size_t sl_layout_count(const sl_layout *l);
-int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks);
+/* sl_op_from_callbacks on layouts (agreed by the caller) rather than on arrays. */
+sl_status sl_op_from_callback_layouts(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
+                                     sl_local_apply_fn fn, void *user, sl_op **out);
 
 /* Spaces (src/ops/space.c). */
 sl_status sl_space_single(sl_context *ctx, const sl_layout *l, sl_space *out);

@@ -100,18 +100,20 @@ int sl_op_is_matrixmult_row(const sl_op *op)
     return op && op->vt == &mm_vt;
 }
 
-/* Copies this rank's rows and registers them in the data's row tiles. */
-static sl_status mm_state_create(sl_context *ctx, const sl_darray *data, sl_dtype dtype,
+/* Copies this rank's rows and registers them in the row tiles of the data layout's arrays (the
+ * tiling an array of that layout gets, darray.c). */
+static sl_status mm_state_create(sl_context *ctx, const sl_layout *data, sl_dtype dtype,
                                  size_t k, size_t nrhs, const void *a_local, mm_state **out)
 {
     mm_state *s = calloc(1, sizeof *s);
     if (!s)
         return SL_ERR_NOMEM;
-    size_t es = sl_dtype_size(dtype), rows = data->local_rows;
+    size_t es = sl_dtype_size(dtype), rows = data->local_sizes[ctx->rank];
+    size_t row_elems = data->ndim == 2 ? data->shape[1] : 1;
     s->dtype = dtype;
     s->k = k;
     s->nrhs = nrhs;
-    s->ntiles = data->ntiles;
+    s->ntiles = sl_tile_count(rows, row_elems, ctx->config.tile_elements);
     s->a_tiles = calloc(s->ntiles + 1, sizeof *s->a_tiles);
     s->a = malloc(rows * k * es + 1);
     s->acc_mem = malloc(k * nrhs * es);
@@ -122,10 +124,11 @@ static sl_status mm_state_create(sl_context *ctx, const sl_darray *data, sl_dtyp
     if (rows > 0)
         memcpy(s->a, a_local, rows * k * es);
     for (size_t t = 0; t < s->ntiles; t++) {
-        const sl_tile *tl = &data->tiles[t];
+        size_t row0, nrows;
+        sl_tile_range(rows, s->ntiles, t, &row0, &nrows);
         starpu_matrix_data_register(&s->a_tiles[t], STARPU_MAIN_RAM,
-                                    (uintptr_t)((char *)s->a + tl->row0 * k * es), (uint32_t)k,
-                                    (uint32_t)k, (uint32_t)tl->nrows, es);
+                                    (uintptr_t)((char *)s->a + row0 * k * es), (uint32_t)k,
+                                    (uint32_t)k, (uint32_t)nrows, es);
         starpu_data_set_coordinates(s->a_tiles[t], 2, ctx->rank, (int)t);
     }
     starpu_vector_data_register(&s->acc, STARPU_MAIN_RAM, (uintptr_t)s->acc_mem,
@@ -157,34 +160,32 @@ sl_status sl_op_matrixmult(sl_context *ctx, sl_dtype dtype, size_t n, size_t k, 
     sl_status agreed = sl_agree(ctx, sizes, 4, local == SL_OK, "sl_op_matrixmult");
     if (local != SL_OK || agreed != SL_OK)
         return local != SL_OK ? local : agreed;
-    /* Creating the model and data arrays validates shapes and makes the ranks agree. */
+    /* The layouts (validated and agreed once); no array is made. */
     size_t dshape[2] = {n, nrhs}, mshape[2] = {k, nrhs};
     int ndim = nrhs ? 2 : 1;
-    sl_darray *data = NULL, *model = NULL;
-    sl_status st = sl_darray_create(ctx, dtype, ndim, dshape, SL_SCATTER, 0, local_rows, NULL,
-                                    &data);
+    sl_layout dl = {0}, ml = {0};
+    sl_status st = sl_layout_agree(ctx, "sl_op_matrixmult", dtype, ndim, dshape, SL_SCATTER, 0,
+                                   local_rows, NULL, &dl);
     if (st == SL_OK)
-        st = sl_darray_create(ctx, dtype, ndim, mshape, SL_BROADCAST, 0, NULL, NULL, &model);
-    int ok = st != SL_OK || !(data->local_rows > 0 && !a_local);
+        st = sl_layout_agree(ctx, "sl_op_matrixmult", dtype, ndim, mshape, SL_BROADCAST, 0,
+                             NULL, NULL, &ml);
+    size_t my_rows = st == SL_OK ? dl.local_sizes[ctx->rank] : 0;
+    int ok = st != SL_OK || !(my_rows > 0 && !a_local);
     if (!ok)
         sl_fail(ctx, SL_ERR_NULL, "sl_op_matrixmult: a_local is NULL on rank %d, which holds "
-                "%zu rows", ctx->rank, data->local_rows);
+                "%zu rows", ctx->rank, my_rows);
     if (st == SL_OK) {
         sl_status agreed = sl_agree(ctx, NULL, 0, ok, "sl_op_matrixmult");
         st = ok ? agreed : SL_ERR_NULL;
     }
     mm_state *s = NULL;
-    if (st == SL_OK && (st = mm_state_create(ctx, data, dtype, k, m, a_local, &s)) != SL_OK)
+    if (st == SL_OK && (st = mm_state_create(ctx, &dl, dtype, k, m, a_local, &s)) != SL_OK)
         sl_fail(ctx, st, "sl_op_matrixmult: out of memory");
-    sl_layout ml = {0}, dl = {0};
-    if (st == SL_OK && (st = sl_layout_from_darray(model, &ml)) == SL_OK &&
-        (st = sl_layout_from_darray(data, &dl)) == SL_OK)
+    if (st == SL_OK)
         st = sl_op_new(ctx, &mm_vt, &ml, &dl, s, out);
     if (st != SL_OK && s)
         mm_free(s);
     sl_layout_free(&ml);
     sl_layout_free(&dl);
-    sl_darray_destroy(data);
-    sl_darray_destroy(model);
     return st;
 }

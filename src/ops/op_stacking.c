@@ -164,22 +164,19 @@ static sl_status build(sl_context *ctx, stack_kind kind, sl_dtype dtype, int nop
         n_rows += all_rows[r];
         n_cols += all_cols[r];
     }
-    sl_darray *model = NULL, *data = NULL;
-    if (st == SL_OK) {
-        if (kind == STACK_VSTACK) {
-            st = sl_darray_create(ctx, dtype, 1, &shared, SL_BROADCAST, 0, NULL, NULL, &model);
-            if (st == SL_OK)
-                st = sl_darray_create(ctx, dtype, 1, &n_rows, SL_SCATTER, 0, all_rows, NULL, &data);
-        } else if (kind == STACK_HSTACK) {
-            st = sl_darray_create(ctx, dtype, 1, &n_cols, SL_SCATTER, 0, all_cols, NULL, &model);
-            if (st == SL_OK)
-                st = sl_darray_create(ctx, dtype, 1, &shared, SL_BROADCAST, 0, NULL, NULL, &data);
-        } else {
-            st = sl_darray_create(ctx, dtype, 1, &n_cols, SL_SCATTER, 0, all_cols, NULL, &model);
-            if (st == SL_OK)
-                st = sl_darray_create(ctx, dtype, 1, &n_rows, SL_SCATTER, 0, all_rows, NULL, &data);
-        }
-    }
+    /* the spaces' layouts (agreed once; no array is made): the shared side is broadcast */
+    sl_layout ml = {0}, dl = {0};
+    const char *who = what;
+    if (st == SL_OK)
+        st = kind == STACK_VSTACK
+                 ? sl_layout_agree(ctx, who, dtype, 1, &shared, SL_BROADCAST, 0, NULL, NULL, &ml)
+                 : sl_layout_agree(ctx, who, dtype, 1, &n_cols, SL_SCATTER, 0, all_cols, NULL,
+                                   &ml);
+    if (st == SL_OK)
+        st = kind == STACK_HSTACK
+                 ? sl_layout_agree(ctx, who, dtype, 1, &shared, SL_BROADCAST, 0, NULL, NULL, &dl)
+                 : sl_layout_agree(ctx, who, dtype, 1, &n_rows, SL_SCATTER, 0, all_rows, NULL,
+                                   &dl);
     free(all_rows);
     free(all_cols);
     stack_state *s = st == SL_OK ? calloc(1, sizeof *s) : NULL;
@@ -192,7 +189,7 @@ static sl_status build(sl_context *ctx, stack_kind kind, sl_dtype dtype, int nop
         s->shared = shared;
         if (nops)
             memcpy(s->ops, ops, (size_t)nops * sizeof *ops);
-        st = sl_op_from_callbacks(model, data, stack_apply, s, &s->inner);
+        st = sl_op_from_callback_layouts(ctx, &ml, &dl, stack_apply, s, &s->inner);
     }
     if (st == SL_OK)
         st = sl_op_new_spaces(ctx, &stack_vt[kind], &s->inner->model, &s->inner->data, s, out);
@@ -201,8 +198,8 @@ static sl_status build(sl_context *ctx, stack_kind kind, sl_dtype dtype, int nop
         free(s->ops);
         free(s);
     }
-    sl_darray_destroy(model);
-    sl_darray_destroy(data);
+    sl_layout_free(&ml);
+    sl_layout_free(&dl);
     return st;
 }
 

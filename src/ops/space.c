@@ -120,7 +120,7 @@ sl_status sl_space_create(sl_context *ctx, const sl_space *s, sl_stacked **out)
         return sl_fail(ctx, SL_ERR_NOMEM, "operator space: out of memory");
     sl_status st = SL_OK;
     for (int i = 0; i < s->count && st == SL_OK; i++)
-        st = sl_layout_create(ctx, &s->layouts[i], &arrays[i]);
+        st = sl_darray_from_layout(ctx, &s->layouts[i], &arrays[i]);
     if (st == SL_OK)
         st = sl_stacked_adopt(s->count, arrays, out);
     if (st != SL_OK)
