@@ -3,13 +3,15 @@
  * counts itself), is reported by sl_scalar_get on that rank, poisons the context's reductions
  * on every rank, and makes CGLS and LSQR return SL_ERR_MPI with the communication reason on
  * every rank, without a hang and without NaN in x, whether the host watches every iteration
- * or not. Each case gets a fresh context (a failure poisons its context for good), so this
+ * or not. SL_TRY's trace: a message says which path it took back to the caller.
+ * Each case gets a fresh context (a failure poisons its context for good), so this
  * test owns MPI, as test_context does. */
 #include <complex.h>
 #include <string.h>
 
 #include "harness.h"
 #include "runtime/context_internal.h"
+#include "runtime/try.h"
 
 static int size;
 
@@ -139,12 +141,54 @@ static void solve_with_failure(const char *name, solver_fn solve, int lsqr, sl_d
     CHECK_OK(sl_finalize(ctx), NULL);
 }
 
+static sl_status inner_fails(sl_context *ctx)
+{
+    return sl_fail(ctx, SL_ERR_ARG, "inner: bad value");
+}
+static sl_status middle(sl_context *ctx)
+{
+    SL_TRY(inner_fails(ctx));
+    return SL_OK;
+}
+static sl_status outer(sl_context *ctx)
+{
+    SL_TRY(middle(ctx));
+    return SL_OK;
+}
+static sl_status bare_nomem(void)
+{
+    return SL_ERR_NOMEM; /* a status without a message of its own */
+}
+static sl_status outer_bare(void)
+{
+    SL_TRY(bare_nomem());
+    return SL_OK;
+}
+
+/* The trace follows its message and no other. */
+static void test_trace(void)
+{
+    sl_context *ctx = fresh_context();
+    CHECK(outer(ctx) == SL_ERR_ARG, "outer: status");
+    const char *m = sl_last_error(ctx);
+    CHECK(strstr(m, "inner: bad value [via middle (") && strstr(m, ") < outer (") &&
+              strstr(m, "test_async_failures.c:"), "trace: %s", m);
+    CHECK(outer_bare() == SL_ERR_NOMEM, "outer_bare: status");
+    CHECK(!strstr(sl_last_error(ctx), "outer_bare"), "a bare status joined another error's "
+          "trace: %s", sl_last_error(ctx));
+    sl_fail(ctx, SL_ERR_SHAPE, "a later error");
+    CHECK(strcmp(sl_last_error(ctx), "a later error") == 0, "an old trace leaked: %s",
+          sl_last_error(ctx));
+    CHECK_OK(sl_finalize(ctx), NULL);
+}
+
 int main(int argc, char **argv)
 {
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &th_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    test_trace();
     test_scalar_get();
     solve_with_failure("sl_cgls", sl_cgls, 0, SL_F64, 2, size - 1, 1);
     solve_with_failure("sl_cgls", sl_cgls, 0, SL_C64, 3, 0, 0);

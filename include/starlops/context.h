@@ -46,10 +46,14 @@ sl_status sl_init_comm(MPI_Comm comm, sl_context **ctx);
 /* Waits for every submitted task, shuts StarPU down, frees the context (NULL is accepted). */
 sl_status sl_finalize(sl_context *ctx);
 
-/* Blocks until every task submitted so far on this rank has completed. */
+/* Blocks until every task submitted so far on this rank has completed, then reports failures
+ * inside tasks not reported yet on this rank (a communication operation: SL_ERR_MPI; a task
+ * that could not allocate its workspace: SL_ERR_NOMEM). */
 sl_status sl_wait(sl_context *ctx);
 
-/* The sentence describing the last error raised on this context ("" if none). Never NULL. */
+/* The sentence describing the last error raised on this context ("" if none), followed, when
+ * the calling thread raised it, by the path it took back ("[via f (src/file.c:line) < g
+ * ...]"). Never NULL; valid until the thread's next call into starlops. */
 const char *sl_last_error(const sl_context *ctx);
 
 /* The sentence describing the last sl_init / sl_init_comm failure of this process, for callers

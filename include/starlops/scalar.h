@@ -12,7 +12,9 @@ extern "C" {
 
 typedef struct sl_scalar sl_scalar;
 
-/* Waits for the tasks producing the scalar and returns its value (real results have im = 0). */
+/* Waits for the tasks producing the scalar and returns its value (real results have im = 0).
+ * Like sl_wait, it also reports failures inside tasks not reported yet on this rank (the value
+ * is still written: NaN when a communication failure poisoned the reduction). */
 sl_status sl_scalar_get(sl_scalar *s, double _Complex *value);
 /* Real part only; convenient for norms. */
 sl_status sl_scalar_get_real(sl_scalar *s, double *value);

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime/context_internal.h"
 
@@ -37,6 +38,42 @@ static atomic_ulong error_serial;
 static _Thread_local char null_error[SL_ERRMSG_LEN];
 static _Thread_local unsigned long null_error_serial;
 
+/* The calling thread's latest error (serial and status) and the path it took back through
+ * SL_TRY (runtime/try.h); shown by sl_last_error after the message it belongs to. */
+static _Thread_local unsigned long trace_serial;
+static _Thread_local sl_status trace_status;
+static _Thread_local char trace[SL_ERRMSG_LEN];
+static _Thread_local char traced_message[2 * SL_ERRMSG_LEN + 16];
+
+static unsigned long new_error(sl_status status)
+{
+    unsigned long serial = atomic_fetch_add(&error_serial, 1) + 1;
+    trace_serial = serial;
+    trace_status = status;
+    trace[0] = '\0';
+    return serial;
+}
+
+void sl_trace_step(sl_status status, const char *function, const char *file, int line)
+{
+    size_t used = strlen(trace);
+    if (!trace_serial || status != trace_status || used + 1 >= sizeof trace)
+        return;
+    const char *src = strstr(file, "/src/"); /* the path within the project */
+    file = src ? src + 1 : file;
+    snprintf(trace + used, sizeof trace - used, "%s%s (%s:%d)", used ? " < " : "", function,
+             file, line);
+}
+
+/* message + " [via trace]" when the trace belongs to that message */
+static const char *with_trace(const char *message, unsigned long serial)
+{
+    if (serial != trace_serial || !trace[0])
+        return message;
+    snprintf(traced_message, sizeof traced_message, "%s [via %s]", message, trace);
+    return traced_message;
+}
+
 sl_status sl_fail(const sl_context *ctx, sl_status status, const char *fmt, ...)
 {
     if (ctx) {
@@ -46,7 +83,7 @@ sl_status sl_fail(const sl_context *ctx, sl_status status, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(c->last_error, SL_ERRMSG_LEN, fmt, ap);
         va_end(ap);
-        c->last_error_serial = atomic_fetch_add(&error_serial, 1) + 1;
+        c->last_error_serial = new_error(status);
     }
     return status;
 }
@@ -55,15 +92,15 @@ sl_status sl_null_error(const char *function)
 {
     snprintf(null_error, sizeof null_error, "%s: a required pointer argument is NULL",
              function);
-    null_error_serial = atomic_fetch_add(&error_serial, 1) + 1;
+    null_error_serial = new_error(SL_ERR_NULL);
     return SL_ERR_NULL;
 }
 
 const char *sl_last_error(const sl_context *ctx)
 {
     if (null_error_serial && (!ctx || null_error_serial > ctx->last_error_serial))
-        return null_error;
-    return ctx ? ctx->last_error : "no context (NULL)";
+        return with_trace(null_error, null_error_serial);
+    return ctx ? with_trace(ctx->last_error, ctx->last_error_serial) : "no context (NULL)";
 }
 
 /* Before a context exists there is nowhere else to keep the sentence; it is per process

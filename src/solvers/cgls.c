@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "darray/stacked_internal.h"
+#include "runtime/try.h"
 #include "solvers/solver_common.h"
 
 typedef struct cgls_vectors {
@@ -24,8 +25,8 @@ static void free_vectors(cgls_vectors *v)
 static sl_status normal_residual(const sl_op *op, const cgls_vectors *v, const sl_stacked *x,
                                  double damp)
 {
-    sl_status st = sl_op_apply(op, 1, v->s, v->r);
-    return st == SL_OK && damp != 0 ? sl_stacked_axpy(-damp * damp, x, v->r) : st;
+    SL_TRY(sl_op_apply(op, 1, v->s, v->r));
+    return damp != 0 ? sl_stacked_axpy(-damp * damp, x, v->r) : SL_OK;
 }
 
 /* ||v||^2 as a future (vdot of v with itself: real, non-negative) */
@@ -37,21 +38,21 @@ static sl_status sq_norm(const sl_stacked *v, sl_scalar **out)
 static sl_status cgls_setup(const sl_op *op, const sl_stacked *y, sl_stacked *x, double damp,
                             const sl_solver_opts *o, cgls_vectors *v, sl_scalar **kold)
 {
-    sl_status st = sl_op_create_data_stacked(op, &v->s);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &v->q);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &v->r);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &v->c);
-    if (st == SL_OK) st = sl_solver_start(o, x);
-    if (st == SL_OK) st = sl_stacked_copy(y, v->s);
-    if (st == SL_OK && o->x0_stacked) { /* s = y - A x0, with q as scratch */
-        st = sl_op_apply(op, 0, x, v->q);
-        if (st == SL_OK) st = sl_stacked_axpy(-1.0, v->q, v->s);
+    /* what this makes belongs to v and *kold, which the caller frees */
+    SL_TRY(sl_op_create_data_stacked(op, &v->s));
+    SL_TRY(sl_op_create_data_stacked(op, &v->q));
+    SL_TRY(sl_op_create_model_stacked(op, &v->r));
+    SL_TRY(sl_op_create_model_stacked(op, &v->c));
+    SL_TRY(sl_solver_start(o, x));
+    SL_TRY(sl_stacked_copy(y, v->s));
+    if (o->x0_stacked) { /* s = y - A x0, with q as scratch */
+        SL_TRY(sl_op_apply(op, 0, x, v->q));
+        SL_TRY(sl_stacked_axpy(-1.0, v->q, v->s));
     }
-    if (st == SL_OK) st = normal_residual(op, v, x, damp);
-    if (st == SL_OK) st = sl_stacked_copy(v->r, v->c);
-    if (st == SL_OK) st = sl_op_apply(op, 0, v->c, v->q);
-    if (st == SL_OK) st = sq_norm(v->r, kold);
-    return st;
+    SL_TRY(normal_residual(op, v, x, damp));
+    SL_TRY(sl_stacked_copy(v->r, v->c));
+    SL_TRY(sl_op_apply(op, 0, v->c, v->q));
+    return sq_norm(v->r, kold);
 }
 
 /* Iteration `it` (1-based); on success *kold is replaced by the new ||r||^2 future. If the

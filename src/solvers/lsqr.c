@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codelets.h"
+#include "runtime/try.h"
 #include "solvers/solver_common.h"
 
 typedef struct lsqr_work {
@@ -58,23 +59,23 @@ static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
     wk->state[SL_LSQR_NITER] = o->niter;
     starpu_vector_data_register(&wk->state_h, STARPU_MAIN_RAM, (uintptr_t)wk->state,
                                 SL_LSQR_NSTATE, sizeof(double));
-    sl_status st = sl_op_create_data_stacked(op, &wk->u);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &wk->tmp_data);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->v);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->w);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &wk->tmp_model);
-    if (st == SL_OK) st = sl_solver_start(o, x);
-    if (st == SL_OK) st = sl_stacked_norm(y, 2, &wk->bnorm); /* scipy's tests use ||y|| */
-    if (st == SL_OK) st = sl_stacked_copy(y, wk->u);
-    if (st == SL_OK && o->x0_stacked) {
-        st = sl_op_apply(op, 0, x, wk->tmp_data);
-        if (st == SL_OK) st = sl_stacked_axpy(-1.0, wk->tmp_data, wk->u);
+    /* what this makes belongs to wk, which the caller frees: nothing to release here */
+    SL_TRY(sl_op_create_data_stacked(op, &wk->u));
+    SL_TRY(sl_op_create_data_stacked(op, &wk->tmp_data));
+    SL_TRY(sl_op_create_model_stacked(op, &wk->v));
+    SL_TRY(sl_op_create_model_stacked(op, &wk->w));
+    SL_TRY(sl_op_create_model_stacked(op, &wk->tmp_model));
+    SL_TRY(sl_solver_start(o, x));
+    SL_TRY(sl_stacked_norm(y, 2, &wk->bnorm)); /* scipy's tests use ||y|| */
+    SL_TRY(sl_stacked_copy(y, wk->u));
+    if (o->x0_stacked) {
+        SL_TRY(sl_op_apply(op, 0, x, wk->tmp_data));
+        SL_TRY(sl_stacked_axpy(-1.0, wk->tmp_data, wk->u));
     }
-    if (st == SL_OK) st = normalise(ctx, wk, wk->u, SL_LSQR_BETA, 1, &wk->beta);
-    if (st == SL_OK) st = sl_op_apply(op, 1, wk->u, wk->v);
-    if (st == SL_OK) st = normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 1, &wk->alfa);
-    if (st == SL_OK) st = sl_stacked_copy(wk->v, wk->w);
-    return st;
+    SL_TRY(normalise(ctx, wk, wk->u, SL_LSQR_BETA, 1, &wk->beta));
+    SL_TRY(sl_op_apply(op, 1, wk->u, wk->v));
+    SL_TRY(normalise(ctx, wk, wk->v, SL_LSQR_ALFA, 1, &wk->alfa));
+    return sl_stacked_copy(wk->v, wk->w);
 }
 
 static sl_status iterate(const sl_op *op, sl_stacked *x, lsqr_work *wk)
