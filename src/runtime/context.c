@@ -309,11 +309,6 @@ static unsigned long take_new(unsigned long total, unsigned long *seen)
     return fresh;
 }
 
-unsigned long sl_async_failures(const sl_context *ctx)
-{
-    return sl_comm_failures(ctx->comm) + __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED);
-}
-
 sl_status sl_async_check(sl_context *ctx, const char *where)
 {
     unsigned long fresh = take_new(sl_comm_failures(ctx->comm), &ctx->comm_failures_seen);

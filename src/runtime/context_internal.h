@@ -48,12 +48,11 @@ struct sl_context {
 };
 
 /* The context's asynchronous status: failures that happen inside tasks (a communication
- * operation that failed, a task that could not allocate its workspace) are counted where they
- * happen; every host synchronisation reports the ones not yet reported (sl_wait,
- * sl_scalar_get; the solvers agree on them across ranks at the end of a solve).
- * sl_async_failures: this rank's count so far (only grows). sl_async_check: SL_OK, or the
- * status of the new failures with a message naming `where`, marking them reported. */
-unsigned long sl_async_failures(const sl_context *ctx);
+ * operation that failed: the backend counts it; a task that could not allocate its workspace:
+ * task_failures) are counted where they happen; every host synchronisation reports the ones
+ * not yet reported (sl_wait, sl_scalar_get; the solvers agree on them across ranks at the end
+ * of a solve, solver_common.h). sl_async_check: SL_OK, or the status of the new failures with
+ * a message naming `where`, marking them reported. */
 sl_status sl_async_check(sl_context *ctx, const char *where);
 
 /* Records a formatted message as the context's last error and returns status. */
