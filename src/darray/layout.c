@@ -1,5 +1,6 @@
 /* How a global array is split across ranks and a rank's block into tiles, and the layout
  * descriptor (darray_internal.h) arrays and operators share. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,10 @@ sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *ro
 {
     size_t n = (size_t)ctx->size;
     memset(l, 0, sizeof *l);
+    for (size_t r = 0; r < n; r++) /* the same rows everywhere: the same verdict everywhere */
+        if (rows[r] > UINT32_MAX)
+            return sl_fail(ctx, SL_ERR_SHAPE, "rank %zu's block would hold %zu elements, above "
+                           "StarPU 1.3's 2^32-1 per tile row stride; use more ranks", r, rows[r]);
     l->dtype = dtype;
     l->ndim = 1;
     l->partition = SL_SCATTER;

@@ -312,22 +312,18 @@ static sl_summa_plan plan_of(const summa_request *r)
     return p;
 }
 
-/* The 1-d layout of a packed tiled matrix: each rank's packed count. */
+/* The 1-d layout of a packed tiled matrix: each rank's packed count, computed alike on every
+ * rank from the agreed plan (no array is made, nothing to agree again). */
 static sl_status packed_layout(sl_context *ctx, sl_dtype dtype, const sl_summa_plan *plan,
                                const sl_tiled *t, sl_layout *out)
 {
     size_t *sizes = malloc((size_t)ctx->size * sizeof *sizes);
     if (!sizes)
-        return SL_ERR_NOMEM;
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_matrixmult_summa: out of memory");
     for (int r = 0; r < ctx->size; r++)
         sizes[r] = sl_summa_pack_offsets(plan, t, r, NULL);
-    size_t shape[1] = {t->rows * t->cols};
-    sl_darray *v = NULL;
-    sl_status st = sl_darray_create(ctx, dtype, 1, shape, SL_SCATTER, 0, sizes, NULL, &v);
+    sl_status st = sl_layout_rows(ctx, dtype, sizes, out);
     free(sizes);
-    if (st == SL_OK)
-        st = sl_layout_from_darray(v, out);
-    sl_darray_destroy(v);
     return st;
 }
 
