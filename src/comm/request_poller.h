@@ -18,8 +18,9 @@
 typedef struct sl_request_poller sl_request_poller;
 
 sl_status sl_request_poller_create(sl_request_poller **out);
-/* Joins the progress thread and deregisters the hook (callers have waited for every task, so nothing is pending). A worker
- * may still be inside the hook right then: free only after StarPU has shut down. */
+/* Joins the progress thread and deregisters the hooks (callers have waited for every task, so
+ * nothing is pending). A worker may still be inside a hook right then: free only after StarPU
+ * has shut down. */
 void sl_request_poller_stop(sl_request_poller *poller);
 /* Frees the poller; call after StarPU's shutdown has joined the workers. */
 void sl_request_poller_destroy(sl_request_poller *poller);
@@ -46,9 +47,9 @@ sl_status sl_request_poller_watch_test(sl_request_poller *poller, struct starpu_
 typedef int (*sl_poll_progress_fn)(void *arg);
 void sl_request_poller_set_progress(sl_request_poller *poller, sl_poll_progress_fn progress,
                                     void *arg);
-/* Starts a thread that runs the poll every interval_us while operations are pending, so
- * completions are noticed while every worker is busy with a long task (0: no thread, the
- * workers' hooks only). Call after set_progress; stop joins it. */
+/* Starts a thread that wakes every interval_us and polls when an operation is pending and no
+ * hook has polled for that long, so completions are noticed while every worker is busy with a
+ * long task (0: no thread, the workers' hooks only). Call after set_progress; stop joins it. */
 sl_status sl_request_poller_start_thread(sl_request_poller *poller, unsigned interval_us);
 /* Number of completed requests that reported an MPI error so far. */
 unsigned long sl_request_poller_failures(const sl_request_poller *poller);
