@@ -44,7 +44,8 @@ typedef struct comm_op {
     MPI_Request reqs[SL_POLLER_MAX_REQS];
     int nreq;
     char *packed;    /* allreduce of several vectors: their values side by side */
-    void *inplace;   /* allreduce of one vector: its values (poisoned if the op fails) */
+    void *reduced;   /* allreduce: what MPI reduces in place (the vector, or packed) */
+    size_t reduced_bytes;
     size_t packed_bytes;
     void **targets;  /* where the packed values go back (captured by the completion task) */
 } comm_op;
@@ -156,32 +157,27 @@ static int post_neighbours(void *buffers[], int first, comm_op *op)
 /* Several vectors reduce as one message: packed here, unpacked when it completes. */
 static int post_allreduce(void *buffers[], comm_op *op)
 {
-    MPI_Datatype t = elem_type(op->elem);
-    size_t es = elem_bytes(op->elem);
-    int poisoned = sl_comm_poisoned(op->be->owner);
     if (op->nbuf == 1) {
         void *v = buffers[1];
-        int count = (int)(STARPU_VECTOR_GET_NX(v) * STARPU_VECTOR_GET_ELEMSIZE(v) / es);
-        op->inplace = (void *)STARPU_VECTOR_GET_PTR(v);
-        op->packed_bytes = (size_t)count * es;
-        if (poisoned)
-            sl_comm_poison(op->inplace, op->packed_bytes, op->elem);
-        MPI_Request r = MPI_REQUEST_NULL;
-        return keep(op, MPI_Iallreduce(MPI_IN_PLACE, (void *)STARPU_VECTOR_GET_PTR(v), count, t,
-                                       reduce_op(op->op), op->comm, &r), &r);
+        op->reduced = (void *)STARPU_VECTOR_GET_PTR(v);
+        op->reduced_bytes = STARPU_VECTOR_GET_NX(v) * STARPU_VECTOR_GET_ELEMSIZE(v);
+    } else {
+        size_t at = 0;
+        for (int i = 0; i < op->nbuf; i++) {
+            void *v = buffers[1 + i];
+            size_t bytes = STARPU_VECTOR_GET_NX(v) * STARPU_VECTOR_GET_ELEMSIZE(v);
+            memcpy(op->packed + at, (void *)STARPU_VECTOR_GET_PTR(v), bytes);
+            at += bytes;
+        }
+        op->reduced = op->packed;
+        op->reduced_bytes = op->packed_bytes;
     }
-    size_t at = 0;
-    for (int i = 0; i < op->nbuf; i++) {
-        void *v = buffers[1 + i];
-        size_t bytes = STARPU_VECTOR_GET_NX(v) * STARPU_VECTOR_GET_ELEMSIZE(v);
-        memcpy(op->packed + at, (void *)STARPU_VECTOR_GET_PTR(v), bytes);
-        at += bytes;
-    }
-    if (poisoned)
-        sl_comm_poison(op->packed, op->packed_bytes, op->elem);
+    if (sl_comm_poisoned(op->be->owner))
+        sl_comm_poison(op->reduced, op->reduced_bytes, op->elem);
     MPI_Request r = MPI_REQUEST_NULL;
-    return keep(op, MPI_Iallreduce(MPI_IN_PLACE, op->packed, (int)(op->packed_bytes / es), t,
-                                   reduce_op(op->op), op->comm, &r), &r);
+    return keep(op, MPI_Iallreduce(MPI_IN_PLACE, op->reduced,
+                                   (int)(op->reduced_bytes / elem_bytes(op->elem)),
+                                   elem_type(op->elem), reduce_op(op->op), op->comm, &r), &r);
 }
 
 /* The post task: buffers[0] is the token for collectives and exchanges. */
@@ -228,12 +224,8 @@ static void op_free(comm_op *op)
 static void op_done(void *arg, int failed)
 {
     comm_op *op = arg;
-    if (op->kind == KIND_ALLREDUCE && failed) { /* its result is not a reduction */
-        if (op->packed)
-            sl_comm_poison(op->packed, op->packed_bytes, op->elem);
-        else if (op->inplace)
-            sl_comm_poison(op->inplace, op->packed_bytes, op->elem);
-    }
+    if (op->kind == KIND_ALLREDUCE && failed && op->reduced) /* not a reduction's result */
+        sl_comm_poison(op->reduced, op->reduced_bytes, op->elem);
     if (op->packed) {
         size_t at = 0, bytes = op->packed_bytes / (size_t)op->nbuf;
         for (int i = 0; i < op->nbuf; i++, at += bytes)

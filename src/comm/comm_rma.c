@@ -318,8 +318,10 @@ static void op_done(void *arg, int failed)
 {
     rma_op *op = arg;
     failed |= __atomic_load_n(&op->done.failed, __ATOMIC_RELAXED);
-    if (failed && op->kind == RK_ALLREDUCE) /* its result is not a reduction */
-        sl_comm_poison(op->slots, op->bytes, op->elem), op->gsize = 1;
+    if (failed && op->kind == RK_ALLREDUCE) { /* its result is not a reduction */
+        sl_comm_poison(op->slots, op->bytes, op->elem);
+        op->gsize = 1; /* fold copies the poisoned slot out */
+    }
     if (op->kind == RK_ALLREDUCE)
         fold(op);
     for (int i = 0; !failed && i < op->nbuf; i++)

@@ -92,7 +92,8 @@ static unsigned poll_requests(void *arg)
      * never while requests may be pending, or nobody would notice them complete and release
      * the tasks that would wake it. The lock may be held by a thread that is about to sleep
      * (the application thread also runs the hooks while it waits): no blocking then either. */
-    __atomic_store_n(&poller->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+    if (__atomic_load_n(&poller->thread_started, __ATOMIC_RELAXED)) /* for the thread only */
+        __atomic_store_n(&poller->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
     int busy = poller->progress ? poller->progress(poller->progress_arg) : 0;
     __atomic_store_n(&poller->backend_busy, busy, __ATOMIC_RELAXED);
     if (pthread_mutex_trylock(&poller->lock) != 0)
@@ -289,7 +290,7 @@ sl_status sl_request_poller_start_thread(sl_request_poller *poller, unsigned int
         pthread_mutex_destroy(&poller->thread_lock);
         return SL_ERR_NOMEM;
     }
-    poller->thread_started = 1;
+    __atomic_store_n(&poller->thread_started, 1, __ATOMIC_RELAXED); /* hooks read it */
     return SL_OK;
 }
 
@@ -304,7 +305,7 @@ static void stop_thread(sl_request_poller *poller)
     pthread_join(poller->thread, NULL);
     pthread_cond_destroy(&poller->thread_wake);
     pthread_mutex_destroy(&poller->thread_lock);
-    poller->thread_started = 0;
+    __atomic_store_n(&poller->thread_started, 0, __ATOMIC_RELAXED);
 }
 
 sl_status sl_request_poller_create(sl_request_poller **out)
@@ -345,7 +346,8 @@ static sl_status watch(sl_request_poller *poller, const pending_op *model)
     /* Added under the lock so the hook cannot release before the dependency exists. */
     starpu_task_end_dep_add(model->task, 1);
     /* the watching task tested it just now; the thread's first poll comes an interval later */
-    __atomic_store_n(&poller->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
+    if (__atomic_load_n(&poller->thread_started, __ATOMIC_RELAXED))
+        __atomic_store_n(&poller->last_poll_ns, now_ns(), __ATOMIC_RELAXED);
     pthread_mutex_unlock(&poller->lock);
     return SL_OK;
 }
