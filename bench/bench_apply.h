@@ -31,6 +31,18 @@ static inline double bench_apply_steady(bench_apply_arg *a)
     return bench_time(bench_apply, a, MPI_COMM_WORLD);
 }
 
+/* bench_apply_steady of op on x -> y, then frees all three (the probes' common end). */
+static inline double bench_apply_steady_and_free(sl_context *ctx, sl_op *op, sl_darray *x,
+                                                 sl_darray *y)
+{
+    bench_apply_arg a = {ctx, op, x, y};
+    double sec = bench_apply_steady(&a);
+    sl_op_destroy(op);
+    sl_darray_destroy(x);
+    sl_darray_destroy(y);
+    return sec;
+}
+
 /* Time of one FirstDerivative of a (2 P) x inner float64 volume split along axis 0, taken
  * along `axis`: along 0 the slab sent to each neighbour is one row of `inner` doubles; along 1
  * the same stencil work needs no exchange (the difference is what the exchange costs). */
@@ -43,12 +55,7 @@ static inline double bench_halo_time_along(sl_context *ctx, int size, size_t inn
     sl_darray_create_like(x, &y);
     sl_darray_fill(x, 1.0);
     sl_op_first_derivative(x, axis, SL_DERIV_CENTERED, 3, 0, 1.0, &d);
-    bench_apply_arg a = {ctx, d, x, y};
-    double sec = bench_apply_steady(&a);
-    sl_op_destroy(d);
-    sl_darray_destroy(x);
-    sl_darray_destroy(y);
-    return sec;
+    return bench_apply_steady_and_free(ctx, d, x, y);
 }
 
 static inline double bench_halo_time(sl_context *ctx, int size, size_t inner)

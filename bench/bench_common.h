@@ -31,6 +31,36 @@ static inline double bench_time(bench_fn fn, void *arg, MPI_Comm comm)
     return t[BENCH_REPS / 2];
 }
 
+typedef struct bench_ping_pong_arg {
+    char *buf;
+    size_t bytes;
+    int reps, rank;
+    MPI_Comm comm;
+} bench_ping_pong_arg;
+
+static void bench_ping_pong(void *p)
+{
+    bench_ping_pong_arg *r = p;
+    for (int i = 0; i < r->reps; i++) {
+        if (r->rank == 0) {
+            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm);
+            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm, MPI_STATUS_IGNORE);
+        } else if (r->rank == 1) {
+            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm, MPI_STATUS_IGNORE);
+            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm);
+        }
+    }
+}
+
+/* One-way time of a raw two-sided transfer of `bytes` from buf between ranks 0 and 1: half the
+ * round trip of a ping-pong (MPI_Send / MPI_Recv), `reps` round trips per timed run. */
+static inline double bench_two_sided_one_way(char *buf, size_t bytes, int reps, int rank,
+                                             MPI_Comm comm)
+{
+    bench_ping_pong_arg r = {buf, bytes, reps, rank, comm};
+    return bench_time(bench_ping_pong, &r, comm) / (2.0 * reps);
+}
+
 typedef struct bench_triad_arg {
     double *a, *b, *c;
     size_t n;

@@ -36,20 +36,6 @@ static int reps_for(size_t bytes)
     return bytes <= 65536 ? 200 : bytes <= (1u << 22) ? 20 : 4;
 }
 
-static void ping_pong(void *p)
-{
-    raw_run *r = p;
-    for (int i = 0; i < r->reps; i++) {
-        if (r->rank == 0) {
-            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm);
-            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 1, 7, r->comm, MPI_STATUS_IGNORE);
-        } else if (r->rank == 1) {
-            MPI_Recv(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm, MPI_STATUS_IGNORE);
-            MPI_Send(r->buf, (int)r->bytes, MPI_BYTE, 0, 7, r->comm);
-        }
-    }
-}
-
 /* rank 0 puts into rank 1's window and flushes (the data is then at the target) */
 static void put_flush(void *p)
 {
@@ -123,7 +109,7 @@ static void raw_section(FILE *csv, int rank, size_t max_bytes, double *two_sided
         r.reps = reps_for(sizes[i]);
         char *win_buf = r.buf;
         r.buf = origin + 4096 + 64;
-        two_sided[i] = bench_time(ping_pong, &r, MPI_COMM_WORLD) / (2.0 * r.reps);
+        two_sided[i] = bench_two_sided_one_way(r.buf, r.bytes, r.reps, rank, MPI_COMM_WORLD);
         put[i] = bench_time(put_flush, &r, MPI_COMM_WORLD) / r.reps;
         r.buf = win_buf;
         emit(csv, rank, "raw_two_sided", sizes[i], two_sided[i], 0);
@@ -207,12 +193,7 @@ static double summa_panel_time(sl_context *ctx, size_t bytes)
     sl_op_create_model(op, &x);
     sl_op_create_data(op, &y);
     sl_darray_fill(x, 1.0);
-    bench_apply_arg a = {ctx, op, x, y};
-    double sec = bench_apply_steady(&a);
-    sl_darray_destroy(x);
-    sl_darray_destroy(y);
-    sl_op_destroy(op);
-    return sec;
+    return bench_apply_steady_and_free(ctx, op, x, y);
 }
 
 /* The raw two-sided time of the measured size nearest to `bytes` (the halo slabs are sizes

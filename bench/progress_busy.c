@@ -129,29 +129,6 @@ static double spin_rate(MPI_Comm comm, double busy_s)
     return rate[REPS / 2];
 }
 
-static double raw_one_way(size_t bytes, int rank, MPI_Comm comm)
-{
-    char *buf = calloc(bytes, 1);
-    double t[REPS];
-    for (int r = 0; r < REPS; r++) {
-        MPI_Barrier(comm);
-        double t0 = MPI_Wtime();
-        for (int i = 0; i < 10; i++) {
-            if (rank == 0) {
-                MPI_Send(buf, (int)bytes, MPI_BYTE, 1, 3, comm);
-                MPI_Recv(buf, (int)bytes, MPI_BYTE, 1, 3, comm, MPI_STATUS_IGNORE);
-            } else {
-                MPI_Recv(buf, (int)bytes, MPI_BYTE, 0, 3, comm, MPI_STATUS_IGNORE);
-                MPI_Send(buf, (int)bytes, MPI_BYTE, 0, 3, comm);
-            }
-        }
-        t[r] = (MPI_Wtime() - t0) / 20;
-    }
-    free(buf);
-    qsort(t, REPS, sizeof t[0], bench_cmp_double);
-    return t[REPS / 2];
-}
-
 static double median_of(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof v[0], bench_cmp_double);
@@ -195,7 +172,9 @@ int main(int argc, char **argv)
         starpu_data_handle_t h;
         starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, (uint32_t)n,
                                     sizeof(double));
-        double raw = raw_one_way(sizes[s], rank, ctx->host_comm);
+        char *raw_buf = calloc(sizes[s], 1); /* not the registered buffer: StarPU owns it */
+        double raw = bench_two_sided_one_way(raw_buf, sizes[s], 10, rank, ctx->host_comm);
+        free(raw_buf);
         double notice[REPS], stretch[REPS];
         one_run(ctx, h, rank, tag++, busy_s); /* warm-up */
         for (int r = 0; r < REPS; r++) {
