@@ -56,12 +56,14 @@ static double task_overhead_us(MPI_Comm comm)
     sl_context *ctx;
     if (sl_init_comm(comm, &ctx) != SL_OK)
         return NAN;
-    int size;
-    sl_context_size(ctx, &size);
-    size_t n = (size_t)8 * 4096 * size, ntiles;
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    size_t n = (size_t)8 * 4096 * ci.size;
     sl_darray *x;
     sl_darray_create(ctx, SL_F64, 1, &n, SL_SCATTER, 0, NULL, NULL, &x);
-    sl_darray_ntiles(x, &ntiles);
+    sl_darray_info xi;
+    sl_darray_get_info(x, &xi);
+    size_t ntiles = xi.ntiles;
     op_arg o = {ctx, x, NULL, 3};
     run_op(&o); /* warm-up */
     double sec = bench_time(run_op, &o, comm);
@@ -91,8 +93,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sl_init_comm: %s\n", sl_init_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    size_t global = n * (size_t)size, tile;
-    sl_context_tile(ctx, &tile);
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    size_t global = n * (size_t)size, tile = ci.tile_elements;
     sl_darray *x, *y;
     sl_darray_create(ctx, SL_F64, 1, &global, SL_SCATTER, 0, NULL, NULL, &x);
     sl_darray_create_like(x, &y);

@@ -148,7 +148,7 @@ static void chains(void *p)
         for (int k = 0; k < c->nchains; k++) {
             sl_scalar *d = NULL;
             sl_darray_vdot(c->v[k], c->v[k], &d);
-            sl_darray_axpy_scalar(d, 0.0, c->v[k], c->v[k]);
+            sl_darray_axpby_scalars(d, 0.0, c->v[k], NULL, 1.0, c->v[k]);
             sl_scalar_destroy(d);
         }
     sl_wait(c->ctx);
@@ -215,9 +215,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "msg_roofline: %s\n", sl_init_error());
         return 1;
     }
-    int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    int rank = ci.rank, size = ci.size;
     const char *csv_path = argc > 1 ? argv[1] : "msg_roofline.csv";
     size_t max_bytes = argc > 2 ? strtoull(argv[2], NULL, 10) : (size_t)64 << 20;
     FILE *csv = rank == 0 ? fopen(csv_path, "w") : NULL;

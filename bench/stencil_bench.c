@@ -53,8 +53,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sl_init_comm: %s\n", sl_init_error());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    size_t tile;
-    sl_context_tile(ctx, &tile);
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    size_t tile = ci.tile_elements;
     sl_darray *x = NULL, *y = NULL;
     sl_darray_create(ctx, SL_F64, 3, dims, SL_SCATTER, 0, NULL, NULL, &x);
     sl_darray_create_like(x, &y);

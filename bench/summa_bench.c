@@ -190,8 +190,9 @@ static void run_op(void *p)
 
 static double traffic(sl_context *ctx, const bench *b)
 {
-    uint64_t s = 0, r = 0;
-    sl_context_traffic(ctx, &s, &r);
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    uint64_t s = ci.bytes_sent, r = ci.bytes_received;
     double mine = (double)(s > r ? s : r), worst;
     MPI_Allreduce(&mine, &worst, 1, MPI_DOUBLE, MPI_MAX, b->comm);
     return worst;

@@ -26,10 +26,12 @@ static inline int example_start(int *argc, char ***argv, sl_context **ctx, int *
         fprintf(stderr, "sl_init: %s\n", sl_init_error());
         return 1;
     }
+    sl_context_info info;
+    sl_context_get_info(*ctx, &info);
     if (rank)
-        sl_context_rank(*ctx, rank);
+        *rank = info.rank;
     if (size)
-        sl_context_size(*ctx, size);
+        *size = info.size;
     return 0;
 }
 

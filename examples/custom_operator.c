@@ -83,12 +83,13 @@ int main(int argc, char **argv)
     int rank;
     if (example_start(&argc, &argv, &ctx, &rank, NULL))
         return 1;
-    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1001, local;
+    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1001;
     sl_darray *x, *y, *x_true;
     sl_op *op;
     int ok = sl_darray_create(ctx, SL_F64, 1, &n, SL_SCATTER, 0, NULL, NULL, &x) == SL_OK;
-    sl_darray_local_size(x, &local);
-    local_info info = {local};
+    sl_darray_info xi = {0};
+    ok = ok && sl_darray_get_info(x, &xi) == SL_OK;
+    local_info info = {xi.local_size};
     ok = ok && sl_op_from_callbacks(x, x, causal_integration, &info, &op) == SL_OK;
     int passed = 0;
     double err = 1;

@@ -16,9 +16,9 @@
 
 static int fill_wave(sl_context *ctx, sl_darray *a, size_t n, int k, int use_sin)
 {
-    size_t offset, count;
-    TRY(sl_darray_local_offset(a, &offset));
-    TRY(sl_darray_local_size(a, &count));
+    sl_darray_info info;
+    TRY(sl_darray_get_info(a, &info));
+    size_t offset = info.local_offset, count = info.local_size;
     double *local = malloc((count ? count : 1) * sizeof *local);
     for (size_t i = 0; i < count; i++) {
         double t = 2.0 * M_PI * k * (double)(offset + i) / (double)n;
@@ -52,8 +52,9 @@ int main(int argc, char **argv)
     TRY(sl_darray_create_like(x, &z));
     if (fill_wave(ctx, x, n, k, 0) || fill_wave(ctx, y, n, k, 1))
         return 1;
-    size_t ntiles;
-    sl_darray_ntiles(x, &ntiles);
+    sl_darray_info info;
+    TRY(sl_darray_get_info(x, &info));
+    size_t ntiles = info.ntiles;
 
     /* Submit everything, then read the futures. */
     sl_scalar *xx, *yy, *xy, *zz, *zinf;

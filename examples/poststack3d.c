@@ -70,9 +70,12 @@ static double log_impedance(const options *o, size_t t, size_t x, size_t y)
 /* Fills this rank's block (nt x local nx x ny) from f(t, global x, y). */
 static sl_status fill(sl_darray *a, const options *o, int with_structure)
 {
-    size_t local[3], x0 = 0;
-    sl_darray_local_shape(a, local);
-    sl_darray_local_offset(a, &x0);
+    sl_darray_info info;
+    sl_status st = sl_darray_get_info(a, &info);
+    if (st != SL_OK)
+        return st;
+    const size_t *local = info.local_shape;
+    size_t x0 = info.local_offset;
     double *buf = malloc((local[0] * local[1] * local[2] + 1) * sizeof(double));
     if (!buf)
         return SL_ERR_NOMEM;
@@ -81,7 +84,7 @@ static sl_status fill(sl_darray *a, const options *o, int with_structure)
             for (size_t y = 0; y < local[2]; y++)
                 buf[(t * local[1] + x) * local[2] + y] =
                     with_structure ? log_impedance(o, t, x0 + x, y) : log(trend(o, t));
-    sl_status st = sl_darray_from_local(a, buf);
+    st = sl_darray_from_local(a, buf);
     free(buf);
     return st;
 }
@@ -118,8 +121,9 @@ static double rel_error(sl_context *ctx, const sl_darray *a, const sl_darray *b,
 
 static sl_status save(sl_context *ctx, const sl_darray *x, const options *o, const char *name)
 {
-    int rank;
-    sl_context_rank(ctx, &rank);
+    sl_context_info ci;
+    sl_context_get_info(ctx, &ci);
+    int rank = ci.rank;
     size_t shape[3] = {o->nt, o->nx, o->ny}, n = o->nt * o->nx * o->ny;
     double *buf = rank == 0 ? malloc(n * sizeof(double)) : NULL;
     sl_status st = sl_darray_gather(x, 0, buf);
@@ -134,7 +138,8 @@ static sl_status save(sl_context *ctx, const sl_darray *x, const options *o, con
 int main(int argc, char **argv)
 {
     sl_context *ctx = NULL;
-    if (example_start(&argc, &argv, &ctx, NULL, NULL))
+    int rank, size;
+    if (example_start(&argc, &argv, &ctx, &rank, &size))
         return 1;
     options o;
     if (!parse(argc, argv, &o)) {
@@ -143,9 +148,6 @@ int main(int argc, char **argv)
         sl_finalize(ctx);
         return 2;
     }
-    int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
     double t_start = MPI_Wtime();
 
     /* volume (time, x, y), split along x (a spatial axis: the time filtering stays local) */
@@ -190,16 +192,13 @@ int main(int argc, char **argv)
     double t_a = MPI_Wtime();
 
     /* (b) regularised: [Op; sqrt(eps) L] m = [d; 0] */
-    sl_darray *zero = NULL;
-    sl_stacked *data = NULL, *model = NULL, *start = NULL;
+    sl_darray *zero = NULL, *data = NULL;
     TRY(sl_darray_create_like(m, &zero));
     sl_darray *data_parts[2] = {d, zero};
-    TRY(sl_stacked_create(2, data_parts, &data));
-    TRY(sl_stacked_create(1, &m_reg, &model));
-    TRY(sl_stacked_create(1, &m0, &start));
-    sl_solver_opts b = {.niter = o.niter, .x0_stacked = start, .show = !o.quiet};
+    TRY(sl_darray_stack(2, data_parts, &data)); /* the stacked operator's data */
+    sl_solver_opts b = {.niter = o.niter, .x0 = m0, .show = !o.quiet};
     sl_solve_result rb;
-    TRY(sl_cgls_stacked(stack, data, model, &b, &rb));
+    TRY(sl_cgls(stack, data, m_reg, &b, &rb));
     double t_b = MPI_Wtime();
 
     double err_a = rel_error(ctx, m_cgls, m, m0), err_b = rel_error(ctx, m_reg, m, m0);
@@ -223,9 +222,7 @@ int main(int argc, char **argv)
     if (rank == 0 && o.max_error > 0)
         printf("  check: regularised error %.4f < %.4f and < unregularised %.4f: %s\n", err_b,
                o.max_error, err_a, ok ? "yes" : "NO");
-    sl_stacked_destroy(data);
-    sl_stacked_destroy(model);
-    sl_stacked_destroy(start);
+    sl_darray_destroy(data);
     sl_darray_destroy(zero);
     sl_op_destroy(stack);
     sl_op_destroy(reg);

@@ -7,7 +7,6 @@
 #include <starlops/context.h>
 #include <starlops/scalar.h>
 #include <starlops/darray.h>
-#include <starlops/stacked.h>
 #include <starlops/op.h>
 #include <starlops/summa.h>
 #include <starlops/derivatives.h>

@@ -57,6 +57,28 @@ static inline int th_finish(MPI_Comm comm, const char *name)
     return total[1] == 0 ? 0 : 1;
 }
 
+/* What a context / an array is (sl_context_get_info, sl_darray_get_info), as a value. */
+static inline sl_context_info th_ctx(const sl_context *ctx)
+{
+    sl_context_info info = {0};
+    sl_context_get_info(ctx, &info);
+    return info;
+}
+
+static inline sl_darray_info th_info(const sl_darray *x)
+{
+    sl_darray_info info = {0};
+    sl_darray_get_info(x, &info);
+    return info;
+}
+
+/* Parts of a vector: a stack's count, 1 for a plain array (sl_darray_stack_part's range). */
+static inline int th_parts(const sl_darray *x)
+{
+    int n = th_info(x).nparts;
+    return n ? n : 1;
+}
+
 /* sl_init for a test: exits (status 1) when the runtime cannot start. */
 static inline sl_context *th_init(int *argc, char ***argv)
 {
@@ -65,7 +87,7 @@ static inline sl_context *th_init(int *argc, char ***argv)
         fprintf(stderr, "sl_init failed: %s\n", sl_init_error());
         exit(1);
     }
-    sl_context_rank(ctx, &th_rank);
+    th_rank = th_ctx(ctx).rank;
     return ctx;
 }
 

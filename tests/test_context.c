@@ -80,23 +80,22 @@ static void test_valid_context(void)
     CHECK_OK(sl_init_comm(MPI_COMM_WORLD, &ctx), ctx);
     if (!ctx)
         return;
-    int p = 0, q = 0, r = -1, n = 0;
-    size_t tile = 0;
-    sl_comm_kind kind;
-    CHECK_OK(sl_context_grid(ctx, &p, &q), ctx);
+    sl_context_info info = {0};
+    CHECK_OK(sl_context_get_info(ctx, &info), ctx);
+    int p = info.grid_p, q = info.grid_q;
     CHECK(p * q == size && p <= q && (size != 4 || p == 2), "grid %dx%d for %d ranks", p, q,
           size);
-    CHECK_OK(sl_context_rank(ctx, &r), ctx);
-    CHECK_OK(sl_context_size(ctx, &n), ctx);
-    CHECK(r == th_rank && n == size, "rank %d size %d", r, n);
-    CHECK_OK(sl_context_tile(ctx, &tile), ctx);
-    CHECK(tile == 4096, "STARLOPS_TILE not honoured: %zu", tile);
-    CHECK_OK(sl_context_comm_kind(ctx, &kind), ctx);
+    CHECK(info.rank == th_rank && info.size == size, "rank %d size %d", info.rank, info.size);
+    CHECK(info.tile_elements == 4096, "STARLOPS_TILE not honoured: %zu", info.tile_elements);
     const char *comm = getenv("STARLOPS_COMM");
     sl_comm_kind want = comm && strcmp(comm, "rma") == 0 ? SL_COMM_RMA : SL_COMM_MPI;
-    CHECK(kind == want, "backend %d, STARLOPS_COMM=%s", (int)kind, comm ? comm : "(unset)");
-    CHECK_STATUS(sl_context_grid(ctx, NULL, &q), SL_ERR_NULL, ctx);
-    CHECK_STATUS(sl_context_rank(NULL, &r), SL_ERR_NULL, ctx);
+    CHECK(info.comm_kind == want, "backend %d, STARLOPS_COMM=%s", (int)info.comm_kind,
+          comm ? comm : "(unset)");
+    int same = 0;
+    MPI_Comm_compare(info.comm, MPI_COMM_WORLD, &same);
+    CHECK(same == MPI_CONGRUENT, "the context's communicator is not a duplicate (%d)", same);
+    CHECK_STATUS(sl_context_get_info(ctx, NULL), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_context_get_info(NULL, &info), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_wait(NULL), SL_ERR_NULL, ctx);
     CHECK_OK(sl_wait(ctx), ctx);
 
@@ -112,7 +111,9 @@ static void test_valid_context(void)
     setenv("STARLOPS_GRID", grid, 1);
     CHECK_OK(sl_init_comm(MPI_COMM_WORLD, &ctx), ctx);
     if (ctx) {
-        CHECK_OK(sl_context_grid(ctx, &p, &q), ctx);
+        CHECK_OK(sl_context_get_info(ctx, &info), ctx);
+        p = info.grid_p;
+        q = info.grid_q;
         CHECK(p == size && q == 1, "STARLOPS_GRID=%s gave %dx%d", grid, p, q);
         CHECK_OK(sl_finalize(ctx), ctx);
     }

@@ -51,7 +51,7 @@ static void test_create_errors(sl_context *ctx)
     /* negative axis counts from the end */
     CHECK_OK(sl_darray_create(ctx, SL_F64, 2, shape, SL_SCATTER, -1, NULL, NULL, &x), ctx);
     int axis = -1;
-    sl_darray_axis(x, &axis);
+    axis = th_info(x).axis;
     CHECK(axis == 1, "axis -1 became %d", axis);
     sl_darray_destroy(x);
 }
@@ -122,9 +122,9 @@ static void test_operation_errors(sl_context *ctx)
     CHECK_STATUS(sl_darray_conj(NULL, x), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_darray_dot(x, x, NULL), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_darray_norm(NULL, 2, &s), SL_ERR_NULL, ctx);
-    CHECK_STATUS(sl_darray_axpy_scalar(NULL, 1, x, x), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_darray_axpby_scalars(NULL, 1, NULL, NULL, 1, x), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_darray_from_global(x, NULL), SL_ERR_NULL, ctx);
-    CHECK_STATUS(sl_darray_shape(x, NULL), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_darray_get_info(x, NULL), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_scalar_get(NULL, NULL), SL_ERR_NULL, ctx);
     CHECK_STATUS(sl_darray_destroy(NULL), SL_OK, ctx);
     CHECK_STATUS(sl_scalar_destroy(NULL), SL_OK, ctx);
@@ -151,7 +151,7 @@ static void test_operation_errors(sl_context *ctx)
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     test_create_errors(ctx);
     test_rank_disagreement(ctx);
     test_operation_errors(ctx);

@@ -45,7 +45,7 @@ static void uneven_split(size_t n, int size, size_t *sizes)
 static void expect_block(fixture *f, const sl_darray *z, const cplx *ref, const char *what)
 {
     size_t count = 0;
-    sl_darray_local_size(z, &count);
+    count = th_info(z).local_size;
     void *raw = malloc(count * sl_dtype_size(f->dt) + 1);
     cplx *got = malloc(count * sizeof(cplx) + 1), *want = malloc(count * sizeof(cplx) + 1);
     CHECK_OK(sl_darray_to_local(z, raw), f->ctx);
@@ -64,7 +64,7 @@ static void expect_gather(fixture *f, const sl_darray *z, const cplx *ref)
     void *raw = malloc(f->n * sl_dtype_size(f->dt));
     cplx *got = malloc(f->n * sizeof(cplx));
     int size;
-    sl_context_size(f->ctx, &size);
+    size = th_ctx(f->ctx).size;
     for (int root = SL_ALL_RANKS; root < size; root += size) { /* all ranks, then rank 0 */
         int target = root == SL_ALL_RANKS ? SL_ALL_RANKS : 0;
         memset(raw, 0, f->n * sl_dtype_size(f->dt));
@@ -163,7 +163,7 @@ static void run_ops(fixture *f)
 static void run_case(sl_context *ctx, sl_dtype dt, const layout_case *c, int axis, int uneven)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t sizes[64];
     fixture f = {.ctx = ctx, .dt = dt, .ndim = c->ndim, .axis = axis, .shape = c->shape};
     f.n = th_prod(c->shape, c->ndim);
@@ -182,9 +182,9 @@ static void run_case(sl_context *ctx, sl_dtype dt, const layout_case *c, int axi
     CHECK_OK(sl_darray_create_like(f.x, &f.y), ctx);
     CHECK_OK(sl_darray_create_like(f.x, &f.z), ctx);
     if (f.x && f.y && f.z) {
-        sl_darray_local_offset(f.x, &f.row0);
+        f.row0 = th_info(f.x).local_offset;
         size_t ls[4];
-        sl_darray_local_shape(f.x, ls);
+        memcpy(ls, th_info(f.x).local_shape, (size_t)th_info(f.x).ndim * sizeof(size_t));
         f.rows = ls[axis];
         load(&f, f.x, f.gx);
         load(&f, f.y, f.gy);

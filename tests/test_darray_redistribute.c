@@ -6,7 +6,7 @@ static void run(sl_context *ctx, sl_dtype dt, int ndim, const size_t *shape, int
                 int uneven)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t n = th_prod(shape, ndim), sizes[64];
     /* uneven target split: everything on the last rank but one row per other rank */
     for (int r = 0; r < size; r++)
@@ -25,11 +25,11 @@ static void run(sl_context *ctx, sl_dtype dt, int ndim, const size_t *shape, int
     CHECK_OK(sl_darray_redistribute(x, to, uneven ? sizes : NULL, &y), ctx);
     if (y) {
         size_t ls[4], row0, cnt;
-        sl_darray_local_shape(y, ls);
-        sl_darray_local_offset(y, &row0);
-        sl_darray_local_size(y, &cnt);
+        memcpy(ls, th_info(y).local_shape, (size_t)th_info(y).ndim * sizeof(size_t));
+        row0 = th_info(y).local_offset;
+        cnt = th_info(y).local_size;
         int axis;
-        sl_darray_axis(y, &axis);
+        axis = th_info(y).axis;
         CHECK(axis == to, "new axis %d, wanted %d", axis, to);
         CHECK(!uneven || ls[to] == sizes[th_rank], "local rows %zu, wanted %zu", ls[to],
               sizes[th_rank]);

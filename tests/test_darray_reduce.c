@@ -98,7 +98,7 @@ static void test_scalar_future(sl_context *ctx, sl_dtype dt)
     CHECK_OK(sl_darray_vdot(x, y, &d), ctx);
     cplx alpha = 0;
     for (size_t i = 0; i < n; i++) alpha += conj(gx[i]) * gy[i];
-    CHECK_OK(sl_darray_axpy_scalar(d, -1.0, x, y), ctx); /* y -= <x,y> x */
+    CHECK_OK(sl_darray_axpby_scalars(d, -1.0, x, NULL, 1.0, y), ctx); /* y -= <x,y> x */
     sl_scalar *check = NULL;
     CHECK_OK(sl_darray_norm(y, 2, &check), ctx);
     for (size_t i = 0; i < n; i++) gy[i] -= alpha * gx[i];
@@ -114,7 +114,7 @@ static void test_scalar_future(sl_context *ctx, sl_dtype dt)
 static void test_mask(sl_context *ctx, sl_dtype dt)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     int mask[64];
     for (int r = 0; r < size; r++) mask[r] = r % 2;
     size_t shape[2] = {11, 3}, n = 33, sizes[64];
@@ -162,7 +162,7 @@ static void test_broadcast(sl_context *ctx, sl_dtype dt)
 static void test_ghosts(sl_context *ctx, sl_dtype dt, int axis)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t shape[3] = {3, 4 * (size_t)size + 1, 2}, n = th_prod(shape, 3);
     cplx *g = malloc(n * sizeof(cplx));
     th_random(g, n, sl_dtype_is_complex(dt), 21);
@@ -171,8 +171,8 @@ static void test_ghosts(sl_context *ctx, sl_dtype dt, int axis)
     if (axis != 1) { sh[axis] = shape[1]; sh[1] = shape[axis]; }
     sl_darray *x = make(ctx, dt, 3, sh, axis, NULL, NULL, g);
     size_t front = 2, back = 1, row0, ls[3];
-    sl_darray_local_offset(x, &row0);
-    sl_darray_local_shape(x, ls);
+    row0 = th_info(x).local_offset;
+    memcpy(ls, th_info(x).local_shape, (size_t)th_info(x).ndim * sizeof(size_t));
     size_t f = th_rank > 0 ? front : 0, b = th_rank + 1 < size ? back : 0;
     size_t rows = f + ls[axis] + b, cnt = n / sh[axis] * rows;
     void *raw = malloc(cnt * sl_dtype_size(dt));
@@ -211,8 +211,8 @@ static void test_norm_axis(sl_context *ctx, sl_dtype dt, int dist_axis, int axis
     g[5] = 0;
     sl_darray *x = make(ctx, dt, 3, shape, dist_axis, NULL, NULL, g);
     size_t ls[3], row0;
-    sl_darray_local_shape(x, ls);
-    sl_darray_local_offset(x, &row0);
+    memcpy(ls, th_info(x).local_shape, (size_t)th_info(x).ndim * sizeof(size_t));
+    row0 = th_info(x).local_offset;
     /* the reference array: global along the distributed axis, else this rank's block */
     const size_t *sh = axis == dist_axis ? shape : ls;
     size_t cnt = th_prod(sh, 3);

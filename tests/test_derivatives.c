@@ -99,7 +99,7 @@ typedef struct layout {
 static void split(sl_context *ctx, const layout *l, size_t *sizes)
 {
     int size = 1;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t n = l->shape[l->axis];
     for (int r = 0; r < size; r++) sizes[r] = n / (size_t)size + ((size_t)r < n % (size_t)size);
     if (l->uneven && size > 1) { /* rank 0 empty, the last rank the heaviest */
@@ -145,7 +145,7 @@ static size_t margin(const variant *v)
 static int too_thin(sl_context *ctx, const layout *l, size_t m)
 {
     int size = 1, holders = 0, thin = 0;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t sizes[64];
     split(ctx, l, sizes);
     for (int r = 0; r < size; r++) {
@@ -321,9 +321,10 @@ static void test_gradient(sl_context *ctx, sl_dtype dt, const layout *l)
     sl_op *op = NULL;
     CHECK_OK(sl_op_gradient(like, sampling, 1, SL_DERIV_CENTERED, &op), ctx);
     if (!op) { sl_darray_destroy(like); return; }
-    int ms = -1, ds = -1;
-    sl_op_is_stacked(op, &ms, &ds);
-    CHECK(ms == 0 && ds == 1, "Gradient: model stacked %d, data stacked %d", ms, ds);
+    sl_op_info oi = {0};
+    sl_op_get_info(op, &oi);
+    CHECK(oi.model_parts == 0 && oi.data_parts == (int)l->ndim, "Gradient: model parts %d, "
+          "data parts %d", oi.model_parts, oi.data_parts);
     cplx *gx = malloc(n * sizeof(cplx)), *want = malloc(l->ndim * n * sizeof(cplx));
     cplx *got = malloc(l->ndim * n * sizeof(cplx));
     th_random(gx, n, sl_dtype_is_complex(dt), 7);
@@ -334,14 +335,14 @@ static void test_gradient(sl_context *ctx, sl_dtype dt, const layout *l)
         free(a);
     }
     sl_darray *x = make_array(ctx, dt, l, gx);
-    sl_stacked *y = NULL;
-    CHECK_OK(sl_op_create_data_stacked(op, &y), ctx);
-    sl_stacked *xs = NULL;
-    CHECK_OK(sl_stacked_create(1, &x, &xs), ctx);
-    CHECK_OK(sl_op_matvec_stacked(op, xs, y), ctx);
+    sl_darray *y = NULL;
+    CHECK_OK(sl_op_create_data(op, &y), ctx);
+    sl_darray *xs = NULL;
+    CHECK_OK(sl_darray_stack(1, &x, &xs), ctx);
+    CHECK_OK(sl_op_matvec(op, xs, y), ctx);
     for (int k = 0; k < l->ndim; k++) {
         sl_darray *c = NULL;
-        sl_stacked_get(y, k, &c);
+        sl_darray_stack_part(y, k, &c);
         gather(ctx, dt, c, got + k * n, n);
     }
     double e = th_rel_err(got, want, l->ndim * n);
@@ -350,8 +351,8 @@ static void test_gradient(sl_context *ctx, sl_dtype dt, const layout *l)
     double err = 0;
     CHECK_OK(sl_dottest(op, single(dt) ? 1e-5 : 1e-12, &passed, &err), ctx);
     CHECK(passed, "Gradient dottest %s: %g", sl_dtype_name(dt), err);
-    sl_stacked_destroy(xs);
-    sl_stacked_destroy(y);
+    sl_darray_destroy(xs);
+    sl_darray_destroy(y);
     sl_darray_destroy(x);
     sl_op_destroy(op);
     sl_darray_destroy(like);
@@ -387,7 +388,7 @@ static void test_errors(sl_context *ctx)
     /* one rank asks for another sampling: every rank fails, nobody hangs */
     sl_status st = sl_op_first_derivative(like, 1, SL_DERIV_CENTERED, 3, 0, th_rank == 0 ? 2.0 : 1.0, &op);
     int size = 1;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     CHECK(size == 1 ? st == SL_OK : st == SL_ERR_RANK_MISMATCH, "rank-dependent sampling: %d %s",
           (int)st, sl_last_error(ctx));
     sl_op_destroy(op);

@@ -120,7 +120,7 @@ static void apply_and_compare(sl_context *ctx, sl_dtype dt, const sl_op *op, int
 static void test_config(sl_context *ctx, sl_dtype dt, const config *c)
 {
     int size = 1, g[3];
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     grid_of(c, size, g);
     char what[128];
     snprintf(what, sizeof what, "Halo %d-d grid %dx%dx%d widths %zu/%zu,%zu/%zu", c->ndim, g[0],
@@ -223,7 +223,7 @@ static void test_composition(sl_context *ctx)
 static void test_errors(sl_context *ctx)
 {
     int size = 1;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t dims[2] = {9, 7}, halo[4] = {1, 1, 1, 1}, wide[4] = {5, 5, 0, 0};
     int bad_grid[2] = {size + 1, 1}, line[2] = {size, 1};
     sl_op *op = NULL;

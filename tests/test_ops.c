@@ -127,7 +127,7 @@ static sl_op *make_mm(sl_context *ctx, sl_dtype dt, const cplx *a, size_t n, siz
 static void test_matrixmult(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t n = 11, k = 7, m = nrhs ? nrhs : 1, sizes[64];
     split_rows(n, size, uneven, sizes);
     cplx *a = malloc(n * k * sizeof(cplx)), *a2 = malloc(n * k * sizeof(cplx));

@@ -10,7 +10,7 @@
 static sl_op *matrix_op(sl_context *ctx, sl_dtype dt, const cplx *a, size_t n, size_t k)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t rows = n / (size_t)size + ((size_t)th_rank < n % (size_t)size), row0 = 0;
     for (int r = 0; r < th_rank; r++) row0 += n / (size_t)size + ((size_t)r < n % (size_t)size);
     void *mine = malloc(rows * k * sl_dtype_size(dt) + 1);
@@ -268,7 +268,7 @@ static void test_agreement(sl_context *ctx)
     sl_darray_fill(y, 1.0);
     sl_solve_result res;
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     if (size > 1) {
         sl_status st = th_rank == 0 ? sl_cgls(id, y, x, &defaults, &res)
                                     : sl_lsqr(id, y, x, &defaults, &res);

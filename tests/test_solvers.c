@@ -86,7 +86,7 @@ static sl_op *distribute(sl_context *ctx, sl_dtype dt, const problem *p, size_t 
                          int uneven, sl_darray **y)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t sizes[64], row0 = 0;
     for (int r = 0; r < size; r++) sizes[r] = p->n / (size_t)size + ((size_t)r < p->n % (size_t)size);
     if (uneven && size > 1) { sizes[size - 1] += sizes[0]; sizes[0] = 0; }
@@ -203,11 +203,11 @@ static void test_lsqr(sl_context *ctx, sl_dtype dt, size_t nrhs, int uneven, dou
     /* user tests off: only the machine-precision tests (4-6, in the tasks) or niter stop it;
      * no iteration waits: one read of the final state, two of the final norms */
     unsigned long before, after;
-    sl_context_host_waits(ctx, &before);
+    before = th_ctx(ctx).host_waits;
     sl_solver_opts off = {.niter = 40, .damp = damp, .atol = SL_TOL_NONE, .btol = SL_TOL_NONE,
                           .conlim = SL_TOL_NONE};
     CHECK_OK(sl_lsqr(op, y, x, &off, &res), ctx);
-    sl_context_host_waits(ctx, &after);
+    after = th_ctx(ctx).host_waits;
     CHECK(res.istop >= 4 && res.istop <= 7 && res.iterations <= 40 && after - before == 3 &&
               (res.istop == 7) == (res.iterations == 40),
           "LSQR without user tests: istop %d, %d iterations, %lu waits", res.istop,
@@ -268,26 +268,26 @@ static void test_host_waits(sl_context *ctx)
     CHECK_OK(sl_op_create_model(op, &x), ctx);
     unsigned long before, after;
     sl_solve_result res;
-    sl_context_host_waits(ctx, &before);
+    before = th_ctx(ctx).host_waits;
     CHECK_OK(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 7, .tol = SL_TOL_NONE}, &res), ctx);
-    sl_context_host_waits(ctx, &after);
+    after = th_ctx(ctx).host_waits;
     CHECK(after - before == 3, "tol off: %lu host waits for 7 iterations (expected 3)",
           after - before);
-    sl_context_host_waits(ctx, &before);
+    before = th_ctx(ctx).host_waits;
     CHECK_OK(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 5, .tol = 1e-300}, &res), ctx);
-    sl_context_host_waits(ctx, &after);
+    after = th_ctx(ctx).host_waits;
     CHECK(after - before == 1 + 5 + 3, "tol>0: %lu host waits for 5 iterations (expected 9)",
           after - before);
-    sl_context_host_waits(ctx, &before);
+    before = th_ctx(ctx).host_waits;
     CHECK_OK(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 6, .history = 1, .tol = SL_TOL_NONE},
                      &res), ctx);
-    sl_context_host_waits(ctx, &after);
+    after = th_ctx(ctx).host_waits;
     CHECK(res.ncost == 6 && after - before == 6 + 3, "history: %d costs, %lu waits", res.ncost,
           after - before);
     sl_solve_result_free(&res);
     CHECK_STATUS(sl_cgls(op, y, x, &(sl_solver_opts){.niter = -1}, &res), SL_ERR_ARG, ctx);
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     if (size > 1) /* ranks asking for different iteration counts: an error, not a hang */
         CHECK_STATUS(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 3 + th_rank}, &res),
                      SL_ERR_RANK_MISMATCH, ctx);

@@ -18,21 +18,16 @@ typedef struct fixture {
 
 static size_t darray_count(const sl_darray *a)
 {
-    int nd = 0;
-    size_t sh[SL_MAX_NDIM];
-    sl_darray_ndim(a, &nd);
-    sl_darray_shape(a, sh);
-    return th_prod(sh, nd);
+    return th_info(a).global_size;
 }
 
 /* Global values g (the components concatenated) into / out of a stack. */
-static void stack_set(sl_context *ctx, sl_dtype dt, sl_stacked *s, const cplx *g)
+static void stack_set(sl_context *ctx, sl_dtype dt, sl_darray *s, const cplx *g)
 {
-    int n = 0;
-    sl_stacked_count(s, &n);
+    int n = th_parts(s);
     for (int c = 0; c < n; c++) {
         sl_darray *a = NULL;
-        sl_stacked_get(s, c, &a);
+        sl_darray_stack_part(s, c, &a);
         size_t cnt = darray_count(a);
         void *raw = malloc(cnt * sl_dtype_size(dt) + 1);
         th_to_dtype(dt, g, raw, cnt);
@@ -42,13 +37,12 @@ static void stack_set(sl_context *ctx, sl_dtype dt, sl_stacked *s, const cplx *g
     }
 }
 
-static void stack_get(sl_context *ctx, sl_dtype dt, const sl_stacked *s, cplx *g)
+static void stack_get(sl_context *ctx, sl_dtype dt, const sl_darray *s, cplx *g)
 {
-    int n = 0;
-    sl_stacked_count(s, &n);
+    int n = th_parts(s);
     for (int c = 0; c < n; c++) {
         sl_darray *a = NULL;
-        sl_stacked_get(s, c, &a);
+        sl_darray_stack_part(s, c, &a);
         size_t cnt = darray_count(a);
         void *raw = malloc(cnt * sl_dtype_size(dt) + 1);
         CHECK_OK(sl_darray_gather(a, SL_ALL_RANKS, raw), ctx);
@@ -74,7 +68,7 @@ static void ref_matmul(const cplx *a, size_t rows, size_t cols, const cplx *in, 
 static sl_op *matrixmult(sl_context *ctx, sl_dtype dt, const cplx *a, size_t rows, int uneven)
 {
     int size = 1;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t sizes[64], row0 = 0;
     for (int r = 0; r < size; r++) sizes[r] = rows / (size_t)size + ((size_t)r < rows % (size_t)size);
     if (uneven && size > 1) { sizes[size - 1] += sizes[0]; sizes[0] = 0; }
@@ -128,8 +122,9 @@ typedef void (*ref_fn)(const fixture *f, const cplx *in, cplx *out, int adjoint)
 static void check_op(sl_context *ctx, const fixture *f, const sl_op *op, ref_fn ref,
                      const char *what)
 {
-    size_t nd = 0, nm = 0;
-    CHECK_OK(sl_op_shape(op, &nd, &nm), ctx);
+    sl_op_info oi = {0};
+    CHECK_OK(sl_op_get_info(op, &oi), ctx);
+    size_t nd = oi.n_data, nm = oi.n_model;
     int cpx = sl_dtype_is_complex(f->dt);
     for (int adjoint = 0; adjoint < 2; adjoint++) {
         size_t nin = adjoint ? nd : nm, nout = adjoint ? nm : nd;
@@ -138,17 +133,17 @@ static void check_op(sl_context *ctx, const fixture *f, const sl_op *op, ref_fn 
         th_random(gin, nin, cpx, 80 + (uint64_t)adjoint);
         th_round(f->dt, gin, nin);
         ref(f, gin, want, adjoint);
-        sl_stacked *in = NULL, *out = NULL;
-        CHECK_OK(adjoint ? sl_op_create_data_stacked(op, &in) : sl_op_create_model_stacked(op, &in), ctx);
-        CHECK_OK(adjoint ? sl_op_create_model_stacked(op, &out) : sl_op_create_data_stacked(op, &out), ctx);
+        sl_darray *in = NULL, *out = NULL;
+        CHECK_OK(adjoint ? sl_op_create_data(op, &in) : sl_op_create_model(op, &in), ctx);
+        CHECK_OK(adjoint ? sl_op_create_model(op, &out) : sl_op_create_data(op, &out), ctx);
         stack_set(ctx, f->dt, in, gin);
-        CHECK_OK(adjoint ? sl_op_rmatvec_stacked(op, in, out) : sl_op_matvec_stacked(op, in, out), ctx);
+        CHECK_OK(adjoint ? sl_op_rmatvec(op, in, out) : sl_op_matvec(op, in, out), ctx);
         stack_get(ctx, f->dt, out, got);
         double e = th_rel_err(got, want, nout);
         CHECK(e <= 10 * th_tol(f->dt), "%s %s %s: rel err %g", what, adjoint ? "adjoint" : "forward",
               sl_dtype_name(f->dt), e);
-        sl_stacked_destroy(in);
-        sl_stacked_destroy(out);
+        sl_darray_destroy(in);
+        sl_darray_destroy(out);
         free(gin);
         free(want);
         free(got);
@@ -225,11 +220,13 @@ static void test_operators(sl_context *ctx, fixture *f)
     CHECK_OK(sl_op_sum(v2, v, &sum), ctx);
     if (!bd || !v || !h || !nested || !normal || !sum)
         return;
-    int ms = -1, ds = -1;
-    CHECK_OK(sl_op_is_stacked(v, &ms, &ds), ctx);
-    CHECK(ms == 0 && ds == 1, "VStack: model stacked %d, data stacked %d", ms, ds);
-    CHECK_OK(sl_op_is_stacked(normal, &ms, &ds), ctx);
-    CHECK(ms == 0 && ds == 0, "V^H V: model stacked %d, data stacked %d", ms, ds);
+    sl_op_info vi = {0}, ni = {0};
+    CHECK_OK(sl_op_get_info(v, &vi), ctx);
+    CHECK(vi.model_parts == 0 && vi.data_parts == 2, "VStack: model parts %d, data parts %d",
+          vi.model_parts, vi.data_parts);
+    CHECK_OK(sl_op_get_info(normal, &ni), ctx);
+    CHECK(ni.model_parts == 0 && ni.data_parts == 0, "V^H V: model parts %d, data parts %d",
+          ni.model_parts, ni.data_parts);
     check_op(ctx, f, bd, ref_blockdiag, "StackedBlockDiag[A1, D]");
     check_op(ctx, f, v, ref_vstack, "StackedVStack[A1, A2]");
     check_op(ctx, f, h, ref_hstack, "StackedHStack[A1^H, A2^H]");
@@ -242,24 +239,31 @@ static void test_operators(sl_context *ctx, fixture *f)
     CHECK_OK(sl_op_create_model(normal, &x), ctx);
     CHECK_OK(sl_op_create_data(normal, &y), ctx);
     CHECK_OK(sl_op_matvec(normal, x, y), ctx);
-    /* ... and refuse a stacked operator, naming the stacked entry point */
-    CHECK(sl_op_matvec(v, x, y) == SL_ERR_ARG && strstr(sl_last_error(ctx), "stacked"),
-          "plain matvec on a stacked operator: %s", sl_last_error(ctx));
-    sl_darray *none = NULL;
-    CHECK(sl_op_create_data(v, &none) == SL_ERR_ARG && !none, "create_data on VStack");
+    /* a plain array where the data is a stack: refused, saying so */
+    CHECK(sl_op_matvec(v, x, y) == SL_ERR_SHAPE && strstr(sl_last_error(ctx), "plain array"),
+          "plain data for a stacked data space: %s", sl_last_error(ctx));
+    sl_darray *vdata = NULL;
+    CHECK_OK(sl_op_create_data(v, &vdata), ctx);
+    CHECK(vdata && th_info(vdata).nparts == 2, "create_data on VStack: a stack of 2");
+    sl_darray_destroy(vdata);
+    sl_op_info oi = {0};
+    CHECK_OK(sl_op_get_info(v, &oi), ctx);
+    CHECK(oi.model_parts == 0 && oi.data_parts == 2, "VStack info: %d/%d parts",
+          oi.model_parts, oi.data_parts);
     /* a stack with the wrong number of components */
-    sl_stacked *xs = NULL, *ys = NULL, *short_y = NULL;
-    CHECK_OK(sl_op_create_model_stacked(v, &xs), ctx);
-    CHECK_OK(sl_op_create_data_stacked(bd, &ys), ctx);
+    sl_darray *xs = NULL, *ys = NULL, *short_y = NULL;
+    CHECK_OK(sl_op_create_model(v, &xs), ctx);
+    CHECK_OK(sl_op_create_data(bd, &ys), ctx);
     sl_darray *first = NULL;
-    sl_stacked_get(ys, 0, &first);
-    CHECK_OK(sl_stacked_create(1, &first, &short_y), ctx);
-    CHECK(sl_op_matvec_stacked(v, xs, short_y) == SL_ERR_SHAPE, "1 component for 2: %s",
+    sl_darray_stack_part(ys, 0, &first);
+    CHECK_OK(sl_darray_stack(1, &first, &short_y), ctx);
+    CHECK(sl_op_matvec(v, xs, short_y) == SL_ERR_SHAPE && strstr(sl_last_error(ctx), "stack of 1"),
+          "1 component for 2: %s",
           sl_last_error(ctx));
     /* components laid out differently: BlockDiag's second data component is D's */
-    CHECK(sl_op_matvec_stacked(v, xs, ys) != SL_OK, "VStack into BlockDiag's data");
+    CHECK(sl_op_matvec(v, xs, ys) != SL_OK, "VStack into BlockDiag's data");
     /* in and out sharing an array */
-    CHECK(sl_op_matvec_stacked(normal, xs, xs) == SL_ERR_ARG, "aliasing: %s", sl_last_error(ctx));
+    CHECK(sl_op_matvec(normal, xs, xs) == SL_ERR_ARG, "aliasing: %s", sl_last_error(ctx));
     /* operands that do not share the model: an error on every rank, not a hang */
     const sl_op *bad[2] = {f->a1, f->diag};
     sl_op *nope = NULL;
@@ -268,9 +272,9 @@ static void test_operators(sl_context *ctx, fixture *f)
     CHECK(sl_op_stacked_hstack(2, bad, &nope) == SL_ERR_SHAPE && !nope, "HStack[A1, D]: %s",
           sl_last_error(ctx));
     CHECK(sl_op_stacked_blockdiag(0, bad, &nope) == SL_ERR_ARG, "empty BlockDiag");
-    sl_stacked_destroy(short_y);
-    sl_stacked_destroy(xs);
-    sl_stacked_destroy(ys);
+    sl_darray_destroy(short_y);
+    sl_darray_destroy(xs);
+    sl_darray_destroy(ys);
     sl_darray_destroy(x);
     sl_darray_destroy(y);
     sl_op_destroy(sum);
@@ -299,19 +303,20 @@ static void lstsq(const cplx *a, size_t rows, const cplx *y, double damp, cplx *
     free(b);
 }
 
-typedef sl_status (*stacked_solver)(const sl_op *, const sl_stacked *, sl_stacked *,
+typedef sl_status (*solver_fn)(const sl_op *, const sl_darray *, sl_darray *,
                                     const sl_solver_opts *, sl_solve_result *);
 
 /* Solves op x = y (y given globally) and compares x with want. */
 static void solve_and_check(sl_context *ctx, const fixture *f, const sl_op *op,
-                            stacked_solver solve, const sl_solver_opts *o, const cplx *y,
+                            solver_fn solve, const sl_solver_opts *o, const cplx *y,
                             const cplx *want, const char *what)
 {
-    size_t nd = 0, nm = 0;
-    CHECK_OK(sl_op_shape(op, &nd, &nm), ctx);
-    sl_stacked *ys = NULL, *xs = NULL;
-    CHECK_OK(sl_op_create_data_stacked(op, &ys), ctx);
-    CHECK_OK(sl_op_create_model_stacked(op, &xs), ctx);
+    sl_op_info oi = {0};
+    CHECK_OK(sl_op_get_info(op, &oi), ctx);
+    size_t nm = oi.n_model;
+    sl_darray *ys = NULL, *xs = NULL;
+    CHECK_OK(sl_op_create_data(op, &ys), ctx);
+    CHECK_OK(sl_op_create_model(op, &xs), ctx);
     stack_set(ctx, f->dt, ys, y);
     sl_solve_result res;
     CHECK_OK(solve(op, ys, xs, o, &res), ctx);
@@ -323,8 +328,8 @@ static void solve_and_check(sl_context *ctx, const fixture *f, const sl_op *op,
           sl_dtype_name(f->dt), e, res.iterations, res.istop);
     sl_solve_result_free(&res);
     free(got);
-    sl_stacked_destroy(ys);
-    sl_stacked_destroy(xs);
+    sl_darray_destroy(ys);
+    sl_darray_destroy(xs);
 }
 
 static void test_solvers(sl_context *ctx, fixture *f)
@@ -341,8 +346,8 @@ static void test_solvers(sl_context *ctx, fixture *f)
     sl_op *v = NULL;
     CHECK_OK(sl_op_stacked_vstack(2, v_ops, &v), ctx);
     lstsq(f->g, N1 + N2, y, 0, want);
-    solve_and_check(ctx, f, v, sl_cgls_stacked, &cgls_o, y, want, "CGLS on VStack[A1, A2]");
-    solve_and_check(ctx, f, v, sl_lsqr_stacked, &lsqr_o, y, want, "LSQR on VStack[A1, A2]");
+    solve_and_check(ctx, f, v, sl_cgls, &cgls_o, y, want, "CGLS on VStack[A1, A2]");
+    solve_and_check(ctx, f, v, sl_lsqr, &lsqr_o, y, want, "LSQR on VStack[A1, A2]");
 
     /* Tikhonov as a stack: VStack[G, eps I] with zero second data = CGLS with damp = eps */
     sl_op *g = matrixmult(ctx, f->dt, f->g, N1 + N2, 1), *id = NULL, *reg = NULL, *tik = NULL;
@@ -356,15 +361,15 @@ static void test_solvers(sl_context *ctx, fixture *f)
     memcpy(yt, y, (N1 + N2) * sizeof(cplx));
     memset(yt + N1 + N2, 0, K * sizeof(cplx));
     lstsq(f->g, N1 + N2, y, 0.8, want);
-    solve_and_check(ctx, f, tik, sl_cgls_stacked, &cgls_o, yt, want, "CGLS on VStack[G, 0.8 I]");
+    solve_and_check(ctx, f, tik, sl_cgls, &cgls_o, yt, want, "CGLS on VStack[G, 0.8 I]");
 
     /* stacked model and data: BlockDiag[A1, A2] solves two problems at once */
     sl_op *bd = NULL;
     CHECK_OK(sl_op_stacked_blockdiag(2, v_ops, &bd), ctx);
     lstsq(f->g, N1, y, 0, want);
     lstsq(f->g + N1 * K, N2, y + N1, 0, want + K);
-    solve_and_check(ctx, f, bd, sl_cgls_stacked, &cgls_o, y, want, "CGLS on BlockDiag[A1, A2]");
-    solve_and_check(ctx, f, bd, sl_lsqr_stacked, &lsqr_o, y, want, "LSQR on BlockDiag[A1, A2]");
+    solve_and_check(ctx, f, bd, sl_cgls, &cgls_o, y, want, "CGLS on BlockDiag[A1, A2]");
+    solve_and_check(ctx, f, bd, sl_lsqr, &lsqr_o, y, want, "LSQR on BlockDiag[A1, A2]");
 
     /* CG on a square stacked operator: BlockDiag[G^H G, D] (D positive) */
     sl_op *gh = NULL, *ghg = NULL, *spd = NULL;
@@ -382,36 +387,36 @@ static void test_solvers(sl_context *ctx, fixture *f)
         want[K + i] = y[i] / f->d[i];
     }
     sl_solver_opts cg_o = {.niter = 100, .tol = sp ? 1e-10 : 1e-26};
-    solve_and_check(ctx, f, spd, sl_cg_stacked, &cg_o, ycg, want, "CG on BlockDiag[G^H G, D]");
+    solve_and_check(ctx, f, spd, sl_cg, &cg_o, ycg, want, "CG on BlockDiag[G^H G, D]");
 
-    /* misuse: plain solver on a stacked operator, plain x0 with a stacked solver */
+    /* misuse: a plain y for VStack's stacked data; an x0 with the data's layout */
     sl_darray *px = NULL;
     sl_solve_result res;
     CHECK_OK(sl_op_create_model(g, &px), ctx);
-    CHECK(sl_cgls(v, px, px, &cgls_o, &res) == SL_ERR_ARG && strstr(sl_last_error(ctx), "stacked"),
-          "plain CGLS on VStack: %s", sl_last_error(ctx));
-    sl_stacked *ys = NULL, *xs = NULL;
-    CHECK_OK(sl_op_create_data_stacked(v, &ys), ctx);
-    CHECK_OK(sl_op_create_model_stacked(v, &xs), ctx);
+    CHECK(sl_cgls(v, px, px, &cgls_o, &res) == SL_ERR_SHAPE &&
+              strstr(sl_last_error(ctx), "plain array"),
+          "plain y for VStack's CGLS: %s", sl_last_error(ctx));
+    sl_darray *ys = NULL, *xs = NULL;
+    CHECK_OK(sl_op_create_data(v, &ys), ctx);
+    CHECK_OK(sl_op_create_model(v, &xs), ctx);
     sl_solver_opts with_x0 = cgls_o;
-    with_x0.x0 = px;
-    CHECK(sl_cgls_stacked(v, ys, xs, &with_x0, &res) == SL_ERR_ARG &&
-              strstr(sl_last_error(ctx), "x0_stacked"),
-          "plain x0 with the stacked CGLS: %s", sl_last_error(ctx));
+    with_x0.x0 = ys;
+    CHECK(sl_cgls(v, ys, xs, &with_x0, &res) == SL_ERR_SHAPE,
+          "a data-shaped x0 for CGLS: %s", sl_last_error(ctx));
     /* a stacked x0 is honoured: starting from the solution, zero iterations change nothing */
-    sl_stacked *x0 = NULL;
-    CHECK_OK(sl_op_create_model_stacked(v, &x0), ctx);
+    sl_darray *x0 = NULL;
+    CHECK_OK(sl_op_create_model(v, &x0), ctx);
     lstsq(f->g, N1 + N2, y, 0, want);
     stack_set(ctx, f->dt, x0, want);
     stack_set(ctx, f->dt, ys, y);
-    sl_solver_opts zero = {.niter = 0, .x0_stacked = x0};
-    CHECK_OK(sl_cgls_stacked(v, ys, xs, &zero, &res), ctx);
+    sl_solver_opts zero = {.niter = 0, .x0 = x0};
+    CHECK_OK(sl_cgls(v, ys, xs, &zero, &res), ctx);
     cplx got[K];
     stack_get(ctx, f->dt, xs, got);
-    CHECK(th_rel_err(got, want, K) <= th_tol(f->dt), "x0_stacked not used");
-    sl_stacked_destroy(x0);
-    sl_stacked_destroy(xs);
-    sl_stacked_destroy(ys);
+    CHECK(th_rel_err(got, want, K) <= th_tol(f->dt), "x0 not used");
+    sl_darray_destroy(x0);
+    sl_darray_destroy(xs);
+    sl_darray_destroy(ys);
     sl_darray_destroy(px);
     sl_op_destroy(spd);
     sl_op_destroy(ghg);

@@ -88,10 +88,12 @@ static void check_case(sl_context *ctx, sl_dtype dt, size_t n, size_t k, size_t 
         CHECK_OK(sl_matrixmult_summa_info(op, &gp, &gq, &mb, &kb, &nb), ctx);
         CHECK(gp == p && gq == q, "%s: grid %dx%d", what, gp, gq);
         uint64_t s0, r0, s1, r1;
-        CHECK_OK(sl_context_traffic(ctx, &s0, &r0), ctx);
+        s0 = th_ctx(ctx).bytes_sent;
+        r0 = th_ctx(ctx).bytes_received;
         check_side(ctx, op, a, n, k, m, dt, 0, what);
         check_side(ctx, op, a, n, k, m, dt, 1, what);
-        CHECK_OK(sl_context_traffic(ctx, &s1, &r1), ctx);
+        s1 = th_ctx(ctx).bytes_sent;
+        r1 = th_ctx(ctx).bytes_received;
         if (p * q == 1) /* one rank: nothing travels (the dot test's sums come after) */
             CHECK(s1 == s0 && r1 == r0, "%s: %llu bytes moved on one rank", what,
                   (unsigned long long)(s1 - s0 + r1 - r0));
@@ -209,23 +211,23 @@ static void check_vstack(sl_context *ctx, sl_dtype dt)
         th_round(dt, x, k * m);
         th_matmul(a, n1 + n2, k, m, x, want, 0);
         th_to_dtype(dt, x, raw, k * m);
-        sl_stacked *xs = NULL, *ys = NULL;
-        CHECK_OK(sl_op_create_model_stacked(v, &xs), ctx);
-        CHECK_OK(sl_op_create_data_stacked(v, &ys), ctx);
+        sl_darray *xs = NULL, *ys = NULL;
+        CHECK_OK(sl_op_create_model(v, &xs), ctx);
+        CHECK_OK(sl_op_create_data(v, &ys), ctx);
         sl_darray *x0 = NULL, *y0 = NULL, *y1 = NULL;
-        CHECK_OK(sl_stacked_get(xs, 0, &x0), ctx);
-        CHECK_OK(sl_stacked_get(ys, 0, &y0), ctx);
-        CHECK_OK(sl_stacked_get(ys, 1, &y1), ctx);
+        CHECK_OK(sl_darray_stack_part(xs, 0, &x0), ctx);
+        CHECK_OK(sl_darray_stack_part(ys, 0, &y0), ctx);
+        CHECK_OK(sl_darray_stack_part(ys, 1, &y1), ctx);
         CHECK_OK(sl_matrixmult_scatter(a1, SL_SIDE_MODEL, raw, x0), ctx);
-        CHECK_OK(sl_op_matvec_stacked(v, xs, ys), ctx);
+        CHECK_OK(sl_op_matvec(v, xs, ys), ctx);
         CHECK_OK(sl_matrixmult_gather(a1, SL_SIDE_DATA, y0, SL_ALL_RANKS, raw), ctx);
         th_from_dtype(dt, raw, got, n1 * m);
         CHECK_OK(sl_matrixmult_gather(a2, SL_SIDE_DATA, y1, SL_ALL_RANKS, raw), ctx);
         th_from_dtype(dt, raw, got + n1 * m, n2 * m);
         double err2 = th_rel_err(got, want, (n1 + n2) * m);
         CHECK(err2 <= tol_of(dt), "VStack[SUMMA, SUMMA] %s forward: %g", sl_dtype_name(dt), err2);
-        sl_stacked_destroy(xs);
-        sl_stacked_destroy(ys);
+        sl_darray_destroy(xs);
+        sl_darray_destroy(ys);
         free(x);
         free(want);
         free(got);
@@ -292,7 +294,7 @@ int main(int argc, char **argv)
     sl_context *ctx = th_init(&argc, &argv);
     quick = argc > 1 && !strcmp(argv[1], "quick");
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     check_grids(ctx, size);
     for (int d = 0; d < 4; d++) {
         if ((size == 6 || quick) && d % 2 == 0)

@@ -91,7 +91,7 @@ static void check_op(sl_context *ctx, sl_dtype dt, const sl_op *op, const cplx *
 static void run(sl_context *ctx, sl_dtype dt)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     size_t mr[64], dr[64], nm = 0, nd = 0, m0 = 0, d0 = 0;
     for (int r = 0; r < size; r++) {
         mr[r] = r == 1 ? 0 : 2 + (size_t)(r % 2); /* rank 1 holds no model */
@@ -158,7 +158,7 @@ static void run(sl_context *ctx, sl_dtype dt)
 static void run_stacks(sl_context *ctx, sl_dtype dt)
 {
     int size;
-    sl_context_size(ctx, &size);
+    size = th_ctx(ctx).size;
     int cpx = sl_dtype_is_complex(dt);
     size_t nops_all = (size_t)size * 2, rows[128], cols[128], nr = 0, nc = 0;
     for (size_t i = 0; i < nops_all; i++) {

@@ -18,6 +18,7 @@
 #define STARLOPS_CONTEXT_H
 
 #include <mpi.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <starlops/status.h>
 
@@ -60,20 +61,24 @@ const char *sl_last_error(const sl_context *ctx);
  * that have no context yet. */
 const char *sl_init_error(void);
 
-sl_status sl_context_rank(const sl_context *ctx, int *rank);
-sl_status sl_context_size(const sl_context *ctx, int *size);
-sl_status sl_context_grid(const sl_context *ctx, int *p, int *q);
-sl_status sl_context_tile(const sl_context *ctx, size_t *tile_elements);
-sl_status sl_context_comm_kind(const sl_context *ctx, sl_comm_kind *kind);
-/* How many times the host has waited for a scalar future (sl_scalar_get) on this context:
- * lets a caller check that a solver really runs without per-iteration synchronisation. */
-sl_status sl_context_host_waits(const sl_context *ctx, unsigned long *count);
-/* Bytes this rank has submitted for sending and receiving through the communication layer
- * since the context started (collectives count their payload once each way; point-to-point
- * tile transfers count their size). Benchmarks compare differences with traffic models. */
-sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received);
-/* The library's duplicate of the user communicator (for host-side user code, never for tasks). */
-sl_status sl_context_comm(const sl_context *ctx, MPI_Comm *comm);
+/* What a context is and what it has done so far (local, never blocks). */
+typedef struct sl_context_info {
+    int rank, size;        /* in the context's communicator */
+    int grid_p, grid_q;    /* the process grid SUMMA operators default to (STARLOPS_GRID) */
+    size_t tile_elements;  /* target elements per tile (STARLOPS_TILE) */
+    sl_comm_kind comm_kind;
+    /* How many times the host has waited for a scalar future (sl_scalar_get): lets a caller
+     * check that a solver really runs without per-iteration synchronisation. */
+    unsigned long host_waits;
+    /* Bytes this rank has submitted for sending and receiving through the communication layer
+     * since the context started (collectives count their payload once each way; point-to-point
+     * tile transfers count their size). Benchmarks compare differences with traffic models. */
+    uint64_t bytes_sent, bytes_received;
+    /* The library's duplicate of the user communicator (for host-side user code, never for
+     * tasks). */
+    MPI_Comm comm;
+} sl_context_info;
+sl_status sl_context_get_info(const sl_context *ctx, sl_context_info *info);
 
 #ifdef __cplusplus
 }

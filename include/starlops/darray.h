@@ -40,31 +40,55 @@ typedef struct sl_darray sl_darray;
 sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size_t *shape,
                            sl_partition partition, int axis, const size_t *local_sizes,
                            const int *mask, sl_darray **out);
-/* Collective: a new zero array with x's layout (shape, axis, local sizes, partition, mask). */
+/* Collective: a new zero array with x's layout (shape, axis, local sizes, partition, mask); for
+ * a stack, a stack (owning its parts) of new arrays like its parts. */
 sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out);
-/* Waits for the tasks using x, then frees it (NULL accepted). */
+/* Waits for the tasks using x, then frees it (NULL accepted); a stack frees its parts only if
+ * it owns them. */
 sl_status sl_darray_destroy(sl_darray *x);
 
-/* Layout queries (local, never block). shape arrays must hold ndim entries. */
-sl_status sl_darray_ndim(const sl_darray *x, int *ndim);
-sl_status sl_darray_shape(const sl_darray *x, size_t *shape);
-sl_status sl_darray_local_shape(const sl_darray *x, size_t *local_shape);
-sl_status sl_darray_local_offset(const sl_darray *x, size_t *offset_along_axis);
-sl_status sl_darray_axis(const sl_darray *x, int *axis);
-sl_status sl_darray_dtype(const sl_darray *x, sl_dtype *dtype);
-sl_status sl_darray_partition(const sl_darray *x, sl_partition *partition);
-sl_status sl_darray_ntiles(const sl_darray *x, size_t *ntiles);
-/* Number of elements of this rank's block. */
-sl_status sl_darray_local_size(const sl_darray *x, size_t *count);
+/* A stack (PyLops-MPI's StackedDistributedArray, as PETSc's VecNest is a Vec): `count` arrays
+ * treated as one vector. Every function below that takes arrays takes stacks too, except where
+ * it says "plain array": math applies part by part (stacks in one operation need the same
+ * number of parts, pairwise compatible), dot/vdot/norm combine the parts' futures in one more
+ * task (nothing waits), norms as PyLops-MPI ((sum ||part||_p^p)^(1/p), max, min, count).
+ * Parts may differ in shape, axis, partition and dtype. A part that is itself a stack
+ * contributes its parts (stacks nest and are stored flattened: a nested stack behaves exactly
+ * as the flat stack of its plain arrays). Not collective; borrows the parts (destroy them after
+ * the stack). Stacks made by starlops (an operator's model or data, sl_darray_create_like of a
+ * stack) own their parts and destroy them with themselves. */
+sl_status sl_darray_stack(int count, sl_darray *const *parts, sl_darray **out);
+/* The plain array at `index` of a stack (index 0 of a plain array is the array itself). */
+sl_status sl_darray_stack_part(const sl_darray *x, int index, sl_darray **part);
 
-/* Blocking data movement to/from host memory (C order, x's dtype). */
+/* What an array is (local, never blocks). */
+typedef struct sl_darray_info {
+    int nparts;          /* 0: a plain array; a stack: its number of plain arrays, and the
+                            fields below describe it as a flat vector: ndim 1, shape[0] and
+                            local_shape[0] the total counts, axis 0, dtype the widest
+                            (complex if any part is, double if any part is) */
+    sl_dtype dtype;
+    int ndim;
+    size_t shape[SL_MAX_NDIM];
+    size_t local_shape[SL_MAX_NDIM]; /* this rank's block */
+    int axis;                        /* the distributed axis */
+    size_t local_offset;             /* first global index of this rank's block on the axis */
+    sl_partition partition;
+    size_t ntiles;                   /* this rank's StarPU tiles */
+    size_t local_size;               /* elements of this rank's block */
+    size_t global_size;              /* elements of the global array */
+} sl_darray_info;
+sl_status sl_darray_get_info(const sl_darray *x, sl_darray_info *info);
+
+/* Blocking data movement to/from host memory (C order, x's dtype); plain arrays. */
 /* Every rank passes the full global array; each keeps its own block (to_dist in PyLops-MPI).
  * SL_BROADCAST arrays take rank 0's copy. */
 sl_status sl_darray_from_global(sl_darray *x, const void *global);
 /* Every rank passes its own block (local shape). SL_BROADCAST arrays take rank 0's copy. */
 sl_status sl_darray_from_local(sl_darray *x, const void *local);
 /* Uniform values in [-1, 1) (real and imaginary parts) that depend only on the seed and each
- * element's global index: the same array for any number of ranks. */
+ * element's global index: the same array for any number of ranks. A stack's part i uses the
+ * seed advanced by i (a stack is not a repeated pattern). */
 sl_status sl_darray_random(sl_darray *x, uint64_t seed);
 /* Copies this rank's block out. */
 sl_status sl_darray_to_local(const sl_darray *x, void *local);
@@ -96,16 +120,12 @@ sl_status sl_darray_axpy(double _Complex alpha, const sl_darray *x, sl_darray *y
 /* y = alpha * x + beta * y */
 sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Complex beta,
                           sl_darray *y);
-/* y = sign * alpha * x + y, alpha read from a scalar future by the task (no host sync). */
-sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
-                                sl_darray *y);
 /* y = (alpha_factor * alpha) * x + (beta_factor * beta) * y, where alpha and beta are scalar
- * futures (NULL: 1) read by the tasks: the building block of solvers that never wait. */
+ * futures (NULL: 1) read by the tasks: the building block of solvers that never wait.
+ * With alpha_factor = 0, x == y and a beta, it scales y by beta_factor * beta (one read). */
 sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
                                   const sl_darray *x, const sl_scalar *beta,
                                   double _Complex beta_factor, sl_darray *y);
-/* x = (factor * alpha) * x with alpha a scalar future. */
-sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _Complex factor);
 /* z = x + y, x - y, x * y (elementwise), conj(x) */
 sl_status sl_darray_add(const sl_darray *x, const sl_darray *y, sl_darray *z);
 sl_status sl_darray_sub(const sl_darray *x, const sl_darray *y, sl_darray *z);
@@ -121,7 +141,7 @@ sl_status sl_darray_conj_multiply(const sl_darray *x, const sl_darray *y, sl_dar
 sl_status sl_darray_dot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
 sl_status sl_darray_vdot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
 sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out);
-/* Blocking: norms along `axis` (same ord values), computed by tasks into `out` (doubles).
+/* Blocking, plain arrays: norms along `axis` (same ord values), computed by tasks into `out` (doubles).
  * Along the distributed axis the result has the global shape without that axis and is the same
  * on every rank (combined within the mask group); along another axis it has this rank's local
  * shape without that axis (no communication; a rank without rows gets nothing). */

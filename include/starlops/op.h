@@ -7,7 +7,6 @@
 #define STARLOPS_OP_H
 
 #include <starlops/darray.h>
-#include <starlops/stacked.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -15,27 +14,24 @@ extern "C" {
 
 typedef struct sl_op sl_op;
 
-/* y = A x and x = A^H y. Arrays must have the operator's data / model layout. */
+/* y = A x and x = A^H y. Arrays must have the operator's data / model layout: a stacked model
+ * or data (made by the stacked operators below) is a stack of arrays (sl_darray_stack) with
+ * the parts' layouts; a plain one is a plain array (or a stack of that one array). */
 sl_status sl_op_matvec(const sl_op *op, const sl_darray *x, sl_darray *y);
 sl_status sl_op_rmatvec(const sl_op *op, const sl_darray *y, sl_darray *x);
-/* New zero arrays with the operator's model / data layout (collective). */
+/* New zero arrays with the operator's model / data layout (collective); stacks owning their
+ * parts when that side is stacked. */
 sl_status sl_op_create_model(const sl_op *op, sl_darray **x);
 sl_status sl_op_create_data(const sl_op *op, sl_darray **y);
-/* Global sizes: n_data x n_model elements, and the dtype. */
-sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model);
-sl_status sl_op_dtype(const sl_op *op, sl_dtype *dtype);
+/* What an operator is (local, never blocks). */
+typedef struct sl_op_info {
+    size_t n_data, n_model; /* global sizes: the operator is n_data x n_model */
+    sl_dtype dtype;         /* of its (first) model array */
+    int model_parts;        /* 0: a plain model; else the parts of its stacked model */
+    int data_parts;         /* the same for the data */
+} sl_op_info;
+sl_status sl_op_get_info(const sl_op *op, sl_op_info *info);
 sl_status sl_op_destroy(sl_op *op);
-
-/* Operators on stacked arrays (PyLops-MPI's StackedDistributedArray). An operator's model and
- * data are each either plain (one sl_darray) or stacked (an sl_stacked, made by the stacked
- * operators below). The _stacked entry points take any operator: a plain side is passed as a
- * stack of one array. The plain entry points above need an operator with both sides plain.
- * Stacks from create_*_stacked own their arrays (sl_stacked_destroy frees them). */
-sl_status sl_op_matvec_stacked(const sl_op *op, const sl_stacked *x, sl_stacked *y);
-sl_status sl_op_rmatvec_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x);
-sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x);
-sl_status sl_op_create_data_stacked(const sl_op *op, sl_stacked **y);
-sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacked);
 
 /* Stacked operators over distributed operators (borrowed; count >= 1):
  * StackedBlockDiag: model and data are the stacks of the operators' models and data;

@@ -1,5 +1,7 @@
 /* Iterative solvers written against operator and array calls: every iteration is a set of
- * submitted tasks; step lengths and norms live in scalar futures computed by tasks.
+ * submitted tasks; step lengths and norms live in scalar futures computed by tasks. x, y and
+ * x0 are plain arrays or stacks (sl_darray_stack) matching the operator's model and data;
+ * every dtype mix the parts allow works (the step lengths are complex when any part is).
  *
  * Defaults (a zeroed sl_solver_opts): PyLops-MPI's and scipy's. CG/CGLS stop when the squared
  * norm they test falls to tol = 1e-4; LSQR uses atol = btol = 1e-8 and conlim = 1e8. A
@@ -41,16 +43,14 @@ typedef struct sl_solver_opts {
     double atol, btol;     /* LSQR tolerances (Paige & Saunders); 0: 1e-8; < 0: no test */
     double conlim;         /* LSQR: stop when the condition estimate exceeds it; 0: 1e8;
                               < 0: no limit. Tests 4-6 (machine precision) always run. */
-    const sl_darray *x0;   /* initial guess, or NULL for zeros */
+    const sl_darray *x0;   /* initial guess (the model's layout, a stack for a stacked model),
+                              or NULL for zeros */
     int show;              /* print a PyLops-style iteration table on rank 0 (reads per iteration) */
     int history;           /* record r1norm after every iteration in sl_solve_result.cost */
-    /* called after every iteration with the current iterate (host synchronisation point) */
+    /* called after every iteration with the current iterate, the x passed to the solver
+     * (host synchronisation point) */
     void (*callback)(int iteration, const sl_darray *x, void *arg);
     void *callback_arg;
-    /* The same two for the _stacked solvers (which reject x0 and callback; the plain solvers
-     * reject these): initial guess and per-iteration callback on stacks. */
-    const sl_stacked *x0_stacked;
-    void (*callback_stacked)(int iteration, const sl_stacked *x, void *arg);
 } sl_solver_opts;
 
 /* Why a solve stopped. */
@@ -104,16 +104,6 @@ sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solv
  * waits; otherwise the host reads the state once per iteration. */
 sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                   sl_solve_result *result);
-/* The same solvers on stacked vectors (PyLops-MPI's StackedDistributedArray), for operators
- * with a stacked model or data (or both; a plain side is passed as a stack of one array).
- * Every dtype mix the stacks' components allow works; the step lengths are complex when any
- * component is. */
-sl_status sl_cgls_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                          const sl_solver_opts *opts, sl_solve_result *result);
-sl_status sl_cg_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                        const sl_solver_opts *opts, sl_solve_result *result);
-sl_status sl_lsqr_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                          const sl_solver_opts *opts, sl_solve_result *result);
 void sl_solve_result_free(sl_solve_result *result);
 
 #ifdef __cplusplus

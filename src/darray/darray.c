@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "darray/darray_internal.h"
-#include "runtime/getter.h"
+#include "darray/stacked_internal.h"
 
 /* 64-bit FNV-1a: ranks compare fingerprints of per-rank tables instead of whole tables. */
 static int64_t fingerprint(const void *data, size_t bytes)
@@ -295,10 +294,34 @@ sl_status sl_darray_create(sl_context *ctx, sl_dtype dtype, int ndim, const size
     return st;
 }
 
+/* A stack of new arrays like x's parts, owned by the stack. */
+static sl_status create_stack_like(const sl_darray *x, sl_darray **out)
+{
+    sl_darray **parts = calloc((size_t)x->nparts, sizeof *parts);
+    if (!parts)
+        return sl_fail(x->ctx, SL_ERR_NOMEM, "sl_darray_create_like: out of memory");
+    sl_status st = SL_OK;
+    for (int i = 0; i < x->nparts && st == SL_OK; i++)
+        st = sl_darray_create_like(x->parts[i], &parts[i]);
+    sl_stacked *s = NULL;
+    if (st == SL_OK)
+        st = sl_stacked_adopt(x->nparts, parts, &s);
+    if (st == SL_OK)
+        st = sl_stacked_publish(s, out);
+    else
+        for (int i = 0; i < x->nparts; i++)
+            sl_darray_destroy(parts[i]);
+    free(parts);
+    return st;
+}
+
 sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
 {
     if (!x || !out)
         return sl_null_error(__func__);
+    *out = NULL;
+    if (sl_darray_is_stack(x))
+        return create_stack_like(x, out);
     const size_t *sizes = x->partition == SL_SCATTER ? x->local_rows_of : NULL;
     return sl_darray_create(x->ctx, x->dtype, x->ndim, x->shape, x->partition, x->axis, sizes,
                             x->mask, out);
@@ -306,8 +329,14 @@ sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
 
 sl_status sl_darray_destroy(sl_darray *x)
 {
-    if (x)
+    if (sl_darray_is_stack(x)) {
+        for (int i = 0; x->owns_parts && i < x->nparts; i++)
+            sl_darray_destroy(x->parts[i]);
+        free(x->parts);
+        free(x);
+    } else if (x) {
         free_darray(x);
+    }
     return SL_OK;
 }
 
@@ -319,34 +348,53 @@ sl_status sl_darray_check_compatible(const sl_darray *x, const sl_darray *y, con
     return sl_layout_compare(x->ctx, &want, &got, what);
 }
 
-/* Getters: plain reads of the layout (runtime/getter.h). */
-SL_DEFINE_GETTER(sl_darray_ndim, sl_darray, x, int, x->ndim)
-
-sl_status sl_darray_shape(const sl_darray *x, size_t *shape)
+sl_status sl_darray_need_plain(const sl_darray *x, const char *who)
 {
-    if (!x || !shape) return sl_null_error(__func__);
-    memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
-    return SL_OK;
+    if (!sl_darray_is_stack(x))
+        return SL_OK;
+    return sl_fail(x->ctx, SL_ERR_ARG, "%s: a stack of %d arrays where a plain array is needed "
+                   "(sl_darray_stack_part gives its parts)", who, x->nparts);
 }
 
-sl_status sl_darray_local_shape(const sl_darray *x, size_t *shape)
+/* A stack's parts seen as one flat vector: sizes add up, the dtype is the widest. */
+static void stack_info(const sl_darray *x, sl_darray_info *info)
 {
-    if (!x || !shape) return sl_null_error(__func__);
-    memcpy(shape, x->shape, (size_t)x->ndim * sizeof(size_t));
-    shape[x->axis] = x->local_rows;
-    return SL_OK;
+    int complex_part = 0, double_part = 0;
+    for (int i = 0; i < x->nparts; i++) {
+        sl_darray_info part;
+        sl_darray_get_info(x->parts[i], &part);
+        info->shape[0] += part.global_size;
+        info->local_shape[0] += part.local_size;
+        info->ntiles += part.ntiles;
+        complex_part |= sl_dtype_is_complex(part.dtype);
+        double_part |= part.dtype == SL_F64 || part.dtype == SL_C128;
+    }
+    info->nparts = x->nparts;
+    info->ndim = 1;
+    info->local_size = info->local_shape[0];
+    info->global_size = info->shape[0];
+    info->dtype = complex_part ? (double_part ? SL_C128 : SL_C64) : (double_part ? SL_F64 : SL_F32);
 }
 
-SL_DEFINE_GETTER(sl_darray_local_offset, sl_darray, x, size_t,
-                 x->row_offset_of[x->ctx->rank])
-
-SL_DEFINE_GETTER(sl_darray_axis, sl_darray, x, int, x->axis)
-
-SL_DEFINE_GETTER(sl_darray_dtype, sl_darray, x, sl_dtype, x->dtype)
-
-SL_DEFINE_GETTER(sl_darray_partition, sl_darray, x, sl_partition, x->partition)
-
-SL_DEFINE_GETTER(sl_darray_ntiles, sl_darray, x, size_t, x->ntiles)
-
-SL_DEFINE_GETTER(sl_darray_local_size, sl_darray, x, size_t,
-                 x->outer * x->local_rows * x->inner)
+sl_status sl_darray_get_info(const sl_darray *x, sl_darray_info *info)
+{
+    if (!x || !info)
+        return sl_null_error(__func__);
+    memset(info, 0, sizeof *info);
+    if (sl_darray_is_stack(x)) {
+        stack_info(x, info);
+        return SL_OK;
+    }
+    info->dtype = x->dtype;
+    info->ndim = x->ndim;
+    memcpy(info->shape, x->shape, sizeof info->shape);
+    memcpy(info->local_shape, x->shape, sizeof info->local_shape);
+    info->local_shape[x->axis] = x->local_rows;
+    info->axis = x->axis;
+    info->local_offset = x->row_offset_of[x->ctx->rank];
+    info->partition = x->partition;
+    info->ntiles = x->ntiles;
+    info->local_size = x->outer * x->local_rows * x->inner;
+    info->global_size = x->outer * x->shape[x->axis] * x->inner;
+    return SL_OK;
+}

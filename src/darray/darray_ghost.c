@@ -85,6 +85,8 @@ sl_status sl_darray_add_ghost_cells(const sl_darray *x, size_t front, size_t bac
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     sl_context *ctx = x->ctx;
     size_t f = ctx->rank > 0 ? front : 0, b = ctx->rank + 1 < ctx->size ? back : 0;
     size_t out_rows = f + x->local_rows + b;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "darray/darray_internal.h"
+#include "darray/stacked_internal.h"
 
 static size_t local_bytes(const sl_darray *x)
 {
@@ -58,6 +58,8 @@ sl_status sl_darray_from_global(sl_darray *x, const void *global)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     if (x->partition == SL_BROADCAST)
         return fill_replicated(x, global, "sl_darray_from_global");
     if (!global)
@@ -75,6 +77,8 @@ sl_status sl_darray_from_local(sl_darray *x, const void *local)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     if (x->partition == SL_BROADCAST)
         return fill_replicated(x, local, "sl_darray_from_local");
     if (!local && local_bytes(x) > 0)
@@ -92,6 +96,8 @@ sl_status sl_darray_to_local(const sl_darray *x, void *local)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     if (!local && local_bytes(x) > 0)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_to_local: local is NULL");
     sl_status st = sl_darray_acquire_tiles(x, STARPU_R);
@@ -163,6 +169,8 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     sl_context *ctx = x->ctx;
     int receives = root == SL_ALL_RANKS || root == ctx->rank;
     size_t total = x->outer * x->shape[x->axis] * x->inner;
@@ -206,6 +214,10 @@ sl_status sl_darray_random(sl_darray *x, uint64_t seed)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x)) {
+        SL_STACK_VIEW(v, x);
+        return sl_stacked_random(&v, seed);
+    }
     sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;

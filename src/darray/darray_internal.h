@@ -14,6 +14,11 @@ typedef struct sl_tile {
 
 struct sl_darray {
     sl_context *ctx;
+    /* A stack (sl_darray_stack) has nparts > 0 plain arrays in parts and no other field set;
+     * owns_parts when starlops made it (an operator's space, create_like). */
+    int nparts;
+    struct sl_darray **parts;
+    int owns_parts;
     sl_dtype dtype;
     size_t elem_size;
     int ndim;
@@ -132,6 +137,21 @@ typedef struct sl_ratio_guard {
 sl_status sl_scalar_ratio(sl_context *ctx, const sl_scalar *num, const sl_scalar *den1,
                           const sl_scalar *den2, double w, const sl_ratio_guard *guard,
                           sl_scalar **out);
+
+static inline int sl_darray_is_stack(const sl_darray *x)
+{
+    return x && x->nparts > 0;
+}
+
+/* SL_OK for a plain array; an error naming `who` for a stack (functions on one array's layout
+ * or host memory). NULL passes: the caller's own check reports it. */
+sl_status sl_darray_need_plain(const sl_darray *x, const char *who);
+
+/* The former public forms kept for the solvers: y = sign * alpha * x + y and
+ * x = (factor * alpha) * x, with alpha a scalar future (plain arrays). */
+sl_status sl_darray_axpy_scalar(const sl_scalar *alpha, double sign, const sl_darray *x,
+                                sl_darray *y);
+sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _Complex factor);
 
 static inline int sl_darray_is_replicated(const sl_darray *x)
 {

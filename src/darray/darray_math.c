@@ -1,8 +1,12 @@
-/* Elementwise operations: one task per tile, submitted and not waited for. */
+/* Elementwise operations: one task per tile, submitted and not waited for. Stacks go part by
+ * part through src/darray/stacked.c. */
 #include <string.h>
 
 #include "codelets.h"
-#include "darray/darray_internal.h"
+#include "darray/stacked_internal.h"
+
+#define ANY_STACK2(a, b) (sl_darray_is_stack(a) || sl_darray_is_stack(b))
+#define ANY_STACK3(a, b, c) (ANY_STACK2(a, b) || sl_darray_is_stack(c))
 
 /* Operands of an elementwise operation; NULL where unused. */
 typedef struct ew_operands {
@@ -53,6 +57,10 @@ sl_status sl_darray_fill(sl_darray *x, double _Complex value)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x)) {
+        SL_STACK_VIEW(v, x);
+        return sl_stacked_fill(&v, value);
+    }
     sl_status st = check_scalar(x, value, "sl_darray_fill");
     if (st != SL_OK)
         return st;
@@ -69,6 +77,11 @@ sl_status sl_darray_copy(const sl_darray *src, sl_darray *dst)
 {
     if (!src || !dst)
         return sl_null_error(__func__);
+    if (ANY_STACK2(src, dst)) {
+        SL_STACK_VIEW(vs, src);
+        SL_STACK_VIEW(vd, dst);
+        return sl_stacked_copy(&vs, &vd);
+    }
     sl_status st = sl_darray_check_compatible(dst, src, "sl_darray_copy");
     if (st != SL_OK || src == dst)
         return st;
@@ -80,6 +93,10 @@ sl_status sl_darray_scale(sl_darray *x, double _Complex alpha)
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x)) {
+        SL_STACK_VIEW(v, x);
+        return sl_stacked_scale(&v, alpha);
+    }
     sl_status st = check_scalar(x, alpha, "sl_darray_scale");
     if (st != SL_OK)
         return st;
@@ -92,6 +109,11 @@ sl_status sl_darray_axpby(double _Complex alpha, const sl_darray *x, double _Com
 {
     if (!x || !y)
         return sl_null_error(__func__);
+    if (ANY_STACK2(x, y)) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vy, y);
+        return sl_stacked_axpby(alpha, &vx, beta, &vy);
+    }
     sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby");
     if (st == SL_OK)
         st = check_scalar(y, alpha, "sl_darray_axpby (alpha)");
@@ -124,6 +146,13 @@ sl_status sl_darray_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_
 {
     if (!x || !y)
         return sl_null_error(__func__);
+    if (ANY_STACK2(x, y)) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vy, y);
+        return sl_stacked_axpby_scalars(alpha, alpha_factor, &vx, beta, beta_factor, &vy);
+    }
+    if (alpha_factor == 0 && x == y && beta) /* the scaling form: y is read once */
+        return sl_darray_scale_scalar(y, beta, beta_factor);
     sl_status st = sl_darray_check_compatible(y, x, "sl_darray_axpby_scalars");
     if (st != SL_OK)
         return st;
@@ -150,11 +179,18 @@ sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _C
     return submit_elementwise(&o, make_args(SL_EW_SCALE, x, factor, 0));
 }
 
+/* self: the public function, which stacks apply to each part. */
 static sl_status binary(sl_ew_op op, const sl_darray *x, const sl_darray *y, sl_darray *z,
-                        const char *what)
+                        const char *what, sl_darray_binary_fn self)
 {
     if (!x || !y || !z)
-        return sl_null_error(__func__);
+        return sl_null_error(what);
+    if (ANY_STACK3(x, y, z)) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vy, y);
+        SL_STACK_VIEW(vz, z);
+        return sl_stacked_binary(self, &vx, &vy, &vz, what);
+    }
     sl_status st = sl_darray_check_compatible(z, x, what);
     if (st == SL_OK)
         st = sl_darray_check_compatible(z, y, what);
@@ -166,23 +202,28 @@ static sl_status binary(sl_ew_op op, const sl_darray *x, const sl_darray *y, sl_
 
 sl_status sl_darray_add(const sl_darray *x, const sl_darray *y, sl_darray *z)
 {
-    return binary(SL_EW_ADD, x, y, z, "sl_darray_add");
+    return binary(SL_EW_ADD, x, y, z, "sl_darray_add", sl_darray_add);
 }
 
 sl_status sl_darray_sub(const sl_darray *x, const sl_darray *y, sl_darray *z)
 {
-    return binary(SL_EW_SUB, x, y, z, "sl_darray_sub");
+    return binary(SL_EW_SUB, x, y, z, "sl_darray_sub", sl_darray_sub);
 }
 
 sl_status sl_darray_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z)
 {
-    return binary(SL_EW_MUL, x, y, z, "sl_darray_multiply");
+    return binary(SL_EW_MUL, x, y, z, "sl_darray_multiply", sl_darray_multiply);
 }
 
 sl_status sl_darray_conj(const sl_darray *x, sl_darray *z)
 {
     if (!x || !z)
         return sl_null_error(__func__);
+    if (ANY_STACK2(x, z)) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vz, z);
+        return sl_stacked_conj(&vx, &vz);
+    }
     sl_status st = sl_darray_check_compatible(z, x, "sl_darray_conj");
     if (st != SL_OK)
         return st;
@@ -192,5 +233,5 @@ sl_status sl_darray_conj(const sl_darray *x, sl_darray *z)
 
 sl_status sl_darray_conj_multiply(const sl_darray *x, const sl_darray *y, sl_darray *z)
 {
-    return binary(SL_EW_CMUL, x, y, z, "sl_darray_conj_multiply");
+    return binary(SL_EW_CMUL, x, y, z, "sl_darray_conj_multiply", sl_darray_conj_multiply);
 }

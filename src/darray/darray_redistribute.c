@@ -148,6 +148,8 @@ sl_status sl_darray_redistribute(const sl_darray *x, int axis, const size_t *loc
 {
     if (!x || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     *out = NULL;
     sl_context *ctx = x->ctx;
     if (x->partition != SL_SCATTER)

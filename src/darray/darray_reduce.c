@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "codelets.h"
-#include "darray/darray_internal.h"
+#include "darray/stacked_internal.h"
 
 typedef struct reduction {
     sl_reduce_kind kind;
@@ -172,11 +172,21 @@ static sl_status dot_like(sl_reduce_kind kind, const sl_darray *x, const sl_darr
 
 sl_status sl_darray_dot(const sl_darray *x, const sl_darray *y, sl_scalar **out)
 {
+    if (x && y && out && (sl_darray_is_stack(x) || sl_darray_is_stack(y))) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vy, y);
+        return sl_stacked_dot(&vx, &vy, out);
+    }
     return dot_like(SL_RED_DOT, x, y, NULL, out, "sl_darray_dot");
 }
 
 sl_status sl_darray_vdot(const sl_darray *x, const sl_darray *y, sl_scalar **out)
 {
+    if (x && y && out && (sl_darray_is_stack(x) || sl_darray_is_stack(y))) {
+        SL_STACK_VIEW(vx, x);
+        SL_STACK_VIEW(vy, y);
+        return sl_stacked_vdot(&vx, &vy, out);
+    }
     return dot_like(SL_RED_VDOT, x, y, NULL, out, "sl_darray_vdot");
 }
 
@@ -221,6 +231,10 @@ sl_status sl_darray_norm_batched(const sl_darray *x, double ord, sl_reduce_batch
 
 sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out)
 {
+    if (out && sl_darray_is_stack(x)) {
+        SL_STACK_VIEW(v, x);
+        return sl_stacked_norm(&v, ord, out);
+    }
     return sl_darray_norm_batched(x, ord, NULL, out);
 }
 
@@ -256,6 +270,8 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
 {
     if (!x)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, __func__);
     sl_context *ctx = x->ctx;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm_axis");

@@ -63,8 +63,10 @@ void sl_darray_release_tiles(const sl_darray *x)
 
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
 {
-    int n = x->ctx->size;
     memset(l, 0, sizeof *l);
+    if (sl_darray_is_stack(x))
+        return sl_darray_need_plain(x, "the operator's `like` array");
+    int n = x->ctx->size;
     l->dtype = x->dtype;
     l->ndim = x->ndim;
     memcpy(l->shape, x->shape, sizeof l->shape);

@@ -1,69 +1,47 @@
-/* Stacked distributed arrays: component-wise task submission, and one combining task for the
- * reductions (see include/starlops/stacked.h). */
+/* Stacks of arrays: the public sl_darray_stack, and the part-by-part operations every public
+ * array function falls back on for stacks (see include/starlops/darray.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <starlops/stacked.h>
-
 #include "codelets.h"
 #include "darray/stacked_internal.h"
 
-sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out)
+static sl_status check_parts(int count, sl_darray *const *arrays, const char *who)
 {
-    if (!arrays || !out)
-        return sl_null_error(__func__);
-    *out = NULL;
-    if (count < 1)
-        return SL_ERR_ARG;
+    if (!arrays)
+        return sl_null_error(who);
     for (int i = 0; i < count; i++)
         if (!arrays[i])
-            return sl_null_error(__func__);
+            return sl_null_error(who);
+    if (count < 1)
+        return sl_fail(arrays[0] ? arrays[0]->ctx : NULL, SL_ERR_ARG,
+                       "%s: count %d (a stack has at least one part)", who, count);
     for (int i = 1; i < count; i++)
         if (arrays[i]->ctx != arrays[0]->ctx)
-            return sl_fail(arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_create: component %d "
-                           "belongs to another context", i);
+            return sl_fail(arrays[0]->ctx, SL_ERR_ARG, "%s: part %d belongs to another "
+                           "context", who, i);
+    return SL_OK;
+}
+
+sl_status sl_stacked_create(int count, sl_darray *const *arrays, sl_stacked **out)
+{
+    *out = NULL;
+    sl_status st = check_parts(count, arrays, "stack");
+    if (st != SL_OK)
+        return st;
     sl_stacked *s = calloc(1, sizeof *s);
     sl_darray **copy = malloc((size_t)count * sizeof *copy);
     if (!s || !copy) {
         free(s);
         free(copy);
-        return sl_fail(arrays[0]->ctx, SL_ERR_NOMEM, "sl_stacked_create: out of memory");
+        return sl_fail(arrays[0]->ctx, SL_ERR_NOMEM, "stack: out of memory");
     }
     memcpy(copy, arrays, (size_t)count * sizeof *copy);
     s->count = count;
     s->arrays = copy;
     *out = s;
     return SL_OK;
-}
-
-sl_status sl_stacked_create_nested(int count, const sl_stack_item *items, sl_stacked **out)
-{
-    if (!items || !out)
-        return sl_null_error(__func__);
-    *out = NULL;
-    if (count < 1)
-        return SL_ERR_ARG;
-    int leaves = 0;
-    for (int i = 0; i < count; i++) {
-        if ((items[i].array == NULL) == (items[i].stack == NULL))
-            return SL_ERR_ARG; /* exactly one of array / stack */
-        leaves += items[i].array ? 1 : items[i].stack->count;
-    }
-    sl_darray **flat = malloc((size_t)leaves * sizeof *flat);
-    if (!flat)
-        return SL_ERR_NOMEM;
-    int n = 0;
-    for (int i = 0; i < count; i++) {
-        if (items[i].array)
-            flat[n++] = items[i].array;
-        else
-            for (int j = 0; j < items[i].stack->count; j++)
-                flat[n++] = items[i].stack->arrays[j];
-    }
-    sl_status st = sl_stacked_create(leaves, flat, out);
-    free(flat);
-    return st;
 }
 
 sl_status sl_stacked_adopt(int count, sl_darray *const *arrays, sl_stacked **out)
@@ -85,22 +63,60 @@ sl_status sl_stacked_destroy(sl_stacked *s)
     return SL_OK;
 }
 
-sl_status sl_stacked_count(const sl_stacked *s, int *count)
+sl_status sl_stacked_publish(sl_stacked *s, sl_darray **out)
 {
-    if (!s || !count)
-        return sl_null_error(__func__);
-    *count = s->count;
+    sl_darray *x = calloc(1, sizeof *x);
+    if (!x) {
+        sl_context *ctx = s->arrays[0]->ctx;
+        sl_stacked_destroy(s);
+        return sl_fail(ctx, SL_ERR_NOMEM, "stack: out of memory");
+    }
+    x->ctx = s->arrays[0]->ctx;
+    x->nparts = s->count;
+    x->parts = s->arrays;
+    x->owns_parts = s->owns_arrays;
+    free(s);
+    *out = x;
     return SL_OK;
 }
 
-sl_status sl_stacked_get(const sl_stacked *s, int index, sl_darray **array)
+/* Nested stacks are stored flat: a part that is a stack contributes its plain arrays. */
+sl_status sl_darray_stack(int count, sl_darray *const *parts, sl_darray **out)
 {
-    if (!s || !array)
+    if (!out)
         return sl_null_error(__func__);
-    if (index < 0 || index >= s->count)
-        return sl_fail(s->arrays[0]->ctx, SL_ERR_ARG, "sl_stacked_get: index %d outside "
-                       "[0, %d)", index, s->count);
-    *array = s->arrays[index];
+    *out = NULL;
+    sl_status st = check_parts(count, parts, __func__);
+    if (st != SL_OK)
+        return st;
+    int leaves = 0;
+    for (int i = 0; i < count; i++)
+        leaves += sl_darray_is_stack(parts[i]) ? parts[i]->nparts : 1;
+    sl_darray **flat = malloc((size_t)leaves * sizeof *flat);
+    if (!flat)
+        return sl_fail(parts[0]->ctx, SL_ERR_NOMEM, "%s: out of memory", __func__);
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        SL_STACK_VIEW(v, parts[i]);
+        for (int j = 0; j < v.count; j++)
+            flat[n++] = v.arrays[j];
+    }
+    sl_stacked *s = NULL;
+    st = sl_stacked_create(leaves, flat, &s);
+    free(flat);
+    return st == SL_OK ? sl_stacked_publish(s, out) : st;
+}
+
+sl_status sl_darray_stack_part(const sl_darray *x, int index, sl_darray **part)
+{
+    if (!x || !part)
+        return sl_null_error(__func__);
+    *part = NULL;
+    SL_STACK_VIEW(v, x);
+    if (index < 0 || index >= v.count)
+        return sl_fail(x->ctx, SL_ERR_ARG, "sl_darray_stack_part: index %d outside [0, %d)",
+                       index, v.count);
+    *part = v.arrays[index];
     return SL_OK;
 }
 
@@ -126,82 +142,81 @@ static sl_status same_count(const sl_stacked *a, const sl_stacked *b, const char
         return SL_OK;                                         \
     } while (0)
 
-sl_status sl_stacked_fill(sl_stacked *x, double _Complex value)
+sl_status sl_stacked_fill(const sl_stacked *x, double _Complex value)
 {
     const sl_stacked *first = x;
     FOR_EACH(x, sl_darray_fill(x->arrays[i], value));
 }
 
-sl_status sl_stacked_copy(const sl_stacked *src, sl_stacked *dst)
+sl_status sl_stacked_copy(const sl_stacked *src, const sl_stacked *dst)
 {
     const sl_stacked *first = src;
-    if (src && dst && same_count(src, dst, "sl_stacked_copy") != SL_OK)
+    if (src && dst && same_count(src, dst, "sl_darray_copy") != SL_OK)
         return SL_ERR_SHAPE;
     FOR_EACH(src && dst, sl_darray_copy(src->arrays[i], dst->arrays[i]));
 }
 
-sl_status sl_stacked_scale(sl_stacked *x, double _Complex alpha)
+sl_status sl_stacked_scale(const sl_stacked *x, double _Complex alpha)
 {
     const sl_stacked *first = x;
     FOR_EACH(x, sl_darray_scale(x->arrays[i], alpha));
 }
 
 sl_status sl_stacked_axpby(double _Complex alpha, const sl_stacked *x, double _Complex beta,
-                           sl_stacked *y)
+                           const sl_stacked *y)
 {
     const sl_stacked *first = x;
-    if (x && y && same_count(x, y, "sl_stacked_axpby") != SL_OK)
+    if (x && y && same_count(x, y, "sl_darray_axpby") != SL_OK)
         return SL_ERR_SHAPE;
     FOR_EACH(x && y, sl_darray_axpby(alpha, x->arrays[i], beta, y->arrays[i]));
 }
 
-sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, sl_stacked *y)
+sl_status sl_stacked_axpy(double _Complex alpha, const sl_stacked *x, const sl_stacked *y)
 {
     return sl_stacked_axpby(alpha, x, 1.0, y);
 }
 
-sl_status sl_stacked_zeros(sl_stacked *x)
+sl_status sl_stacked_zeros(const sl_stacked *x)
 {
     return sl_stacked_fill(x, 0);
 }
 
 /* Each component gets its own stream (seed + index), so the stack is not a repeated pattern. */
-sl_status sl_stacked_random(sl_stacked *x, uint64_t seed)
+sl_status sl_stacked_random(const sl_stacked *x, uint64_t seed)
 {
     const sl_stacked *first = x;
     FOR_EACH(x, sl_darray_random(x->arrays[i], seed + 0x9E3779B97F4A7C15ull * (uint64_t)i));
 }
 
 sl_status sl_stacked_axpy_scalar(const sl_scalar *alpha, double sign, const sl_stacked *x,
-                                 sl_stacked *y)
+                                 const sl_stacked *y)
 {
     const sl_stacked *first = x;
-    if (x && y && same_count(x, y, "sl_stacked_axpy_scalar") != SL_OK)
+    if (x && y && same_count(x, y, "sl_darray_axpy_scalar") != SL_OK)
         return SL_ERR_SHAPE;
     FOR_EACH(x && y, sl_darray_axpy_scalar(alpha, sign, x->arrays[i], y->arrays[i]));
 }
 
 sl_status sl_stacked_axpby_scalars(const sl_scalar *alpha, double _Complex alpha_factor,
                                    const sl_stacked *x, const sl_scalar *beta,
-                                   double _Complex beta_factor, sl_stacked *y)
+                                   double _Complex beta_factor, const sl_stacked *y)
 {
     const sl_stacked *first = x;
-    if (x && y && same_count(x, y, "sl_stacked_axpby_scalars") != SL_OK)
+    if (x && y && same_count(x, y, "sl_darray_axpby_scalars") != SL_OK)
         return SL_ERR_SHAPE;
     FOR_EACH(x && y, sl_darray_axpby_scalars(alpha, alpha_factor, x->arrays[i], beta,
                                              beta_factor, y->arrays[i]));
 }
 
-sl_status sl_stacked_scale_scalar(sl_stacked *x, const sl_scalar *alpha, double _Complex factor)
+sl_status sl_stacked_scale_scalar(const sl_stacked *x, const sl_scalar *alpha,
+                                  double _Complex factor)
 {
     const sl_stacked *first = x;
     FOR_EACH(x, sl_darray_scale_scalar(x->arrays[i], alpha, factor));
 }
 
-typedef sl_status (*binary_fn)(const sl_darray *, const sl_darray *, sl_darray *);
-
-static sl_status binary(binary_fn fn, const sl_stacked *x, const sl_stacked *y, sl_stacked *z,
-                        const char *what)
+sl_status sl_stacked_binary(sl_darray_binary_fn fn, const sl_stacked *x, const sl_stacked *y,
+                            const sl_stacked *z, const char *what)
 {
     const sl_stacked *first = x;
     if (x && y && z &&
@@ -210,25 +225,10 @@ static sl_status binary(binary_fn fn, const sl_stacked *x, const sl_stacked *y, 
     FOR_EACH(x && y && z, fn(x->arrays[i], y->arrays[i], z->arrays[i]));
 }
 
-sl_status sl_stacked_add(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
-{
-    return binary(sl_darray_add, x, y, z, "sl_stacked_add");
-}
-
-sl_status sl_stacked_sub(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
-{
-    return binary(sl_darray_sub, x, y, z, "sl_stacked_sub");
-}
-
-sl_status sl_stacked_multiply(const sl_stacked *x, const sl_stacked *y, sl_stacked *z)
-{
-    return binary(sl_darray_multiply, x, y, z, "sl_stacked_multiply");
-}
-
-sl_status sl_stacked_conj(const sl_stacked *x, sl_stacked *z)
+sl_status sl_stacked_conj(const sl_stacked *x, const sl_stacked *z)
 {
     const sl_stacked *first = x;
-    if (x && z && same_count(x, z, "sl_stacked_conj") != SL_OK)
+    if (x && z && same_count(x, z, "sl_darray_conj") != SL_OK)
         return SL_ERR_SHAPE;
     FOR_EACH(x && z, sl_darray_conj(x->arrays[i], z->arrays[i]));
 }
@@ -344,7 +344,7 @@ sl_status sl_stacked_vdot_fused(const sl_stacked *const *x, const sl_stacked *co
 {
     for (int k = 0; k < n; k++) {
         out[k] = NULL;
-        if (same_count(x[k], y[k], "sl_stacked_vdot") != SL_OK)
+        if (same_count(x[k], y[k], "sl_darray_vdot") != SL_OK)
             return SL_ERR_SHAPE;
     }
     return reduce_many(part_vdot, x, y, n, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
@@ -355,7 +355,7 @@ sl_status sl_stacked_dot(const sl_stacked *x, const sl_stacked *y, sl_scalar **o
     if (!x || !y || !out)
         return sl_null_error(__func__);
     *out = NULL;
-    if (same_count(x, y, "sl_stacked_dot") != SL_OK)
+    if (same_count(x, y, "sl_darray_dot") != SL_OK)
         return SL_ERR_SHAPE;
     return reduce_parts(part_dot, x, y, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
 }
@@ -365,7 +365,7 @@ sl_status sl_stacked_vdot(const sl_stacked *x, const sl_stacked *y, sl_scalar **
     if (!x || !y || !out)
         return sl_null_error(__func__);
     *out = NULL;
-    if (same_count(x, y, "sl_stacked_vdot") != SL_OK)
+    if (same_count(x, y, "sl_darray_vdot") != SL_OK)
         return SL_ERR_SHAPE;
     return reduce_parts(part_vdot, x, y, 0, (sl_combine_args){SL_COMBINE_SUM, 0}, out);
 }

@@ -9,10 +9,10 @@ sl_status sl_dottest(const sl_op *op, double rtol, int *passed, double *err)
         return sl_null_error(__func__);
     sl_stacked *x = NULL, *y = NULL, *ax = NULL, *aty = NULL;
     sl_scalar *s1 = NULL, *s2 = NULL;
-    sl_status st = sl_op_create_model_stacked(op, &x);
-    if (st == SL_OK) st = sl_op_create_model_stacked(op, &aty);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &y);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &ax);
+    sl_status st = sl_space_create(op->ctx, &op->model, &x);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->model, &aty);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->data, &y);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->data, &ax);
     if (st == SL_OK) st = sl_stacked_random(x, 1234);
     if (st == SL_OK) st = sl_stacked_random(y, 5678);
     if (st == SL_OK) st = sl_op_apply(op, 0, x, ax);

@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "ops/op_internal.h"
-#include "runtime/getter.h"
 
 sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_space *model,
                            const sl_space *data, void *state, sl_op **out)
@@ -71,102 +70,66 @@ static sl_status apply_checked(const sl_op *op, int adjoint, const sl_stacked *i
     return st == SL_OK ? sl_op_apply(op, adjoint, in, out) : st;
 }
 
-/* The plain entry points take single arrays, so they need plain spaces. */
-static sl_status need_plain(const sl_op *op, const char *what, const char *instead)
+/* Any array matching the space: a stack of its parts, or (a plain space or a one-part stack
+ * space) a plain array. */
+static sl_status apply_public(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
 {
-    if (!op->model.stacked && !op->data.stacked)
-        return SL_OK;
-    return sl_fail(op->ctx, SL_ERR_ARG, "%s: %s has a stacked %s space; use %s", what,
-                   op->vt->name, op->model.stacked ? "model" : "data", instead);
-}
-
-static sl_status apply_plain(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
-{
-    if (!op || !in || !out)
-        return sl_null_error(__func__);
     const char *what = adjoint ? "sl_op_rmatvec" : "sl_op_matvec";
-    sl_status st = need_plain(op, what, adjoint ? "sl_op_rmatvec_stacked"
-                                                : "sl_op_matvec_stacked");
-    if (st != SL_OK)
-        return st;
-    sl_darray *in_slot = (sl_darray *)in, *out_slot = out;
-    sl_stacked vin = sl_stacked_single(&in_slot), vout = sl_stacked_single(&out_slot);
+    if (!op || !in || !out)
+        return sl_null_error(what);
+    SL_STACK_VIEW(vin, in);
+    SL_STACK_VIEW(vout, out);
     return apply_checked(op, adjoint, &vin, &vout, what);
 }
 
 sl_status sl_op_matvec(const sl_op *op, const sl_darray *x, sl_darray *y)
 {
-    return apply_plain(op, 0, x, y);
+    return apply_public(op, 0, x, y);
 }
 
 sl_status sl_op_rmatvec(const sl_op *op, const sl_darray *y, sl_darray *x)
 {
-    return apply_plain(op, 1, y, x);
+    return apply_public(op, 1, y, x);
 }
 
-sl_status sl_op_matvec_stacked(const sl_op *op, const sl_stacked *x, sl_stacked *y)
+/* A new vector of the space: a plain array, or a stack owning its parts. */
+static sl_status create_vector(const sl_op *op, const sl_space *space, sl_darray **out)
 {
-    if (!op || !x || !y)
-        return sl_null_error(__func__);
-    return apply_checked(op, 0, x, y, "sl_op_matvec_stacked");
-}
-
-sl_status sl_op_rmatvec_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x)
-{
-    if (!op || !x || !y)
-        return sl_null_error(__func__);
-    return apply_checked(op, 1, y, x, "sl_op_rmatvec_stacked");
+    *out = NULL;
+    if (!space->stacked)
+        return sl_darray_from_layout(op->ctx, &space->layouts[0], out);
+    sl_stacked *s = NULL;
+    sl_status st = sl_space_create(op->ctx, space, &s);
+    return st == SL_OK ? sl_stacked_publish(s, out) : st;
 }
 
 sl_status sl_op_create_model(const sl_op *op, sl_darray **x)
 {
     if (!op || !x)
         return sl_null_error(__func__);
-    sl_status st = need_plain(op, "sl_op_create_model", "sl_op_create_model_stacked");
-    return st == SL_OK ? sl_darray_from_layout(op->ctx, sl_op_model_layout(op), x) : st;
+    return create_vector(op, &op->model, x);
 }
 
 sl_status sl_op_create_data(const sl_op *op, sl_darray **y)
 {
     if (!op || !y)
         return sl_null_error(__func__);
-    sl_status st = need_plain(op, "sl_op_create_data", "sl_op_create_data_stacked");
-    return st == SL_OK ? sl_darray_from_layout(op->ctx, sl_op_data_layout(op), y) : st;
+    return create_vector(op, &op->data, y);
 }
 
-sl_status sl_op_create_model_stacked(const sl_op *op, sl_stacked **x)
+sl_status sl_op_get_info(const sl_op *op, sl_op_info *info)
 {
-    if (!op || !x)
+    if (!op || !info)
         return sl_null_error(__func__);
-    return sl_space_create(op->ctx, &op->model, x);
-}
-
-sl_status sl_op_create_data_stacked(const sl_op *op, sl_stacked **y)
-{
-    if (!op || !y)
-        return sl_null_error(__func__);
-    return sl_space_create(op->ctx, &op->data, y);
-}
-
-sl_status sl_op_is_stacked(const sl_op *op, int *model_stacked, int *data_stacked)
-{
-    if (!op || !model_stacked || !data_stacked)
-        return sl_null_error(__func__);
-    *model_stacked = op->model.stacked;
-    *data_stacked = op->data.stacked;
+    *info = (sl_op_info){
+        .n_data = sl_space_count(&op->data),
+        .n_model = sl_space_count(&op->model),
+        .dtype = sl_op_model_layout(op)->dtype,
+        .model_parts = op->model.stacked ? op->model.count : 0,
+        .data_parts = op->data.stacked ? op->data.count : 0,
+    };
     return SL_OK;
 }
-
-sl_status sl_op_shape(const sl_op *op, size_t *n_data, size_t *n_model)
-{
-    if (!op || !n_data || !n_model)
-        return sl_null_error(__func__);
-    *n_data = sl_space_count(&op->data);
-    *n_model = sl_space_count(&op->model);
-    return SL_OK;
-}
-
-SL_DEFINE_GETTER(sl_op_dtype, sl_op, op, sl_dtype, sl_op_model_layout(op)->dtype)
 
 sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops)
 {

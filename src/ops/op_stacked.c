@@ -40,7 +40,7 @@ static int data_split(stacked_kind k)
 /* Components [offset, offset + n) of v, as a stack viewing v's arrays (no allocation). */
 static sl_stacked view(const sl_stacked *v, int offset, int n)
 {
-    sl_stacked w = {n, v->arrays + offset, 0};
+    sl_stacked w = {n, v->arrays + offset, 0, NULL};
     return w;
 }
 

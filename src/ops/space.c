@@ -97,8 +97,11 @@ size_t sl_space_count(const sl_space *s)
 sl_status sl_space_check(sl_context *ctx, const sl_space *s, const sl_stacked *v,
                          const char *what)
 {
+    if (v->count != s->count && !sl_darray_is_stack(v->whole))
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: a plain array where the operator's space is a "
+                       "stack of %d arrays (sl_op_create_model/_data make one)", what, s->count);
     if (v->count != s->count)
-        return sl_fail(ctx, SL_ERR_SHAPE, "%s: stack has %d components, the operator's space "
+        return sl_fail(ctx, SL_ERR_SHAPE, "%s: a stack of %d arrays where the operator's space "
                        "has %d", what, v->count, s->count);
     for (int i = 0; i < s->count; i++) {
         sl_status st = sl_layout_check(ctx, &s->layouts[i], v->arrays[i], what);

@@ -13,7 +13,6 @@
 
 #include "cpu/kernels.h"
 #include "runtime/context_internal.h"
-#include "runtime/getter.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
  * of undefined behaviour inside StarPU. */
@@ -334,28 +333,21 @@ sl_status sl_wait(sl_context *ctx)
     return sl_async_check(ctx, "sl_wait");
 }
 
-SL_DEFINE_GETTER(sl_context_rank, sl_context, ctx, int, ctx->rank)
-SL_DEFINE_GETTER(sl_context_size, sl_context, ctx, int, ctx->size)
-SL_DEFINE_GETTER(sl_context_tile, sl_context, ctx, size_t, ctx->config.tile_elements)
-SL_DEFINE_GETTER(sl_context_comm_kind, sl_context, ctx, sl_comm_kind,
-                 ctx->config.comm_kind)
-SL_DEFINE_GETTER(sl_context_comm, sl_context, ctx, MPI_Comm, ctx->host_comm)
-SL_DEFINE_GETTER(sl_context_host_waits, sl_context, ctx, unsigned long, ctx->host_waits)
-
-sl_status sl_context_traffic(const sl_context *ctx, uint64_t *sent, uint64_t *received)
+sl_status sl_context_get_info(const sl_context *ctx, sl_context_info *info)
 {
-    if (!ctx || !sent || !received)
+    if (!ctx || !info)
         return sl_null_error(__func__);
-    *sent = __atomic_load_n(&ctx->comm->bytes_sent, __ATOMIC_RELAXED);
-    *received = __atomic_load_n(&ctx->comm->bytes_received, __ATOMIC_RELAXED);
-    return SL_OK;
-}
-
-sl_status sl_context_grid(const sl_context *ctx, int *p, int *q)
-{
-    if (!ctx || !p || !q)
-        return sl_null_error(__func__);
-    *p = ctx->config.grid_p;
-    *q = ctx->config.grid_q;
+    *info = (sl_context_info){
+        .rank = ctx->rank,
+        .size = ctx->size,
+        .grid_p = ctx->config.grid_p,
+        .grid_q = ctx->config.grid_q,
+        .tile_elements = ctx->config.tile_elements,
+        .comm_kind = ctx->config.comm_kind,
+        .host_waits = ctx->host_waits,
+        .bytes_sent = __atomic_load_n(&ctx->comm->bytes_sent, __ATOMIC_RELAXED),
+        .bytes_received = __atomic_load_n(&ctx->comm->bytes_received, __ATOMIC_RELAXED),
+        .comm = ctx->host_comm,
+    };
     return SL_OK;
 }

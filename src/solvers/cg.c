@@ -23,12 +23,12 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
     sl_solver_guard guard;
     int code = SL_GUARD_OK, completed = 0;
     st = sl_guard_create(ctx, &guard);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &r);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &d);
-    if (st == SL_OK) st = sl_op_create_data_stacked(op, &ad);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->data, &r);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->data, &d);
+    if (st == SL_OK) st = sl_space_create(op->ctx, &op->data, &ad);
     if (st == SL_OK) st = sl_solver_start(&o, x);
     if (st == SL_OK) st = sl_stacked_copy(y, r);
-    if (st == SL_OK && o.x0_stacked) {
+    if (st == SL_OK && o.x0) {
         st = sl_op_apply(op, 0, x, ad);
         if (st == SL_OK) st = sl_stacked_axpy(-1.0, ad, r);
     }
@@ -78,13 +78,7 @@ static sl_status cg(const char *name, const sl_op *op, const sl_stacked *y, sl_s
 sl_status sl_cg(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                 sl_solve_result *result)
 {
-    return sl_solver_run_plain("sl_cg", "sl_cg_stacked", cg, op, y, x, opts, result);
-}
-
-sl_status sl_cg_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                        const sl_solver_opts *opts, sl_solve_result *result)
-{
-    return cg("sl_cg_stacked", op, y, x, opts, result);
+    return sl_solver_run("sl_cg", cg, op, y, x, opts, result);
 }
 
 void sl_solve_result_free(sl_solve_result *result)

@@ -39,13 +39,13 @@ static sl_status cgls_setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
                             const sl_solver_opts *o, cgls_vectors *v, sl_scalar **kold)
 {
     /* what this makes belongs to v and *kold, which the caller frees */
-    SL_TRY(sl_op_create_data_stacked(op, &v->s));
-    SL_TRY(sl_op_create_data_stacked(op, &v->q));
-    SL_TRY(sl_op_create_model_stacked(op, &v->r));
-    SL_TRY(sl_op_create_model_stacked(op, &v->c));
+    SL_TRY(sl_space_create(op->ctx, &op->data, &v->s));
+    SL_TRY(sl_space_create(op->ctx, &op->data, &v->q));
+    SL_TRY(sl_space_create(op->ctx, &op->model, &v->r));
+    SL_TRY(sl_space_create(op->ctx, &op->model, &v->c));
     SL_TRY(sl_solver_start(o, x));
     SL_TRY(sl_stacked_copy(y, v->s));
-    if (o->x0_stacked) { /* s = y - A x0, with q as scratch */
+    if (o->x0) { /* s = y - A x0, with q as scratch */
         SL_TRY(sl_op_apply(op, 0, x, v->q));
         SL_TRY(sl_stacked_axpy(-1.0, v->q, v->s));
     }
@@ -135,11 +135,5 @@ static sl_status cgls(const char *name, const sl_op *op, const sl_stacked *y, sl
 sl_status sl_cgls(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                   sl_solve_result *result)
 {
-    return sl_solver_run_plain("sl_cgls", "sl_cgls_stacked", cgls, op, y, x, opts, result);
-}
-
-sl_status sl_cgls_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                          const sl_solver_opts *opts, sl_solve_result *result)
-{
-    return cgls("sl_cgls_stacked", op, y, x, opts, result);
+    return sl_solver_run("sl_cgls", cgls, op, y, x, opts, result);
 }

@@ -60,15 +60,15 @@ static sl_status setup(const sl_op *op, const sl_stacked *y, sl_stacked *x,
     starpu_vector_data_register(&wk->state_h, STARPU_MAIN_RAM, (uintptr_t)wk->state,
                                 SL_LSQR_NSTATE, sizeof(double));
     /* what this makes belongs to wk, which the caller frees: nothing to release here */
-    SL_TRY(sl_op_create_data_stacked(op, &wk->u));
-    SL_TRY(sl_op_create_data_stacked(op, &wk->tmp_data));
-    SL_TRY(sl_op_create_model_stacked(op, &wk->v));
-    SL_TRY(sl_op_create_model_stacked(op, &wk->w));
-    SL_TRY(sl_op_create_model_stacked(op, &wk->tmp_model));
+    SL_TRY(sl_space_create(op->ctx, &op->data, &wk->u));
+    SL_TRY(sl_space_create(op->ctx, &op->data, &wk->tmp_data));
+    SL_TRY(sl_space_create(op->ctx, &op->model, &wk->v));
+    SL_TRY(sl_space_create(op->ctx, &op->model, &wk->w));
+    SL_TRY(sl_space_create(op->ctx, &op->model, &wk->tmp_model));
     SL_TRY(sl_solver_start(o, x));
     SL_TRY(sl_stacked_norm(y, 2, &wk->bnorm)); /* scipy's tests use ||y|| */
     SL_TRY(sl_stacked_copy(y, wk->u));
-    if (o->x0_stacked) {
+    if (o->x0) {
         SL_TRY(sl_op_apply(op, 0, x, wk->tmp_data));
         SL_TRY(sl_stacked_axpy(-1.0, wk->tmp_data, wk->u));
     }
@@ -216,11 +216,5 @@ static sl_status lsqr(const char *name, const sl_op *op, const sl_stacked *y, sl
 sl_status sl_lsqr(const sl_op *op, const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
                   sl_solve_result *result)
 {
-    return sl_solver_run_plain("sl_lsqr", "sl_lsqr_stacked", lsqr, op, y, x, opts, result);
-}
-
-sl_status sl_lsqr_stacked(const sl_op *op, const sl_stacked *y, sl_stacked *x,
-                          const sl_solver_opts *opts, sl_solve_result *result)
-{
-    return lsqr("sl_lsqr_stacked", op, y, x, opts, result);
+    return sl_solver_run("sl_lsqr", lsqr, op, y, x, opts, result);
 }

@@ -38,16 +38,14 @@ sl_status sl_solver_check(sl_solver_kind kind, const char *name, const sl_op *op
     if (!y || !x || !result)
         local = sl_fail(op->ctx, SL_ERR_NULL, "%s: %s is NULL", name,
                         !y ? "y" : !x ? "x" : "result");
-    if (local == SL_OK && (o->x0 || o->callback))
-        local = sl_fail(op->ctx, SL_ERR_ARG, "%s: opts.%s takes a plain array: use opts.%s "
-                        "with stacked vectors", name, o->x0 ? "x0" : "callback",
-                        o->x0 ? "x0_stacked" : "callback_stacked");
     if (local == SL_OK)
         local = sl_space_check(op->ctx, &op->data, y, name);
     if (local == SL_OK)
         local = sl_space_check(op->ctx, &op->model, x, name);
-    if (local == SL_OK && o->x0_stacked)
-        local = sl_space_check(op->ctx, &op->model, o->x0_stacked, name);
+    if (local == SL_OK && o->x0) {
+        SL_STACK_VIEW(x0, o->x0);
+        local = sl_space_check(op->ctx, &op->model, &x0, name);
+    }
     if (local == SL_OK && (o->niter < 0 || isnan(o->tol) || isnan(o->atol) || isnan(o->btol) ||
                            isnan(o->conlim) || !isfinite(o->damp)))
         local = sl_fail(op->ctx, SL_ERR_ARG, "%s: niter=%d tol=%g atol=%g btol=%g conlim=%g "
@@ -70,8 +68,8 @@ sl_status sl_solver_check(sl_solver_kind kind, const char *name, const sl_op *op
     if (agreed != SL_OK)
         return agreed;
     double d[5] = {o->tol, o->damp, o->atol, o->btol, o->conlim};
-    int64_t v[10] = {o->niter, o->show != 0, o->history != 0, o->x0_stacked != NULL,
-                     o->callback_stacked != NULL};
+    int64_t v[10] = {o->niter, o->show != 0, o->history != 0, o->x0 != NULL,
+                     o->callback != NULL};
     memcpy(&v[5], d, sizeof d);
     agreed = sl_agree(op->ctx, v, 10, local == SL_OK, name);
     return local != SL_OK ? local : agreed;
@@ -246,7 +244,10 @@ void sl_history_discard(sl_history *h)
 
 sl_status sl_solver_start(const sl_solver_opts *o, sl_stacked *x)
 {
-    return o->x0_stacked ? sl_stacked_copy(o->x0_stacked, x) : sl_stacked_zeros(x);
+    if (!o->x0)
+        return sl_stacked_zeros(x);
+    SL_STACK_VIEW(x0, o->x0);
+    return sl_stacked_copy(&x0, x);
 }
 
 sl_status sl_solver_norms(const sl_stacked *s, const sl_stacked *x, double damp,
@@ -342,55 +343,23 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
 sl_status sl_solver_notify(const sl_op *op, const sl_solver_opts *o, int iteration,
                            const sl_stacked *x)
 {
-    if (!o->callback_stacked)
+    if (!o->callback)
         return SL_OK;
     /* not sl_wait: a failure it reported on one rank only would end the solve there alone
      * (sl_solver_conclude reports it on every rank) */
     if (starpu_task_wait_for_all() != 0)
         return sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_wait_for_all failed");
-    o->callback_stacked(iteration, x, o->callback_arg);
+    o->callback(iteration, x->whole, o->callback_arg); /* the array the caller passed */
     return SL_OK;
 }
 
-/* The plain callback, called with the only component of a plain model. */
-typedef struct plain_callback {
-    void (*fn)(int iteration, const sl_darray *x, void *arg);
-    void *arg;
-} plain_callback;
-
-static void call_plain(int iteration, const sl_stacked *x, void *arg)
+sl_status sl_solver_run(const char *name, sl_solver_core core, const sl_op *op,
+                        const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                        sl_solve_result *result)
 {
-    const plain_callback *p = arg;
-    p->fn(iteration, x->arrays[0], p->arg);
-}
-
-sl_status sl_solver_run_plain(const char *name, const char *stacked_name, sl_solver_core core,
-                              const sl_op *op, const sl_darray *y, sl_darray *x,
-                              const sl_solver_opts *opts, sl_solve_result *result)
-{
-    if (!op)
-        return sl_null_error(__func__);
-    if (op->model.stacked || op->data.stacked) /* the same on every rank: no agreement needed */
-        return sl_fail(op->ctx, SL_ERR_ARG, "%s: %s has a stacked %s space: use %s", name,
-                       op->vt->name, op->model.stacked ? "model" : "data", stacked_name);
-    sl_solver_opts o = {0};
-    if (opts)
-        o = *opts;
-    int misuse = o.x0_stacked || o.callback_stacked;
-    sl_darray *y_slot = (sl_darray *)y, *x_slot = x, *x0_slot = (sl_darray *)o.x0;
-    sl_stacked ys = sl_stacked_single(&y_slot), xs = sl_stacked_single(&x_slot);
-    sl_stacked x0s = sl_stacked_single(&x0_slot);
-    plain_callback cb = {o.callback, o.callback_arg};
-    o.x0_stacked = o.x0 ? &x0s : NULL;
-    o.callback_stacked = o.callback ? call_plain : NULL;
-    o.callback_arg = o.callback ? &cb : NULL;
-    o.x0 = NULL;
-    o.callback = NULL;
-    if (misuse) /* still a collective call: the check below reports it on every rank */
-        o.niter = -1;
-    sl_status st = core(name, op, y ? &ys : NULL, x ? &xs : NULL, &o, result);
-    if (misuse && st != SL_OK)
-        st = sl_fail(op->ctx, SL_ERR_ARG, "%s: opts.x0_stacked and opts.callback_stacked are "
-                     "for %s; use opts.x0 and opts.callback", name, stacked_name);
-    return st;
+    if (!y || !x) /* the core reports it, collectively */
+        return core(name, op, NULL, NULL, opts, result);
+    SL_STACK_VIEW(ys, y);
+    SL_STACK_VIEW(xs, x);
+    return core(name, op, &ys, &xs, opts, result);
 }

@@ -67,7 +67,7 @@ sl_status sl_solver_conclude(const sl_op *op, const char *name, sl_solver_kind k
 /* Frees the futures without reading them (after a failure). */
 void sl_history_discard(sl_history *h);
 
-/* x = x0_stacked or zeros. */
+/* x = opts.x0 or zeros. */
 sl_status sl_solver_start(const sl_solver_opts *o, sl_stacked *x);
 /* r1norm = ||s||, r2norm = sqrt(r1^2 + damp^2 ||x||^2) (host reads at the end). */
 sl_status sl_solver_norms(const sl_stacked *s, const sl_stacked *x, double damp,
@@ -85,18 +85,19 @@ sl_status sl_solver_iteration_end(const sl_op *op, const char *name, const char 
                                   const sl_stacked *x, sl_history *hist,
                                   sl_solve_result *result);
 
-/* Calls the stacked callback, if any, after a wait (a host synchronisation point). */
+/* Calls the callback, if any, with the array the caller passed as x, after a wait (a host
+ * synchronisation point). */
 sl_status sl_solver_notify(const sl_op *op, const sl_solver_opts *o, int iteration,
                            const sl_stacked *x);
 
-/* A solver written on stacks, and the plain entry point made of it: the arrays become stacks of
- * one, opts.x0 and opts.callback their stacked counterparts. */
+/* A solver written on stacks, and its public entry point: y and x (plain arrays or stacks)
+ * become stack views; opts.x0 is viewed where it is used. */
 typedef sl_status (*sl_solver_core)(const char *name, const sl_op *op, const sl_stacked *y,
                                     sl_stacked *x, const sl_solver_opts *opts,
                                     sl_solve_result *result);
-sl_status sl_solver_run_plain(const char *name, const char *stacked_name, sl_solver_core core,
-                              const sl_op *op, const sl_darray *y, sl_darray *x,
-                              const sl_solver_opts *opts, sl_solve_result *result);
+sl_status sl_solver_run(const char *name, sl_solver_core core, const sl_op *op,
+                        const sl_darray *y, sl_darray *x, const sl_solver_opts *opts,
+                        sl_solve_result *result);
 
 /* One row of the PyLops-style iteration table on rank 0 (with a header before iteration 0):
  * Itn, r1norm, r2norm and the quantity the stopping test compares. */

@@ -34,11 +34,11 @@ typedef struct cli_args {
 int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len);
 void cli_usage(void);
 
-/* An operator built from the command line, with its model and data vectors (stacks owning
- * their arrays; a plain side is a stack of one). */
+/* An operator built from the command line, with its model and data vectors (plain arrays, or
+ * stacks owning their parts for a stacked operator). */
 typedef struct cli_problem {
     sl_op *op;
-    sl_stacked *model, *data;
+    sl_darray *model, *data;
     /* MatrixMult (either kind): files hold natural matrices, converted with
      * sl_matrixmult_scatter / _gather; shapes (K, M) / (N, M), or 1-d when nrhs == 0. */
     int matrixmult;
@@ -48,6 +48,8 @@ typedef struct cli_problem {
 /* Builds the operator named by a->op (collective); every rank reads the files it needs. */
 sl_status cli_build_problem(sl_context *ctx, const cli_args *a, cli_problem *p);
 void cli_free_problem(cli_problem *p);
+/* Parts of a vector: a stack's count, 1 for a plain array. */
+int cli_part_count(const sl_darray *x);
 /* Operator builders registered in cli_build_problem's table (cli_problem.c, cli_stencil.c). */
 sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_firstderivative(sl_context *ctx, const cli_args *args, cli_problem *p);

@@ -18,10 +18,10 @@ typedef struct cli_failure {
 
 sl_status cli_agree(sl_context *ctx, sl_status local)
 {
-    MPI_Comm comm;
-    int rank, mine, first;
-    sl_context_comm(ctx, &comm);
-    sl_context_rank(ctx, &rank);
+    sl_context_info info;
+    sl_context_get_info(ctx, &info);
+    MPI_Comm comm = info.comm;
+    int rank = info.rank, mine, first;
     mine = local != SL_OK ? rank : INT_MAX;
     MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
     if (first == INT_MAX)
@@ -40,10 +40,9 @@ sl_status cli_agree(sl_context *ctx, sl_status local)
 /* Rows of this rank under the balanced split. */
 static void my_rows(sl_context *ctx, size_t n, size_t *row0, size_t *rows)
 {
-    int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
-    size_t base = n / (size_t)size, extra = n % (size_t)size, r = (size_t)rank;
+    sl_context_info info;
+    sl_context_get_info(ctx, &info);
+    size_t base = n / (size_t)info.size, extra = n % (size_t)info.size, r = (size_t)info.rank;
     *rows = base + (r < extra);
     *row0 = r * base + (r < extra ? r : extra);
 }
@@ -158,39 +157,29 @@ sl_status cli_build_matrixmult(sl_context *ctx, const cli_args *args, cli_proble
     return st;
 }
 
-/* Elements of every component of a stack, summed. */
-static size_t stack_count(const sl_stacked *s)
+int cli_part_count(const sl_darray *x)
 {
-    int n = 0;
-    size_t total = 0;
-    sl_stacked_count(s, &n);
-    for (int c = 0; c < n; c++) {
-        sl_darray *a = NULL;
-        size_t shape[SL_MAX_NDIM], k = 1;
-        int nd = 0;
-        sl_stacked_get(s, c, &a);
-        sl_darray_ndim(a, &nd);
-        sl_darray_shape(a, shape);
-        for (int d = 0; d < nd; d++) k *= shape[d];
-        total += k;
-    }
-    return total;
+    sl_darray_info info;
+    sl_darray_get_info(x, &info);
+    return info.nparts ? info.nparts : 1;
 }
 
 sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p,
                            const sl_npy_array *v, const char *path)
 {
     int reads_data = !strcmp(args->command, "solve") || args->adjoint;
-    sl_status st = sl_op_create_model_stacked(p->op, &p->model);
-    if (st == SL_OK) st = sl_op_create_data_stacked(p->op, &p->data);
+    sl_status st = sl_op_create_model(p->op, &p->model);
+    if (st == SL_OK) st = sl_op_create_data(p->op, &p->data);
     if (st != SL_OK)
         return st;
-    sl_stacked *target = reads_data ? p->data : p->model;
-    sl_darray *first = NULL;
-    sl_dtype dt;
-    sl_stacked_get(target, 0, &first);
-    sl_darray_dtype(first, &dt);
-    size_t want = stack_count(target), have = 1;
+    sl_darray *target = reads_data ? p->data : p->model, *first = NULL;
+    sl_darray_info info;
+    sl_darray_get_info(target, &info);
+    sl_darray_stack_part(target, 0, &first);
+    sl_darray_info first_info;
+    sl_darray_get_info(first, &first_info);
+    sl_dtype dt = first_info.dtype;
+    size_t want = info.global_size, have = 1;
     for (int d = 0; d < v->ndim; d++) have *= v->shape[d];
     /* agreed before the collective copies below: ranks that read different files (no shared
      * file system, different working directories) must not leave one rank behind */
@@ -203,23 +192,18 @@ sl_status cli_make_vectors(sl_context *ctx, const cli_args *args, cli_problem *p
     if ((st = cli_agree(ctx, st)) != SL_OK)
         return st;
     if (p->matrixmult) {
-        sl_darray *a = NULL;
-        sl_stacked_get(target, 0, &a);
-        return sl_matrixmult_scatter(p->op, reads_data ? SL_SIDE_DATA : SL_SIDE_MODEL, v->data, a);
+        return sl_matrixmult_scatter(p->op, reads_data ? SL_SIDE_DATA : SL_SIDE_MODEL, v->data,
+                                     first);
     }
-    int n = 0;
-    sl_stacked_count(target, &n);
+    int n = cli_part_count(target);
     const char *src = v->data;
     for (int c = 0; c < n && st == SL_OK; c++) {
         sl_darray *a = NULL;
-        sl_stacked_get(target, c, &a);
+        sl_darray_info part;
+        sl_darray_stack_part(target, c, &a);
+        sl_darray_get_info(a, &part);
         st = sl_darray_from_global(a, src);
-        int nd = 0;
-        size_t shape[SL_MAX_NDIM], k = 1;
-        sl_darray_ndim(a, &nd);
-        sl_darray_shape(a, shape);
-        for (int d = 0; d < nd; d++) k *= shape[d];
-        src += k * sl_dtype_size(dt);
+        src += part.global_size * sl_dtype_size(dt);
     }
     return st;
 }
@@ -251,8 +235,8 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
 
 void cli_free_problem(cli_problem *p)
 {
-    sl_stacked_destroy(p->model);
-    sl_stacked_destroy(p->data);
+    sl_darray_destroy(p->model);
+    sl_darray_destroy(p->data);
     sl_op_destroy(p->op);
     memset(p, 0, sizeof *p);
 }

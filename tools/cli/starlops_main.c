@@ -26,34 +26,39 @@ const char *cli_error(sl_context *ctx)
     return cli_message[0] ? cli_message : sl_last_error(ctx);
 }
 
-/* Elements of one array. */
-static size_t count_of(const sl_darray *x, int *ndim, size_t *shape)
+/* Rank and size of the context. */
+static sl_context_info context_info(sl_context *ctx)
 {
-    size_t n = 1;
-    sl_darray_ndim(x, ndim);
-    sl_darray_shape(x, shape);
-    for (int d = 0; d < *ndim; d++) n *= shape[d];
-    return n;
+    sl_context_info info;
+    sl_context_get_info(ctx, &info);
+    return info;
+}
+
+/* Part c of x (plain arrays have one part, themselves) and its description. */
+static sl_darray *part_of(const sl_darray *x, int c, sl_darray_info *info)
+{
+    sl_darray *a = NULL;
+    sl_darray_stack_part(x, c, &a);
+    sl_darray_get_info(a, info);
+    return a;
 }
 
 /* The file's shape: a plain vector keeps its shape; a stack of equal components gets a leading
  * axis over them (e.g. a 3-d gradient is (3, nz, ny, nx)); other stacks are written flat. */
-static int file_shape(const sl_stacked *x, size_t *shape)
+static int file_shape(const sl_darray *x, size_t *shape)
 {
-    int n = 0, nd0 = 0, same = 1;
+    int n = cli_part_count(x), nd0 = 0, same = 1;
     size_t shape0[SL_MAX_NDIM], total = 0;
-    sl_stacked_count(x, &n);
     for (int c = 0; c < n; c++) {
-        sl_darray *a = NULL;
-        int nd = 0;
-        size_t sh[SL_MAX_NDIM];
-        sl_stacked_get(x, c, &a);
-        total += count_of(a, &nd, sh);
+        sl_darray_info part;
+        part_of(x, c, &part);
+        total += part.global_size;
         if (c == 0) {
-            nd0 = nd;
-            memcpy(shape0, sh, sizeof sh);
+            nd0 = part.ndim;
+            memcpy(shape0, part.shape, sizeof shape0);
         }
-        same = same && nd == nd0 && !memcmp(sh, shape0, (size_t)nd * sizeof(size_t));
+        same = same && part.ndim == nd0 &&
+               !memcmp(part.shape, shape0, (size_t)nd0 * sizeof(size_t));
     }
     if (n == 1) {
         memcpy(shape, shape0, sizeof shape0);
@@ -69,17 +74,15 @@ static int file_shape(const sl_stacked *x, size_t *shape)
 }
 
 /* A MatrixMult's model or data as the natural (rows, nrhs) matrix, written by rank 0. */
-static sl_status write_matrixmult(sl_context *ctx, const cli_problem *p, const sl_stacked *x,
+static sl_status write_matrixmult(sl_context *ctx, const cli_problem *p, const sl_darray *x,
                                   const char *path)
 {
-    int rank;
-    sl_context_rank(ctx, &rank);
+    int rank = context_info(ctx).rank;
     int model = x == p->model;
     size_t shape[2] = {model ? p->k : p->n, p->nrhs}, m = p->nrhs ? p->nrhs : 1;
-    sl_darray *a = NULL;
-    sl_dtype dt;
-    sl_stacked_get(x, 0, &a);
-    sl_darray_dtype(a, &dt);
+    sl_darray_info info;
+    sl_darray *a = part_of(x, 0, &info);
+    sl_dtype dt = info.dtype;
     char *buf = rank == 0 ? malloc(shape[0] * m * sl_dtype_size(dt) + 1) : NULL;
     sl_status st = cli_agree(ctx, rank == 0 && !buf ? SL_ERR_NOMEM : SL_OK);
     if (st == SL_OK)
@@ -91,31 +94,26 @@ static sl_status write_matrixmult(sl_context *ctx, const cli_problem *p, const s
 }
 
 /* Gathers a vector to rank 0 and writes it there; the write's status reaches every rank. */
-static sl_status write_result(sl_context *ctx, const cli_problem *p, const sl_stacked *x,
+static sl_status write_result(sl_context *ctx, const cli_problem *p, const sl_darray *x,
                               const char *path)
 {
     if (p->matrixmult)
         return write_matrixmult(ctx, p, x, path);
-    int rank, n = 0, nd;
-    sl_context_rank(ctx, &rank);
-    sl_stacked_count(x, &n);
+    int rank = context_info(ctx).rank, n = cli_part_count(x);
     size_t shape[SL_MAX_NDIM], total = 1;
     int fnd = file_shape(x, shape);
     for (int d = 0; d < fnd; d++) total *= shape[d];
-    sl_darray *first = NULL;
-    sl_stacked_get(x, 0, &first);
-    sl_dtype dt;
-    sl_darray_dtype(first, &dt);
+    sl_darray_info first;
+    part_of(x, 0, &first);
+    sl_dtype dt = first.dtype;
     char *buf = rank == 0 ? malloc(total * sl_dtype_size(dt) + 1) : NULL;
     sl_status st = cli_agree(ctx, rank == 0 && !buf ? SL_ERR_NOMEM : SL_OK);
     size_t offset = 0;
     for (int c = 0; c < n && st == SL_OK; c++) {
-        sl_darray *a = NULL;
-        size_t sh[SL_MAX_NDIM];
-        sl_stacked_get(x, c, &a);
-        size_t k = count_of(a, &nd, sh);
+        sl_darray_info part;
+        sl_darray *a = part_of(x, c, &part);
         st = sl_darray_gather(a, 0, buf ? buf + offset * sl_dtype_size(dt) : NULL);
-        offset += k;
+        offset += part.global_size;
     }
     if (st == SL_OK && rank == 0)
         st = sl_npy_write(ctx, path, dt, fnd, shape, buf);
@@ -136,10 +134,9 @@ static const char *json_real(char *buf, size_t len, double v)
 static sl_status run_apply(sl_context *ctx, const cli_args *a, cli_problem *p, char *json,
                            size_t len)
 {
-    sl_stacked *in = a->adjoint ? p->data : p->model, *out = a->adjoint ? p->model : p->data;
+    sl_darray *in = a->adjoint ? p->data : p->model, *out = a->adjoint ? p->model : p->data;
     double t0 = MPI_Wtime();
-    sl_status st = a->adjoint ? sl_op_rmatvec_stacked(p->op, in, out)
-                              : sl_op_matvec_stacked(p->op, in, out);
+    sl_status st = a->adjoint ? sl_op_rmatvec(p->op, in, out) : sl_op_matvec(p->op, in, out);
     if (st == SL_OK) st = sl_wait(ctx);
     double sec = MPI_Wtime() - t0;
     if (st == SL_OK) st = write_result(ctx, p, out, a->out);
@@ -155,10 +152,10 @@ static sl_status solve(const cli_args *a, cli_problem *p, sl_solve_result *r)
     sl_solver_opts o = {.niter = a->niter, .tol = a->tol, .damp = a->damp, .show = a->show,
                         .atol = a->atol, .btol = a->btol, .conlim = a->conlim};
     if (!strcmp(a->solver, "cgls"))
-        return sl_cgls_stacked(p->op, p->data, p->model, &o, r);
+        return sl_cgls(p->op, p->data, p->model, &o, r);
     if (!strcmp(a->solver, "cg"))
-        return sl_cg_stacked(p->op, p->data, p->model, &o, r);
-    return sl_lsqr_stacked(p->op, p->data, p->model, &o, r); /* cli_parse checked the name */
+        return sl_cg(p->op, p->data, p->model, &o, r);
+    return sl_lsqr(p->op, p->data, p->model, &o, r); /* cli_parse checked the name */
 }
 
 /* A solve that met a NaN or an infinity still reports its result (status "nonfinite"), but
@@ -202,10 +199,8 @@ static uint64_t command_hash(int argc, char **argv)
  * reduction of (h, ~h) gives both. File contents are not compared: they are read later. */
 static sl_status agree_command(sl_context *ctx, uint64_t h)
 {
-    MPI_Comm comm;
     uint64_t mine[2] = {h, ~h}, all[2];
-    sl_context_comm(ctx, &comm);
-    MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, comm);
+    MPI_Allreduce(mine, all, 2, MPI_UINT64_T, MPI_MIN, context_info(ctx).comm);
     if (all[0] == ~all[1])
         return SL_OK;
     return cli_fail(SL_ERR_RANK_MISMATCH, "ranks were given different command lines (every "
@@ -245,18 +240,15 @@ static sl_status output_problem(const char *path)
 
 static sl_status check_output(sl_context *ctx, const char *path)
 {
-    int rank;
-    sl_context_rank(ctx, &rank);
-    return cli_agree(ctx, rank == 0 ? output_problem(path) : SL_OK);
+    return cli_agree(ctx, context_info(ctx).rank == 0 ? output_problem(path) : SL_OK);
 }
 
 /* Rank 0 prints the JSON line (also for a non-finite solve, whose line says so); every rank
  * that fails says why on stderr. */
 static int report(sl_context *ctx, sl_status st, const char *json)
 {
-    int rank, size;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    sl_context_info info = context_info(ctx);
+    int rank = info.rank, size = info.size;
     if (rank == 0 && json[0])
         printf("%s, \"ranks\": %d}\n", json, size);
     fflush(stdout);
