@@ -303,6 +303,17 @@ static void lstsq(const cplx *a, size_t rows, const cplx *y, double damp, cplx *
     free(b);
 }
 
+/* What the solver callback was handed, and how often. */
+static const sl_darray *seen_x;
+static int seen_calls;
+static void note_x(int iteration, const sl_darray *x, void *arg)
+{
+    (void)iteration;
+    (void)arg;
+    seen_x = x;
+    seen_calls++;
+}
+
 typedef sl_status (*solver_fn)(const sl_op *, const sl_darray *, sl_darray *,
                                     const sl_solver_opts *, sl_solve_result *);
 
@@ -403,7 +414,25 @@ static void test_solvers(sl_context *ctx, fixture *f)
     with_x0.x0 = ys;
     CHECK(sl_cgls(v, ys, xs, &with_x0, &res) == SL_ERR_SHAPE,
           "a data-shaped x0 for CGLS: %s", sl_last_error(ctx));
-    /* a stacked x0 is honoured: starting from the solution, zero iterations change nothing */
+    /* a stacked model: the callback is handed the very stack passed as x, once per
+     * iteration; an operator made `like` a stack is refused, naming the way out */
+    sl_darray *bx = NULL, *by = NULL;
+    CHECK_OK(sl_op_create_model(bd, &bx), ctx);
+    CHECK_OK(sl_op_create_data(bd, &by), ctx);
+    CHECK_OK(sl_darray_random(by, 5), ctx);
+    seen_x = NULL;
+    seen_calls = 0;
+    sl_solver_opts with_cb = {.niter = 3, .tol = SL_TOL_NONE, .callback = note_x};
+    CHECK_OK(sl_cgls(bd, by, bx, &with_cb, &res), ctx);
+    CHECK(seen_calls == 3 && seen_x == bx, "callback: %d calls, x %s the stack passed",
+          seen_calls, seen_x == bx ? "is" : "is not");
+    sl_op *id_stack = NULL;
+    CHECK(sl_op_identity(bx, &id_stack) == SL_ERR_ARG && !id_stack &&
+              strstr(sl_last_error(ctx), "sl_darray_stack_part"),
+          "Identity like a stack: %s", sl_last_error(ctx));
+    sl_darray_destroy(bx);
+    sl_darray_destroy(by);
+    /* x0 is honoured: starting from the solution, zero iterations change nothing */
     sl_darray *x0 = NULL;
     CHECK_OK(sl_op_create_model(v, &x0), ctx);
     lstsq(f->g, N1 + N2, y, 0, want);

@@ -41,6 +41,8 @@ static sl_status check(const sl_op *op, sl_op_side side, const sl_darray *v, int
     sl_status st = SL_OK;
     if (!global_ok)
         st = sl_fail(ctx, SL_ERR_NULL, "%s: global is NULL on rank %d", what, ctx->rank);
+    else if (sl_darray_is_stack(v))
+        st = sl_darray_need_plain(v, what);
     else if (!sl_summa_state_of(op) && !sl_op_is_matrixmult_row(op))
         st = sl_fail(ctx, SL_ERR_ARG, "%s: the operator is a %s, not a MatrixMult", what,
                      op->vt->name);

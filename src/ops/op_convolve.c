@@ -26,6 +26,8 @@ sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, siz
     const char *what = "sl_op_convolve1d";
     if (!like || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_context *ctx = like->ctx;
     int a = axis < 0 ? axis + like->ndim : axis;
     sl_status st = SL_OK;
@@ -51,6 +53,8 @@ sl_status sl_op_poststack(const sl_darray *like, int time_axis, const double *wa
 {
     if (!like || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_op *parts[2] = {NULL, NULL}; /* W, D */
     sl_status st = sl_op_convolve1d(like, time_axis, wavelet, nwav, nwav / 2, &parts[0]);
     if (st == SL_OK)

@@ -118,6 +118,8 @@ sl_status sl_op_first_derivative(const sl_darray *like, int axis, sl_deriv_kind 
     const char *what = "sl_op_first_derivative";
     if (!like || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_stencil_term term = {normal_axis(like, axis), {0}};
     sl_status st = check_common(what, like, kind, order, sampling);
     if (st == SL_OK && term.axis < 0)
@@ -135,6 +137,8 @@ sl_status sl_op_second_derivative(const sl_darray *like, int axis, sl_deriv_kind
     const char *what = "sl_op_second_derivative";
     if (!like || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_stencil_term term = {normal_axis(like, axis), {0}};
     sl_status st = check_common(what, like, kind, 3, sampling);
     if (st == SL_OK && term.axis < 0)
@@ -153,6 +157,8 @@ sl_status sl_op_laplacian(const sl_darray *like, int naxes, const int *axes,
     const char *what = "sl_op_laplacian";
     if (!like || !out || !axes)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_status st = SL_OK;
     if (naxes < 1 || naxes > SL_STENCIL_MAX_TERMS)
         st = sl_fail(like->ctx, SL_ERR_ARG, "%s: %d axes (1 to %d)", what, naxes,
@@ -182,6 +188,8 @@ sl_status sl_op_gradient(const sl_darray *like, const double *sampling, int edge
 {
     if (!like || !out)
         return sl_null_error(__func__);
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
     sl_op *parts[SL_MAX_NDIM] = {0};
     sl_status st = SL_OK;
     int nd = like->ndim;
