@@ -173,30 +173,20 @@ static sl_status fill_layout(sl_darray *x, const sl_layout *l)
 {
     sl_context *ctx = x->ctx;
     size_t nranks = (size_t)ctx->size;
-    x->dtype = l->dtype;
-    x->elem_size = sl_dtype_size(l->dtype);
-    x->ndim = l->ndim;
-    memcpy(x->shape, l->shape, (size_t)l->ndim * sizeof(size_t));
-    x->axis = l->axis;
-    x->partition = l->partition;
-    x->local_rows_of = malloc(nranks * sizeof(size_t));
-    x->row_offset_of = calloc(nranks, sizeof(size_t));
-    if (!x->local_rows_of || !x->row_offset_of)
+    if (sl_layout_clone(l, ctx->size, &x->layout) != SL_OK)
         return SL_ERR_NOMEM;
-    memcpy(x->local_rows_of, l->local_sizes, nranks * sizeof(size_t));
+    x->elem_size = sl_dtype_size(l->dtype);
+    x->row_offset_of = calloc(nranks, sizeof(size_t));
+    if (!x->row_offset_of)
+        return SL_ERR_NOMEM;
     for (size_t r = 1; r < nranks && l->partition == SL_SCATTER; r++)
-        x->row_offset_of[r] = x->row_offset_of[r - 1] + x->local_rows_of[r - 1];
+        x->row_offset_of[r] = x->row_offset_of[r - 1] + x->layout.local_sizes[r - 1];
     x->outer = x->inner = 1;
     for (int d = 0; d < l->axis; d++)
         x->outer *= l->shape[d];
     for (int d = l->axis + 1; d < l->ndim; d++)
         x->inner *= l->shape[d];
-    x->local_rows = x->local_rows_of[ctx->rank];
-    if (l->mask) {
-        if (!(x->mask = malloc(nranks * sizeof(int))))
-            return SL_ERR_NOMEM;
-        memcpy(x->mask, l->mask, nranks * sizeof(int));
-    }
+    x->local_rows = x->layout.local_sizes[ctx->rank];
     return sl_mask_comm(ctx, l->mask, &x->reduce_comm);
 }
 
@@ -221,12 +211,12 @@ static sl_status register_tiles(sl_darray *x)
     }
     int64_t first_tile = 0, total_tiles = 0;
     for (int r = 0; r < ctx->size; r++) {
-        size_t nt = sl_tile_count(x->local_rows_of[r], row_elems, tile);
+        size_t nt = sl_tile_count(x->layout.local_sizes[r], row_elems, tile);
         if (r < ctx->rank)
             first_tile += (int64_t)nt;
         total_tiles += (int64_t)nt;
     }
-    int64_t tag0 = x->partition == SL_SCATTER ? sl_tags_book(ctx, total_tiles) : -1;
+    int64_t tag0 = x->layout.partition == SL_SCATTER ? sl_tags_book(ctx, total_tiles) : -1;
     size_t ntiles = sl_tile_count(x->local_rows, row_elems, tile);
     x->tiles = ntiles ? calloc(ntiles, sizeof *x->tiles) : NULL;
     if (ntiles && !x->tiles)
@@ -254,9 +244,8 @@ static void free_darray(sl_darray *x)
             starpu_data_unregister(x->tiles[t].handle);
     free(x->tiles);
     free(x->allocation);
-    free(x->local_rows_of);
+    sl_layout_free(&x->layout);
     free(x->row_offset_of);
-    free(x->mask);
     free(x);
 }
 
@@ -322,9 +311,7 @@ sl_status sl_darray_create_like(const sl_darray *x, sl_darray **out)
     *out = NULL;
     if (sl_darray_is_stack(x))
         return create_stack_like(x, out);
-    const size_t *sizes = x->partition == SL_SCATTER ? x->local_rows_of : NULL;
-    return sl_darray_create(x->ctx, x->dtype, x->ndim, x->shape, x->partition, x->axis, sizes,
-                            x->mask, out);
+    return sl_darray_from_layout(x->ctx, &x->layout, out); /* agreed when x was made */
 }
 
 sl_status sl_darray_destroy(sl_darray *x)
@@ -385,16 +372,16 @@ sl_status sl_darray_get_info(const sl_darray *x, sl_darray_info *info)
         stack_info(x, info);
         return SL_OK;
     }
-    info->dtype = x->dtype;
-    info->ndim = x->ndim;
-    memcpy(info->shape, x->shape, sizeof info->shape);
-    memcpy(info->local_shape, x->shape, sizeof info->local_shape);
-    info->local_shape[x->axis] = x->local_rows;
-    info->axis = x->axis;
+    info->dtype = x->layout.dtype;
+    info->ndim = x->layout.ndim;
+    memcpy(info->shape, x->layout.shape, sizeof info->shape);
+    memcpy(info->local_shape, x->layout.shape, sizeof info->local_shape);
+    info->local_shape[x->layout.axis] = x->local_rows;
+    info->axis = x->layout.axis;
     info->local_offset = x->row_offset_of[x->ctx->rank];
-    info->partition = x->partition;
+    info->partition = x->layout.partition;
     info->ntiles = x->ntiles;
     info->local_size = x->outer * x->local_rows * x->inner;
-    info->global_size = x->outer * x->shape[x->axis] * x->inner;
+    info->global_size = x->outer * x->layout.shape[x->layout.axis] * x->inner;
     return SL_OK;
 }

@@ -14,17 +14,17 @@ static sl_status check_widths(const sl_darray *x, size_t front, size_t back, siz
                               void *out, size_t capacity)
 {
     sl_context *ctx = x->ctx;
-    if (x->partition != SL_SCATTER)
+    if (x->layout.partition != SL_SCATTER)
         return sl_fail(ctx, SL_ERR_PARTITION, "sl_darray_add_ghost_cells: the array is "
                        "replicated (broadcast); ghost cells need a scattered array");
     /* Every rank checks every sender, so all ranks reach the same verdict. */
     for (int r = 0; r < ctx->size; r++) {
-        if (r + 1 < ctx->size && front > x->local_rows_of[r])
+        if (r + 1 < ctx->size && front > x->layout.local_sizes[r])
             return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_add_ghost_cells: front=%zu rows but "
-                           "rank %d holds only %zu", front, r, x->local_rows_of[r]);
-        if (r > 0 && back > x->local_rows_of[r])
+                           "rank %d holds only %zu", front, r, x->layout.local_sizes[r]);
+        if (r > 0 && back > x->layout.local_sizes[r])
             return sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_add_ghost_cells: back=%zu rows but "
-                           "rank %d holds only %zu", back, r, x->local_rows_of[r]);
+                           "rank %d holds only %zu", back, r, x->layout.local_sizes[r]);
     }
     if (need > 0 && !out)
         return sl_fail(ctx, SL_ERR_NULL, "sl_darray_add_ghost_cells: out is NULL");

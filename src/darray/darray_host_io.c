@@ -27,7 +27,7 @@ static sl_status broadcast_block(sl_darray *x)
                                 x->elem_size);
     unsigned long failures = sl_comm_failures(ctx->comm);
     sl_status st = sl_comm_broadcast(ctx->comm, (sl_comm_group){ctx->task_comm}, block,
-                                     sl_comm_elem_of(x->dtype), 0);
+                                     sl_comm_elem_of(x->layout.dtype), 0);
     starpu_data_unregister(block); /* waits for the broadcast */
     if (st == SL_OK && sl_comm_failures(ctx->comm) != failures)
         st = sl_fail(ctx, SL_ERR_MPI, "broadcast of a replicated array's block failed");
@@ -60,14 +60,14 @@ sl_status sl_darray_from_global(sl_darray *x, const void *global)
         return sl_null_error(__func__);
     if (sl_darray_is_stack(x))
         return sl_darray_need_plain(x, __func__);
-    if (x->partition == SL_BROADCAST)
+    if (x->layout.partition == SL_BROADCAST)
         return fill_replicated(x, global, "sl_darray_from_global");
     if (!global)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_global: global is NULL");
     sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;
-    sl_copy_rows(x->data, x->local_rows, 0, global, x->shape[x->axis],
+    sl_copy_rows(x->data, x->local_rows, 0, global, x->layout.shape[x->layout.axis],
               x->row_offset_of[x->ctx->rank], x->local_rows, x->outer, x->inner, x->elem_size);
     sl_darray_release_tiles(x);
     return SL_OK;
@@ -79,7 +79,7 @@ sl_status sl_darray_from_local(sl_darray *x, const void *local)
         return sl_null_error(__func__);
     if (sl_darray_is_stack(x))
         return sl_darray_need_plain(x, __func__);
-    if (x->partition == SL_BROADCAST)
+    if (x->layout.partition == SL_BROADCAST)
         return fill_replicated(x, local, "sl_darray_from_local");
     if (!local && local_bytes(x) > 0)
         return sl_fail(x->ctx, SL_ERR_NULL, "sl_darray_from_local: local is NULL");
@@ -113,9 +113,9 @@ sl_status sl_darray_to_local(const sl_darray *x, void *local)
  * the axis is not the first one, hence the unpacking. */
 static void unpack_blocks(const sl_darray *x, const char *staging, void *global)
 {
-    size_t offset = 0, n = x->shape[x->axis];
+    size_t offset = 0, n = x->layout.shape[x->layout.axis];
     for (int r = 0; r < x->ctx->size; r++) {
-        size_t rows = x->local_rows_of[r];
+        size_t rows = x->layout.local_sizes[r];
         sl_copy_rows(global, n, x->row_offset_of[r], staging + offset, rows, 0, rows, x->outer,
                   x->inner, x->elem_size);
         offset += x->outer * rows * x->inner * x->elem_size;
@@ -128,7 +128,7 @@ static sl_status gather_scattered(const sl_darray *x, int root, void *global)
     int *counts = malloc((size_t)ctx->size * sizeof(int));
     int *displs = malloc((size_t)ctx->size * sizeof(int));
     int receives = root == SL_ALL_RANKS || root == ctx->rank;
-    size_t total = x->outer * x->shape[x->axis] * x->inner;
+    size_t total = x->outer * x->layout.shape[x->layout.axis] * x->inner;
     char *staging = receives && x->outer > 1 ? malloc(total * x->elem_size) : NULL;
     sl_status st = SL_OK;
     if (!counts || !displs || (receives && x->outer > 1 && !staging))
@@ -138,7 +138,7 @@ static sl_status gather_scattered(const sl_darray *x, int root, void *global)
     MPI_Type_commit(&elem);
     size_t off = 0;
     for (int r = 0; st == SL_OK && r < ctx->size; r++) {
-        counts[r] = (int)(x->outer * x->local_rows_of[r] * x->inner);
+        counts[r] = (int)(x->outer * x->layout.local_sizes[r] * x->inner);
         displs[r] = (int)off;
         off += (size_t)counts[r];
     }
@@ -173,7 +173,7 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
         return sl_darray_need_plain(x, __func__);
     sl_context *ctx = x->ctx;
     int receives = root == SL_ALL_RANKS || root == ctx->rank;
-    size_t total = x->outer * x->shape[x->axis] * x->inner;
+    size_t total = x->outer * x->layout.shape[x->layout.axis] * x->inner;
     sl_status local = SL_OK;
     if (root < SL_ALL_RANKS || root >= ctx->size)
         local = sl_fail(ctx, SL_ERR_ARG, "sl_darray_gather: root=%d is not a rank of %d nor "
@@ -181,7 +181,7 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
     else if (receives && !global)
         local = sl_fail(ctx, SL_ERR_NULL, "sl_darray_gather: global is NULL on a receiving "
                         "rank (%d)", ctx->rank);
-    else if (x->partition == SL_SCATTER && total > INT_MAX)
+    else if (x->layout.partition == SL_SCATTER && total > INT_MAX)
         local = sl_fail(ctx, SL_ERR_UNSUPPORTED, "sl_darray_gather: %zu elements exceed MPI's "
                         "int counts", total);
     int64_t r64 = root;
@@ -190,7 +190,7 @@ sl_status sl_darray_gather(const sl_darray *x, int root, void *global)
         return local;
     if (st != SL_OK)
         return st;
-    if (x->partition != SL_SCATTER) {
+    if (x->layout.partition != SL_SCATTER) {
         /* every rank already holds the whole array */
         if (!receives)
             return SL_OK;
@@ -221,13 +221,13 @@ sl_status sl_darray_random(sl_darray *x, uint64_t seed)
     sl_status st = sl_darray_acquire_tiles(x, STARPU_W);
     if (st != SL_OK)
         return st;
-    size_t n = x->shape[x->axis], off = x->row_offset_of[x->ctx->rank], i = 0;
+    size_t n = x->layout.shape[x->layout.axis], off = x->row_offset_of[x->ctx->rank], i = 0;
     for (size_t o = 0; o < x->outer; o++)
         for (size_t r = 0; r < x->local_rows; r++)
             for (size_t j = 0; j < x->inner; j++, i++) {
                 uint64_t g = ((uint64_t)o * n + off + r) * x->inner + j;
                 double re = random_at(g, seed, 0), im = random_at(g, seed, 1);
-                switch (x->dtype) {
+                switch (x->layout.dtype) {
                 case SL_F32: ((float *)x->data)[i] = (float)re; break;
                 case SL_F64: ((double *)x->data)[i] = re; break;
                 case SL_C64: ((float _Complex *)x->data)[i] = (float)re + (float)im * I; break;

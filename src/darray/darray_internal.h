@@ -12,31 +12,6 @@ typedef struct sl_tile {
     size_t row0, nrows;
 } sl_tile;
 
-struct sl_darray {
-    sl_context *ctx;
-    /* A stack (sl_darray_stack) has nparts > 0 plain arrays in parts and no other field set;
-     * owns_parts when starlops made it (an operator's space, create_like). */
-    int nparts;
-    struct sl_darray **parts;
-    int owns_parts;
-    sl_dtype dtype;
-    size_t elem_size;
-    int ndim;
-    size_t shape[SL_MAX_NDIM];
-    int axis;
-    sl_partition partition;
-    size_t *local_rows_of; /* per rank: rows along the axis */
-    size_t *row_offset_of; /* per rank: first global row along the axis */
-    int *mask;             /* per rank colour, or NULL */
-    MPI_Comm reduce_comm;  /* the colour group reductions combine over */
-    size_t outer, inner;   /* products of the dimensions before / after the axis */
-    size_t local_rows;     /* this rank's rows along the axis */
-    void *data;            /* this rank's block, C order: outer x local_rows x inner */
-    void *allocation;      /* what data points into (data is staggered, see darray.c) */
-    size_t ntiles;
-    sl_tile *tiles;
-};
-
 /* One layout descriptor (issue 14): everything an array of this layout needs, agreed by the
  * ranks once (sl_layout_agree); arrays are made from it (sl_darray_from_layout) and operators
  * describe their spaces with it, without making arrays (src/darray/layout.c). */
@@ -49,6 +24,26 @@ typedef struct sl_layout {
     size_t *local_sizes; /* per rank along the axis (owned) */
     int *mask;           /* owned, or NULL */
 } sl_layout;
+
+struct sl_darray {
+    sl_context *ctx;
+    /* A stack (sl_darray_stack) has nparts > 0 plain arrays in parts and no other field set;
+     * owns_parts when starlops made it (an operator's space, create_like). */
+    int nparts;
+    struct sl_darray **parts;
+    int owns_parts;
+    sl_layout layout;      /* what the ranks agreed on (owned: local_sizes, mask) */
+    size_t elem_size;
+    size_t *row_offset_of; /* per rank: first global row along the axis */
+    MPI_Comm reduce_comm;  /* the colour group reductions combine over */
+    size_t outer, inner;   /* products of the dimensions before / after the axis */
+    size_t local_rows;     /* this rank's rows along the axis */
+    void *data;            /* this rank's block, C order: outer x local_rows x inner */
+    void *allocation;      /* what data points into (data is staggered, see darray.c) */
+    size_t ntiles;
+    sl_tile *tiles;
+};
+
 
 struct sl_scalar {
     sl_context *ctx;
@@ -65,13 +60,15 @@ sl_status sl_layout_agree(sl_context *ctx, const char *who, sl_dtype dtype, int 
 /* An array of an agreed layout (allocates, tiles and registers; collective: every rank books
  * the same StarPU-MPI tags). */
 sl_status sl_darray_from_layout(sl_context *ctx, const sl_layout *l, sl_darray **out);
+/* A deep copy of src (nranks entries per table); free with sl_layout_free. */
+sl_status sl_layout_clone(const sl_layout *src, int nranks, sl_layout *dst);
 /* The layout of an existing array (a copy). */
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l);
 /* A 1-d scattered layout with rows[r] elements on rank r (the same on every rank, already
  * agreed), made without an agreement: what an operator computes of a space it defines. */
 sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l);
 void sl_layout_free(sl_layout *l);
-/* x's layout, pointing into x (nothing to free; valid while x is). */
+/* x's layout, pointing into x (nothing to free; valid while x is): x->layout itself. */
 sl_layout sl_layout_view(const sl_darray *x);
 /* The one layout comparison: SL_OK, or the status and a message naming the first difference
  * of `got` from `want`, prefixed by what. */
@@ -155,7 +152,7 @@ sl_status sl_darray_scale_scalar(sl_darray *x, const sl_scalar *alpha, double _C
 
 static inline int sl_darray_is_replicated(const sl_darray *x)
 {
-    return x->partition != SL_SCATTER;
+    return x->layout.partition != SL_SCATTER;
 }
 
 #endif

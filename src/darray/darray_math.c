@@ -33,9 +33,9 @@ static sl_status submit_elementwise(const ew_operands *o, sl_ew_args args)
 
 static sl_status check_scalar(const sl_darray *x, double _Complex v, const char *what)
 {
-    if (!sl_dtype_is_complex(x->dtype) && cimag(v) != 0.0)
+    if (!sl_dtype_is_complex(x->layout.dtype) && cimag(v) != 0.0)
         return sl_fail(x->ctx, SL_ERR_DTYPE, "%s: complex scalar (%g%+gi) for a %s array", what,
-                       creal(v), cimag(v), sl_dtype_name(x->dtype));
+                       creal(v), cimag(v), sl_dtype_name(x->layout.dtype));
     return SL_OK;
 }
 
@@ -45,7 +45,7 @@ static sl_ew_args make_args(sl_ew_op op, const sl_darray *x, double _Complex alp
     sl_ew_args a;
     memset(&a, 0, sizeof a);
     a.op = op;
-    a.dtype = x->dtype;
+    a.dtype = x->layout.dtype;
     a.alpha[0] = creal(alpha);
     a.alpha[1] = cimag(alpha);
     a.beta[0] = creal(beta);

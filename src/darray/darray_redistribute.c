@@ -14,13 +14,13 @@ typedef struct box {
 static box block_of(const sl_darray *x, int rank)
 {
     box b;
-    for (int d = 0; d < x->ndim; d++) {
+    for (int d = 0; d < x->layout.ndim; d++) {
         b.start[d] = 0;
-        b.extent[d] = x->shape[d];
+        b.extent[d] = x->layout.shape[d];
     }
-    if (x->partition == SL_SCATTER) {
-        b.start[x->axis] = x->row_offset_of[rank];
-        b.extent[x->axis] = x->local_rows_of[rank];
+    if (x->layout.partition == SL_SCATTER) {
+        b.start[x->layout.axis] = x->row_offset_of[rank];
+        b.extent[x->layout.axis] = x->layout.local_sizes[rank];
     }
     return b;
 }
@@ -81,8 +81,8 @@ static sl_status make_plan(const sl_darray *x, const sl_darray *y, plan *p)
     box mine_old = block_of(x, me), mine_new = block_of(y, me), part;
     for (int r = 0; r < size; r++) {
         box theirs_new = block_of(y, r), theirs_old = block_of(x, r);
-        size_t s = intersect(x->ndim, &mine_old, &theirs_new, &part);
-        size_t q = intersect(x->ndim, &theirs_old, &mine_new, &part);
+        size_t s = intersect(x->layout.ndim, &mine_old, &theirs_new, &part);
+        size_t q = intersect(x->layout.ndim, &theirs_old, &mine_new, &part);
         if (s > INT_MAX || q > INT_MAX || p->send_total + s > INT_MAX ||
             p->recv_total + q > INT_MAX)
             return SL_ERR_UNSUPPORTED;
@@ -107,7 +107,7 @@ static void free_plan(plan *p)
 static sl_status exchange(const sl_darray *x, sl_darray *y, const plan *p)
 {
     sl_context *ctx = x->ctx;
-    int size = ctx->size, me = ctx->rank, nd = x->ndim;
+    int size = ctx->size, me = ctx->rank, nd = x->layout.ndim;
     size_t es = x->elem_size;
     char *sendbuf = malloc(p->send_total * es + 1), *recvbuf = malloc(p->recv_total * es + 1);
     if (!sendbuf || !recvbuf) {
@@ -152,12 +152,13 @@ sl_status sl_darray_redistribute(const sl_darray *x, int axis, const size_t *loc
         return sl_darray_need_plain(x, __func__);
     *out = NULL;
     sl_context *ctx = x->ctx;
-    if (x->partition != SL_SCATTER)
+    if (x->layout.partition != SL_SCATTER)
         return sl_fail(ctx, SL_ERR_PARTITION, "sl_darray_redistribute: the array is replicated; "
                        "only scattered arrays are redistributed");
     sl_darray *y = NULL;
-    sl_status st = sl_darray_create(ctx, x->dtype, x->ndim, x->shape, SL_SCATTER, axis,
-                                    local_sizes, x->mask, &y);
+    const sl_layout *l = &x->layout;
+    sl_status st = sl_darray_create(ctx, l->dtype, l->ndim, l->shape, SL_SCATTER, axis,
+                                    local_sizes, l->mask, &y);
     if (st != SL_OK)
         return st;
     plan p;

@@ -124,7 +124,7 @@ static sl_status submit_reduction(const sl_darray *x, const sl_darray *y, reduct
     sl_status st = sl_scalar_create(ctx, r.combine, init, &s);
     if (st != SL_OK)
         return st;
-    sl_reduce_args args = {r.kind, x->dtype, r.p, -1};
+    sl_reduce_args args = {r.kind, x->layout.dtype, r.p, -1};
     /* The kernels accumulate into the scalar, which starts at the identity: with one tile or
      * one worker nothing runs in parallel, and plain RW spares STARPU_REDUX's per-worker copy
      * and its combining task (two of the ~7 tasks of a reduction round trip). */
@@ -242,8 +242,8 @@ sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out)
 static void axis_geometry(const sl_darray *x, int axis, size_t *pre, size_t *len, size_t *post)
 {
     *pre = *post = 1;
-    for (int d = 0; d < x->ndim; d++) {
-        size_t n = d == x->axis ? x->local_rows : x->shape[d];
+    for (int d = 0; d < x->layout.ndim; d++) {
+        size_t n = d == x->layout.axis ? x->local_rows : x->layout.shape[d];
         if (d < axis)
             *pre *= n;
         else if (d > axis)
@@ -256,7 +256,7 @@ static void axis_geometry(const sl_darray *x, int axis, size_t *pre, size_t *len
 static sl_status submit_axis_tasks(const sl_darray *x, reduction r, size_t post, size_t len,
                                    starpu_data_handle_t acc)
 {
-    sl_reduce_axis_args args = {r.kind, x->dtype, r.p, {0, len, post}};
+    sl_reduce_axis_args args = {r.kind, x->layout.dtype, r.p, {0, len, post}};
     for (size_t t = 0; t < x->ntiles; t++) {
         args.geom.tile_offset = x->tiles[t].row0 * x->inner;
         if (sl_task_reduce_axis(&args, acc, x->tiles[t].handle) != 0)
@@ -275,11 +275,11 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
     sl_context *ctx = x->ctx;
     reduction r = {0};
     sl_status st = norm_reduction(x, ord, &r, "sl_darray_norm_axis");
-    int axis_ok = axis >= -x->ndim && axis < x->ndim;
+    int axis_ok = axis >= -x->layout.ndim && axis < x->layout.ndim;
     if (st == SL_OK && !axis_ok)
         st = sl_fail(ctx, SL_ERR_SHAPE, "sl_darray_norm_axis: axis=%d is invalid for "
-                     "ndim=%d", axis, x->ndim);
-    axis = axis_ok && axis < 0 ? axis + x->ndim : axis;
+                     "ndim=%d", axis, x->layout.ndim);
+    axis = axis_ok && axis < 0 ? axis + x->layout.ndim : axis;
     size_t pre = 1, len = 0, post = 1, m = 0;
     if (axis_ok) {
         axis_geometry(x, axis, &pre, &len, &post);
@@ -292,7 +292,7 @@ sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *
                      "needed on rank %d", capacity, m, ctx->rank);
     /* Along the distributed axis the ranks meet in an allreduce: one rank's bad buffer or ord
      * must not leave the others waiting there (along another axis the call is local). */
-    int collective = axis == x->axis && !sl_darray_is_replicated(x);
+    int collective = axis == x->layout.axis && !sl_darray_is_replicated(x);
     if (collective) {
         int64_t args[2] = {axis, 0};
         memcpy(&args[1], &ord, sizeof ord);

@@ -61,28 +61,27 @@ void sl_darray_release_tiles(const sl_darray *x)
         starpu_data_release(x->tiles[t].handle);
 }
 
+sl_status sl_layout_clone(const sl_layout *src, int nranks, sl_layout *dst)
+{
+    *dst = *src;
+    dst->local_sizes = malloc((size_t)nranks * sizeof(size_t));
+    dst->mask = src->mask ? malloc((size_t)nranks * sizeof(int)) : NULL;
+    if (!dst->local_sizes || (src->mask && !dst->mask)) {
+        sl_layout_free(dst);
+        return SL_ERR_NOMEM;
+    }
+    memcpy(dst->local_sizes, src->local_sizes, (size_t)nranks * sizeof(size_t));
+    if (src->mask)
+        memcpy(dst->mask, src->mask, (size_t)nranks * sizeof(int));
+    return SL_OK;
+}
+
 sl_status sl_layout_from_darray(const sl_darray *x, sl_layout *l)
 {
     memset(l, 0, sizeof *l);
     if (sl_darray_is_stack(x))
         return sl_darray_need_plain(x, "the operator's `like` array");
-    int n = x->ctx->size;
-    l->dtype = x->dtype;
-    l->ndim = x->ndim;
-    memcpy(l->shape, x->shape, sizeof l->shape);
-    l->partition = x->partition;
-    l->axis = x->axis;
-    l->local_sizes = malloc((size_t)n * sizeof(size_t));
-    if (!l->local_sizes)
-        return SL_ERR_NOMEM;
-    memcpy(l->local_sizes, x->local_rows_of, (size_t)n * sizeof(size_t));
-    if (x->mask) {
-        l->mask = malloc((size_t)n * sizeof(int));
-        if (!l->mask)
-            return SL_ERR_NOMEM;
-        memcpy(l->mask, x->mask, (size_t)n * sizeof(int));
-    }
-    return SL_OK;
+    return sl_layout_clone(&x->layout, x->ctx->size, l);
 }
 
 sl_status sl_layout_rows(const sl_context *ctx, sl_dtype dtype, const size_t *rows, sl_layout *l)
@@ -142,9 +141,7 @@ int sl_layout_equal(const sl_layout *a, const sl_layout *b, int nranks)
 
 sl_layout sl_layout_view(const sl_darray *x)
 {
-    sl_layout l = {x->dtype, x->ndim, {0}, x->partition, x->axis, x->local_rows_of, x->mask};
-    memcpy(l.shape, x->shape, sizeof l.shape);
-    return l;
+    return x->layout;
 }
 
 sl_status sl_layout_compare(sl_context *ctx, const sl_layout *want, const sl_layout *got,

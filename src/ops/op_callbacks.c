@@ -54,7 +54,7 @@ static sl_status callback_apply(const sl_op *op, int adjoint, const sl_darray *i
     if (st != SL_OK || !sum)
         return st;
     st = sl_comm_allreduce(ctx->comm, (sl_comm_group){ctx->task_comm}, s->scratch_h[adjoint],
-                           sl_comm_elem_of(out->dtype), SL_COMM_SUM);
+                           sl_comm_elem_of(out->layout.dtype), SL_COMM_SUM);
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
         size_t offset = out->tiles[t].row0 * out->inner;
         if (sl_task_slice_copy(offset, out->tiles[t].handle, s->scratch_h[adjoint]) != 0)
@@ -118,7 +118,7 @@ sl_status sl_op_from_callbacks(const sl_darray *model_like, const sl_darray *dat
         return sl_null_error(__func__);
     *out = NULL;
     sl_context *ctx = model_like->ctx;
-    if (data_like->ctx != ctx || data_like->dtype != model_like->dtype)
+    if (data_like->ctx != ctx || data_like->layout.dtype != model_like->layout.dtype)
         return sl_fail(ctx, SL_ERR_DTYPE, "sl_op_from_callbacks: model and data arrays differ "
                        "in context or dtype");
     sl_layout ml = {0}, dl = {0};

@@ -29,10 +29,10 @@ sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, siz
     if (sl_darray_is_stack(like))
         return sl_darray_need_plain(like, __func__);
     sl_context *ctx = like->ctx;
-    int a = axis < 0 ? axis + like->ndim : axis;
+    int a = axis < 0 ? axis + like->layout.ndim : axis;
     sl_status st = SL_OK;
-    if (a < 0 || a >= like->ndim)
-        st = sl_fail(ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis, like->ndim);
+    if (a < 0 || a >= like->layout.ndim)
+        st = sl_fail(ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis, like->layout.ndim);
     else if (!h || nh == 0 || nh > SL_STENCIL_MAX_TAPS)
         st = sl_fail(ctx, SL_ERR_ARG, "%s: filter of %zu samples (1 to %d)", what,
                      h ? nh : 0, SL_STENCIL_MAX_TAPS);

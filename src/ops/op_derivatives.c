@@ -89,7 +89,7 @@ static sl_stencil second_derivative_stencil(sl_deriv_kind kind, int edge, double
 /* Axis in [0, ndim) or -1. */
 static int normal_axis(const sl_darray *like, int axis)
 {
-    int nd = like->ndim;
+    int nd = like->layout.ndim;
     int a = axis < 0 ? axis + nd : axis;
     return a >= 0 && a < nd ? a : -1;
 }
@@ -124,7 +124,7 @@ sl_status sl_op_first_derivative(const sl_darray *like, int axis, sl_deriv_kind 
     sl_status st = check_common(what, like, kind, order, sampling);
     if (st == SL_OK && term.axis < 0)
         st = sl_fail(like->ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis,
-                     like->ndim);
+                     like->layout.ndim);
     if (st != SL_OK)
         return sl_stencil_refuse(like, st, what);
     term.stencil = first_derivative_stencil(kind, order, edge, sampling);
@@ -143,7 +143,7 @@ sl_status sl_op_second_derivative(const sl_darray *like, int axis, sl_deriv_kind
     sl_status st = check_common(what, like, kind, 3, sampling);
     if (st == SL_OK && term.axis < 0)
         st = sl_fail(like->ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis,
-                     like->ndim);
+                     like->layout.ndim);
     if (st != SL_OK)
         return sl_stencil_refuse(like, st, what);
     term.stencil = second_derivative_stencil(kind, edge, sampling);
@@ -170,7 +170,7 @@ sl_status sl_op_laplacian(const sl_darray *like, int naxes, const int *axes,
         st = check_common(what, like, kind, 3, h);
         if (st == SL_OK && terms[k].axis < 0)
             st = sl_fail(like->ctx, SL_ERR_ARG, "%s: axes[%d] = %d of a %d-d array", what, k,
-                         axes[k], like->ndim);
+                         axes[k], like->layout.ndim);
         if (st == SL_OK && !isfinite(w))
             st = sl_fail(like->ctx, SL_ERR_ARG, "%s: weights[%d] = %g", what, k, w);
         if (st == SL_OK) {
@@ -192,7 +192,7 @@ sl_status sl_op_gradient(const sl_darray *like, const double *sampling, int edge
         return sl_darray_need_plain(like, __func__);
     sl_op *parts[SL_MAX_NDIM] = {0};
     sl_status st = SL_OK;
-    int nd = like->ndim;
+    int nd = like->layout.ndim;
     for (int k = 0; k < nd && st == SL_OK; k++)
         st = sl_op_first_derivative(like, k, kind, 3, edge, sampling ? sampling[k] : 1.0,
                                     &parts[k]);

@@ -53,28 +53,29 @@ static size_t prod(const size_t *v, int from, int to)
 static sl_stencil_geometry geometry(const sl_darray *x, size_t row0, size_t nrows, int axis,
                                     size_t chunk)
 {
-    size_t f = sl_dtype_is_complex(x->dtype) ? 2 : 1, ld = x->local_rows * x->inner;
-    size_t offset = x->partition == SL_SCATTER ? x->row_offset_of[x->ctx->rank] : 0;
-    int d1 = x->axis + 1;
-    size_t row_run = d1 < x->ndim ? chunk * prod(x->shape, d1 + 1, x->ndim) : x->inner;
-    sl_stencil_geometry g = {.n = x->shape[axis], .pre1 = 1, .pre2 = 1, .post = 1};
-    if (axis == x->axis) { /* along the tiles: rows of `inner` elements */
+    const sl_layout *l = &x->layout;
+    size_t f = sl_dtype_is_complex(l->dtype) ? 2 : 1, ld = x->local_rows * x->inner;
+    size_t offset = l->partition == SL_SCATTER ? x->row_offset_of[x->ctx->rank] : 0;
+    int d1 = l->axis + 1;
+    size_t row_run = d1 < l->ndim ? chunk * prod(l->shape, d1 + 1, l->ndim) : x->inner;
+    sl_stencil_geometry g = {.n = l->shape[axis], .pre1 = 1, .pre2 = 1, .post = 1};
+    if (axis == l->axis) { /* along the tiles: rows of `inner` elements */
         g.row0 = offset + row0;
         g.pre1 = x->outer, g.s_pre1 = ld;
         g.len = nrows, g.s_len = x->inner;
         g.run = row_run;
-    } else if (axis > x->axis) { /* inside each row: (row x I1) x L x I2 */
-        size_t i1 = prod(x->shape, x->axis + 1, axis), i2 = prod(x->shape, axis + 1, x->ndim);
+    } else if (axis > l->axis) { /* inside each row: (row x I1) x L x I2 */
+        size_t i1 = prod(l->shape, l->axis + 1, axis), i2 = prod(l->shape, axis + 1, l->ndim);
         if (axis > d1)
-            i1 = i1 / x->shape[d1] * chunk;
+            i1 = i1 / l->shape[d1] * chunk;
         g.pre1 = x->outer, g.s_pre1 = ld;
-        g.pre2 = nrows * i1, g.s_pre2 = x->shape[axis] * i2;
-        g.len = axis == d1 ? chunk : x->shape[axis], g.s_len = i2;
+        g.pre2 = nrows * i1, g.s_pre2 = l->shape[axis] * i2;
+        g.len = axis == d1 ? chunk : l->shape[axis], g.s_len = i2;
         g.run = i2;
     } else { /* across rows: O1 x L x O2, each a run of the rows */
-        size_t o2 = prod(x->shape, axis + 1, x->axis);
-        g.pre1 = prod(x->shape, 0, axis), g.s_pre1 = x->shape[axis] * o2 * ld;
-        g.len = x->shape[axis], g.s_len = o2 * ld;
+        size_t o2 = prod(l->shape, axis + 1, l->axis);
+        g.pre1 = prod(l->shape, 0, axis), g.s_pre1 = l->shape[axis] * o2 * ld;
+        g.len = l->shape[axis], g.s_len = o2 * ld;
         g.post = o2, g.s_post = ld;
         g.run = nrows * row_run;
     }
@@ -85,13 +86,13 @@ static sl_stencil_geometry geometry(const sl_darray *x, size_t row0, size_t nrow
 /* How fused rows are cut: blocks of `chunk` of dimension d1 (0: not cut). */
 static size_t fused_chunk(const sl_darray *x)
 {
-    int d1 = x->axis + 1;
-    if (d1 >= x->ndim)
+    int d1 = x->layout.axis + 1;
+    if (d1 >= x->layout.ndim)
         return 0;
-    size_t f = sl_dtype_is_complex(x->dtype) ? 2 : 1;
-    size_t line = prod(x->shape, d1 + 1, x->ndim) * f, chunk = FUSE_BLOCK / line;
+    size_t f = sl_dtype_is_complex(x->layout.dtype) ? 2 : 1;
+    size_t line = prod(x->layout.shape, d1 + 1, x->layout.ndim) * f, chunk = FUSE_BLOCK / line;
     chunk = chunk ? chunk : 1;
-    return chunk < x->shape[d1] ? chunk : 0;
+    return chunk < x->layout.shape[d1] ? chunk : 0;
 }
 
 /* Handles and descriptions of tile t's pieces: the tiles and ghost slabs within the halo. */
@@ -100,8 +101,8 @@ static void add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
 {
     if (s->halo == 0)
         return;
-    size_t f = sl_dtype_is_complex(in->dtype) ? 2 : 1, ld = in->local_rows * in->inner;
-    size_t offset = in->partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
+    size_t f = sl_dtype_is_complex(in->layout.dtype) ? 2 : 1, ld = in->local_rows * in->inner;
+    size_t offset = in->layout.partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
     size_t lo = in->tiles[t].row0, hi = lo + in->tiles[t].nrows; /* local rows */
     for (size_t u = 0; u < in->ntiles; u++) {
         const sl_tile *tu = &in->tiles[u];
@@ -164,13 +165,13 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
 {
     const stencil_state *s = op->state;
     sl_status st = exchange_halo(s, in);
-    size_t f = sl_dtype_is_complex(in->dtype) ? 2 : 1;
-    size_t offset = in->partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
+    size_t f = sl_dtype_is_complex(in->layout.dtype) ? 2 : 1;
+    size_t offset = in->layout.partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
         const sl_tile *tile = &in->tiles[t];
         sl_stencil_task_args a;
         memset(&a, 0, sizeof a);
-        a.single = in->dtype == SL_F32 || in->dtype == SL_C64;
+        a.single = in->layout.dtype == SL_F32 || in->layout.dtype == SL_C64;
         a.adjoint = adjoint;
         a.failures = &in->ctx->task_failures;
         a.nterms = s->nterms;
@@ -183,26 +184,27 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
         a.tile_pre_stride = in->local_rows * in->inner * f;
         size_t chunk = a.fused ? fused_chunk(in) : 0;
         if (chunk) {
-            int d1 = in->axis + 1;
+            int d1 = in->layout.axis + 1;
             a.chunk = chunk;
-            a.chunk_count = in->shape[d1];
-            a.chunk_stride = prod(in->shape, d1 + 1, in->ndim) * f;
+            a.chunk_count = in->layout.shape[d1];
+            a.chunk_stride = prod(in->layout.shape, d1 + 1, in->layout.ndim) * f;
         }
-        size_t full = in->axis + 1 < in->ndim ? in->shape[in->axis + 1] : 1;
+        const sl_layout *il = &in->layout;
+        size_t full = il->axis + 1 < il->ndim ? il->shape[il->axis + 1] : 1;
         a.flat = a.fused && in->outer == 1;
-        a.split_n = in->shape[in->axis];
+        a.split_n = in->layout.shape[in->layout.axis];
         for (int k = 0; k < s->nterms; k++)
-            a.flat = a.flat && s->axis_of[k] >= in->axis;
+            a.flat = a.flat && s->axis_of[k] >= in->layout.axis;
         for (int k = 0; k < s->nterms; k++) {
             int ax = s->axis_of[k];
             size_t rows = a.fused ? 1 : tile->nrows;
             a.terms[k] = (sl_stencil_term_args){
-                k, ax == in->axis, chunk && ax == in->axis + 1,
+                k, ax == in->layout.axis, chunk && ax == in->layout.axis + 1,
                 geometry(in, tile->row0, rows, ax, chunk ? chunk : full),
                 geometry(in, tile->row0, rows, ax,
                          chunk && a.chunk_count % chunk ? a.chunk_count % chunk
                                                         : (chunk ? chunk : full)),
-                in->shape[ax], prod(in->shape, ax + 1, in->ndim) * f};
+                in->layout.shape[ax], prod(in->layout.shape, ax + 1, in->layout.ndim) * f};
         }
         starpu_data_handle_t pieces[SL_STENCIL_MAX_PIECES];
         add_pieces(s, in, t, pieces, &a);
@@ -248,15 +250,15 @@ static sl_status check_terms(const char *what, const sl_darray *x, int nterms,
     for (int k = 0; k < nterms; k++) {
         const sl_stencil_term *t = &terms[k];
         const sl_stencil *st = &t->stencil;
-        if (t->axis < 0 || t->axis >= x->ndim)
+        if (t->axis < 0 || t->axis >= x->layout.ndim)
             return sl_fail(ctx, SL_ERR_ARG, "%s: axis %d outside [0, %d)", what, t->axis,
-                           x->ndim);
+                           x->layout.ndim);
         if (st->lo > 0 || st->hi < 0 || st->hi - st->lo >= SL_STENCIL_MAX_TAPS ||
             st->nhead < 0 || st->ntail < 0 || st->nhead > SL_STENCIL_MAX_EDGE ||
             st->ntail > SL_STENCIL_MAX_EDGE)
             return sl_fail(ctx, SL_ERR_ARG, "%s: stencil of %d taps is too long (at most %d)",
                            what, st->hi - st->lo + 1, SL_STENCIL_MAX_TAPS);
-        size_t n = x->shape[t->axis];
+        size_t n = x->layout.shape[t->axis];
         if (n < (size_t)(st->nhead + st->ntail) || n == 0)
             return sl_fail(ctx, SL_ERR_SHAPE, "%s: axis %d has %zu samples, fewer than the "
                            "stencil's %d boundary rows", what, t->axis, n,
@@ -272,15 +274,16 @@ static void plan_halo(const sl_darray *x, int nterms, const sl_stencil_term *ter
     sl_context *ctx = x->ctx;
     s->prev = s->next = -1;
     for (int k = 0; k < nterms; k++)
-        if (terms[k].axis == x->axis && (size_t)sl_stencil_margin(&terms[k].stencil) > s->halo)
+        if (terms[k].axis == x->layout.axis &&
+            (size_t)sl_stencil_margin(&terms[k].stencil) > s->halo)
             s->halo = (size_t)sl_stencil_margin(&terms[k].stencil);
-    if (s->halo == 0 || x->partition != SL_SCATTER || x->local_rows == 0)
+    if (s->halo == 0 || x->layout.partition != SL_SCATTER || x->local_rows == 0)
         return;
     for (int r = ctx->rank - 1; r >= 0 && s->prev < 0; r--)
-        if (x->local_rows_of[r] > 0)
+        if (x->layout.local_sizes[r] > 0)
             s->prev = r;
     for (int r = ctx->rank + 1; r < ctx->size && s->next < 0; r++)
-        if (x->local_rows_of[r] > 0)
+        if (x->layout.local_sizes[r] > 0)
             s->next = r;
 }
 
@@ -288,17 +291,17 @@ static void plan_halo(const sl_darray *x, int nterms, const sl_stencil_term *ter
 static sl_status check_halo(const char *what, const sl_darray *x, size_t halo)
 {
     sl_context *ctx = x->ctx;
-    if (halo == 0 || x->partition != SL_SCATTER)
+    if (halo == 0 || x->layout.partition != SL_SCATTER)
         return SL_OK;
     int holders = 0;
     for (int r = 0; r < ctx->size; r++)
-        holders += x->local_rows_of[r] > 0;
+        holders += x->layout.local_sizes[r] > 0;
     for (int r = 0; r < ctx->size && holders > 1; r++)
-        if (x->local_rows_of[r] > 0 && x->local_rows_of[r] < halo)
+        if (x->layout.local_sizes[r] > 0 && x->layout.local_sizes[r] < halo)
             return sl_fail(ctx, SL_ERR_SHAPE, "%s: rank %d holds %zu rows along the distributed "
                            "axis %d, fewer than the %zu the stencil reads from a neighbour "
-                           "(use fewer ranks or another split)", what, r, x->local_rows_of[r],
-                           x->axis, halo);
+                           "(use fewer ranks or another split)", what, r, x->layout.local_sizes[r],
+                           x->layout.axis, halo);
     return SL_OK;
 }
 

@@ -6,21 +6,6 @@
 
 #include "ops/op_internal.h"
 
-static sl_status layout_clone(const sl_layout *src, sl_layout *dst, int nranks)
-{
-    *dst = *src;
-    dst->local_sizes = malloc((size_t)nranks * sizeof(size_t));
-    dst->mask = src->mask ? malloc((size_t)nranks * sizeof(int)) : NULL;
-    if (!dst->local_sizes || (src->mask && !dst->mask)) {
-        sl_layout_free(dst);
-        return SL_ERR_NOMEM;
-    }
-    memcpy(dst->local_sizes, src->local_sizes, (size_t)nranks * sizeof(size_t));
-    if (src->mask)
-        memcpy(dst->mask, src->mask, (size_t)nranks * sizeof(int));
-    return SL_OK;
-}
-
 void sl_space_free(sl_space *s)
 {
     for (int i = 0; s->layouts && i < s->count; i++)
@@ -39,7 +24,7 @@ static sl_status space_of(sl_context *ctx, int count, int stacked,
         return sl_fail(ctx, SL_ERR_NOMEM, "operator space: out of memory");
     out->stacked = stacked;
     for (int i = 0; i < count; i++) {
-        if (layout_clone(layouts[i], &out->layouts[i], ctx->size) != SL_OK) {
+        if (sl_layout_clone(layouts[i], ctx->size, &out->layouts[i]) != SL_OK) {
             sl_space_free(out);
             return sl_fail(ctx, SL_ERR_NOMEM, "operator space: out of memory");
         }
