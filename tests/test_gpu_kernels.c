@@ -6,6 +6,7 @@
  *            placement); the results agree to 1e-12 (double) / 1e-5 (single), all four dtypes.
  *   mixed:   a CGLS with the scheduler free to use both workers gives the same answer, and
  *            both kinds of worker executed tasks (StarPU's per-worker profiling counts).
+ *   placement: the host side of the placement (runs without a GPU too; not in label gpu).
  * Without a CUDA worker it prints "skipped: no CUDA device" and exits 77 (ctest: not run). */
 #include <starpu.h>
 #include <starpu_profiling.h>
@@ -93,25 +94,35 @@ static cplx scalar_value(sl_context *ctx, sl_scalar *s)
     return v;
 }
 
-/* out = (3 b + (0.75 - 0.5i) conj(a) (2 a + (-0.5 + 0.25i) b)): host coefficients, zero and
- * one among them, a complex product with a conjugate, and outputs aliasing inputs. */
-static void elementwise_chain(sl_context *ctx, sl_darray *a, sl_darray *b, sl_darray *out)
+/* A coefficient the array's dtype can take (the library refuses a complex one for a real
+ * array). */
+static double _Complex coef(sl_dtype dt, double _Complex z)
+{
+    return sl_dtype_is_complex(dt) ? z : creal(z);
+}
+
+/* out = 3 b + c2 out with out = conj(a) (2 a + c1 b): host coefficients, zero and one among
+ * them, a complex product with a conjugate, and outputs aliasing inputs. */
+static void elementwise_chain(sl_context *ctx, sl_dtype dt, sl_darray *a, sl_darray *b,
+                              sl_darray *out)
 {
     sl_darray *t = NULL;
     CHECK_OK(sl_darray_create_like(a, &t), ctx);
     CHECK_OK(sl_darray_axpby(2.0, a, 0.0, t), ctx);
-    CHECK_OK(sl_darray_axpby(-0.5 + 0.25 * I, b, 1.0, t), ctx);
+    CHECK_OK(sl_darray_axpby(coef(dt, -0.5 + 0.25 * I), b, 1.0, t), ctx);
     CHECK_OK(sl_darray_conj_multiply(a, t, out), ctx);
-    CHECK_OK(sl_darray_axpby(3.0, b, 0.75 - 0.5 * I, out), ctx);
+    CHECK_OK(sl_darray_axpby(3.0, b, coef(dt, 0.75 - 0.5 * I), out), ctx);
     sl_darray_destroy(t);
 }
 
 static void run_arrays(sl_context *ctx, sl_dtype dt, results *r)
 {
     int cx = sl_dtype_is_complex(dt);
-    cplx *va = malloc(NVEC * sizeof *va), *vb = malloc(NVEC * sizeof *vb);
-    th_random(va, NVEC, cx, 11);
-    th_random(vb, NVEC, cx, 12);
+    /* Values for the 1-d arrays and the (larger) 2-d ones. */
+    const size_t nv = NROWS * NCOLS > NVEC ? NROWS * NCOLS : NVEC;
+    cplx *va = malloc(nv * sizeof *va), *vb = malloc(nv * sizeof *vb);
+    th_random(va, nv, cx, 11);
+    th_random(vb, nv, cx, 12);
     size_t n = NVEC;
     sl_darray *a = array_from(ctx, dt, 1, &n, 0, va), *b = array_from(ctx, dt, 1, &n, 0, vb);
     sl_darray *o = NULL;
@@ -127,7 +138,7 @@ static void run_arrays(sl_context *ctx, sl_dtype dt, results *r)
         CHECK_OK(sl_darray_norm(a, ords[i], &s), ctx);
         r->scalars[2 + i] = scalar_value(ctx, s);
     }
-    elementwise_chain(ctx, a, b, o);
+    elementwise_chain(ctx, dt, a, b, o);
     CHECK_OK(sl_darray_norm(o, 2, &s), ctx);
     r->scalars[8] = scalar_value(ctx, s);
     gather(ctx, dt, o, NVEC, r->ew);
@@ -141,7 +152,7 @@ static void run_arrays(sl_context *ctx, sl_dtype dt, results *r)
     a = array_from(ctx, dt, 2, shape, 1, va);
     b = array_from(ctx, dt, 2, shape, 1, vb);
     CHECK_OK(sl_darray_create_like(a, &o), ctx);
-    elementwise_chain(ctx, a, b, o);
+    elementwise_chain(ctx, dt, a, b, o);
     gather(ctx, dt, o, NROWS * NCOLS, r->ew2d);
     double axis0[NCOLS], axis1[NROWS];
     CHECK_OK(sl_darray_norm_axis(a, 2, 0, axis0, NCOLS), ctx);
@@ -359,9 +370,46 @@ static void check_mixed(sl_context *ctx)
     }
 }
 
+/* Host-side placement logic, with or without a GPU (mode "placement", not a GPU test): CUDA
+ * placement is refused without a CUDA worker, and pinning the codelets to the CPU workers
+ * (their can_execute hook, compiled in every CUDA build) changes nothing in the results. */
+static void check_placement(sl_context *ctx)
+{
+    if (starpu_cuda_worker_get_count() == 0)
+        CHECK(sl_cuda_set_placement(SL_PLACE_CUDA) == SL_ERR_ARG,
+              "CUDA placement accepted without a CUDA worker");
+    CHECK(sl_cuda_set_placement((sl_cuda_placement)7) == SL_ERR_ARG, "placement 7 accepted");
+    results *r[2] = {calloc(1, sizeof(results)), calloc(1, sizeof(results))};
+    for (int d = 0; d < SL_DTYPE_COUNT; d++) {
+        sl_dtype dt = (sl_dtype)d;
+        for (int p = 0; p < 2; p++) {
+            CHECK_OK(sl_cuda_set_placement(p == 0 ? SL_PLACE_CPU : SL_PLACE_AUTO), ctx);
+            CHECK(sl_cuda_get_placement() == (p == 0 ? SL_PLACE_CPU : SL_PLACE_AUTO),
+                  "placement not recorded");
+            run_matrixmult(ctx, dt, r[p]);
+            run_arrays(ctx, dt, r[p]);
+            CHECK_OK(sl_wait(ctx), ctx);
+        }
+        /* Without a GPU both runs are CPU runs: identical. With one, AUTO may use it. */
+        double e = rel_diff(r[1]->cgls_x, r[0]->cgls_x, 24);
+        double want = starpu_cuda_worker_get_count() == 0 ? 0.0 : tol_of(dt);
+        CHECK(e <= want, "%s CGLS under CPU vs automatic placement: %g", sl_dtype_name(dt), e);
+        e = rel_diff(r[1]->ew2d, r[0]->ew2d, NROWS * NCOLS);
+        CHECK(e <= want, "%s elementwise under CPU vs automatic placement: %g",
+              sl_dtype_name(dt), e);
+    }
+    CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
+    free(r[0]);
+    free(r[1]);
+}
+
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
+    if (argc > 1 && strcmp(argv[1], "placement") == 0) {
+        check_placement(ctx);
+        return th_end(ctx, "test_gpu_kernels placement");
+    }
     if (starpu_cuda_worker_get_count() == 0) {
         if (th_rank == 0)
             printf("skipped: no CUDA device\n");
