@@ -174,9 +174,15 @@ static sl_status start_starpu(sl_context *ctx)
         return SL_ERR_STARPU;
     }
     sl_blas_single_threaded();
+    /* cuBLAS handles, reduction scratch, STARLOPS_CUDA_PLACEMENT: agreed, so that a rank
+     * whose set-up failed does not leave the others waiting in their first collective. */
     char cuda_msg[SL_ERRMSG_LEN] = "";
-    sl_status cuda_st = sl_cuda_start(cuda_msg, sizeof cuda_msg); /* cuBLAS, GPU placement */
+    sl_status cuda_local = sl_cuda_start(cuda_msg, sizeof cuda_msg);
+    sl_status cuda_st = agree_on_status(ctx->user_comm, cuda_local, cuda_msg, sizeof cuda_msg,
+                                        "the CUDA set-up");
     if (cuda_st != SL_OK) {
+        if (cuda_local == SL_OK)
+            sl_cuda_stop();
         sl_set_init_error("%s", cuda_msg);
         starpu_mpi_shutdown();
         return cuda_st;
