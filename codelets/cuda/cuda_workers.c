@@ -6,6 +6,7 @@
 
 #include <starpu.h>
 
+#include "codelet_common.h" /* sl_cuda_can_execute's declaration */
 #include "cuda/cuda_workers.h"
 #ifdef STARLOPS_USE_CUDA
 #include <cuda_runtime_api.h>
