@@ -25,7 +25,7 @@ static void box_cpu(void *buffers[], void *cl_arg)
 SL_HISTORY_MODEL(box_model, "halo_box");
 static struct starpu_codelet box_cl = {
     .cpu_funcs = {box_cpu},
-    SL_CUDA_FUNCS(box_cuda)
+    SL_CUDA_PENDING(box_cuda)
     .model = &box_model,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "halo_box",

@@ -16,10 +16,23 @@
 #define SL_HISTORY_MODEL(var, name) \
     static struct starpu_perfmodel var = {.type = STARPU_HISTORY_BASED, .symbol = name}
 
-/* The slot of a codelet's CUDA implementation, named where the codelet is defined. It expands
- * to nothing: the codelets are CPU-only until the GPU issue defines it (under STARPU_USE_CUDA)
- * as `.cuda_funcs = {fn}, .cuda_flags = {STARPU_CUDA_ASYNC},` and writes `fn`. */
+/* The slot of a codelet's CUDA implementation, named where the codelet is defined. In a build
+ * with the CUDA codelets (STARLOPS_USE_CUDA: a CUDA toolkit and a StarPU with CUDA) it names
+ * `fn`, defined next to the CPU function under the same macro: asynchronous (the function only
+ * queues work on the worker's stream, StarPU waits for it), and subject to the process-wide
+ * placement (codelets/cuda/cuda_workers.h), which can pin such codelets to one kind of
+ * worker. Without CUDA it expands to nothing and the codelet is CPU-only. */
+#ifdef STARLOPS_USE_CUDA
+int sl_cuda_can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl);
+#define SL_CUDA_FUNCS(fn) \
+    .cuda_funcs = {fn}, .cuda_flags = {STARPU_CUDA_ASYNC}, .can_execute = sl_cuda_can_execute,
+#else
 #define SL_CUDA_FUNCS(fn)
+#endif
+
+/* A CUDA slot not written yet (stencils, halo boxes, LSQR's recurrences: later slices of the
+ * GPU issue): the codelet stays CPU-only in every build. */
+#define SL_CUDA_PENDING(fn)
 
 /* The buffers of a task with a variable number of them, for starpu_task_insert's
  * STARPU_DATA_MODE_ARRAY: inline up to SL_TASK_INLINE_BUFFERS, else on the heap. */

@@ -1,6 +1,10 @@
-/* Elementwise codelets: one codelet (and performance model) per operation, one CPU function,
- * and their insert helper. */
+/* Elementwise codelets: one codelet (and performance model) per operation, one CPU function
+ * and one CUDA function (codelets/cuda/elementwise.cu), and their insert helper. */
 #include "elementwise.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/cuda_scratch.h"
+#include "cuda/elementwise_cuda.h"
+#endif
 
 /* factor *= scalar (complex), the scalar being a future computed by earlier tasks */
 static void multiply_by_scalar(double factor[2], void *scalar_buffer)
@@ -59,6 +63,35 @@ static void elementwise_cpu(void *buffers[], void *cl_arg)
     if (drop_zero_terms(&args, &a, o))
         sl_kernel_elementwise(args.op, args.dtype, s, o, a, b, args.alpha, args.beta);
 }
+
+#ifdef STARLOPS_USE_CUDA
+/* The same operation on a CUDA worker: the coefficients' scalar futures stay on the device and
+ * the kernel applies them (and the zero-term rule) itself, so no task waits for a scalar. */
+static void elementwise_cuda(void *buffers[], void *cl_arg)
+{
+    sl_ew_args args;
+    starpu_codelet_unpack_args(cl_arg, &args);
+    void *out = buffers[0];
+    sl_cuda_ew p = {
+        .op = args.op, .dtype = args.dtype,
+        .nx = STARPU_MATRIX_GET_NX(out), .ny = STARPU_MATRIX_GET_NY(out),
+        .out = (void *)STARPU_MATRIX_GET_PTR(out), .ld_out = STARPU_MATRIX_GET_LD(out),
+        .alpha = {args.alpha[0], args.alpha[1]}, .beta = {args.beta[0], args.beta[1]}};
+    if (args.ia >= 0) {
+        p.a = (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ia]);
+        p.ld_a = STARPU_MATRIX_GET_LD(buffers[args.ia]);
+    }
+    if (args.ib >= 0) {
+        p.b = (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ib]);
+        p.ld_b = STARPU_MATRIX_GET_LD(buffers[args.ib]);
+    }
+    if (args.ialpha >= 0)
+        p.alpha_dev = (const double *)STARPU_VECTOR_GET_PTR(buffers[args.ialpha]);
+    if (args.ibeta >= 0)
+        p.beta_dev = (const double *)STARPU_VECTOR_GET_PTR(buffers[args.ibeta]);
+    SL_CUDA_CHECK(sl_cuda_elementwise(&p, starpu_cuda_get_local_stream()));
+}
+#endif
 
 #define EW_MODEL(op, sym) \
     static struct starpu_perfmodel model_##op = {.type = STARPU_HISTORY_BASED, .symbol = sym}

@@ -170,11 +170,11 @@ static void lsqr_rotate_cpu(void *buffers[], void *cl_arg)
 SL_HISTORY_MODEL(norm_model, "lsqr_norm");
 SL_HISTORY_MODEL(rotate_model, "lsqr_rotate");
 static struct starpu_codelet cl_lsqr_norm_stage = {
-    .cpu_funcs = {lsqr_norm_stage_cpu}, SL_CUDA_FUNCS(lsqr_norm_stage_cuda) .nbuffers = 4,
+    .cpu_funcs = {lsqr_norm_stage_cpu}, SL_CUDA_PENDING(lsqr_norm_stage_cuda) .nbuffers = 4,
     .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W}, .model = &norm_model,
     .name = "lsqr_norm"};
 static struct starpu_codelet cl_lsqr_rotate = {
-    .cpu_funcs = {lsqr_rotate_cpu}, SL_CUDA_FUNCS(lsqr_rotate_cuda) .nbuffers = 5,
+    .cpu_funcs = {lsqr_rotate_cpu}, SL_CUDA_PENDING(lsqr_rotate_cuda) .nbuffers = 5,
     .modes = {STARPU_RW, STARPU_R, STARPU_W, STARPU_W, STARPU_R}, .model = &rotate_model,
     .name = "lsqr_rotate"};
 

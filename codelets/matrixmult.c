@@ -1,7 +1,12 @@
 /* Codelets of the 1D MatrixMult: forward products per data tile and partial adjoint products
  * accumulated in STARPU_REDUX mode (the copies of the combined result into model tiles are
- * tile.c's slice_copy), with their insert helpers. */
+ * tile.c's slice_copy), with their insert helpers. The CUDA functions make the same cuBLAS
+ * calls on the worker's handle and stream (codelets/cuda/blas_cuda.c). */
 #include "matrixmult.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/blas_cuda.h"
+#include "cuda/cuda_scratch.h"
+#endif
 
 /* Y_t = A_t X: buffers Y_t (W), A_t (R), then every tile of X (R) in order. */
 static void mm_forward_cpu(void *buffers[], void *cl_arg)
@@ -34,6 +39,43 @@ static void mm_adjoint_cpu(void *buffers[], void *cl_arg)
                    a.k, (const void *)STARPU_MATRIX_GET_PTR(buffers[2]), m, 1,
                    (void *)STARPU_VECTOR_GET_PTR(buffers[0]), m);
 }
+
+#ifdef STARLOPS_USE_CUDA
+static void mm_forward_cuda(void *buffers[], void *cl_arg)
+{
+    sl_mm_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    size_t es = sl_dtype_size(a.dtype), m = a.nrhs, k = a.k;
+    void *y = (void *)STARPU_MATRIX_GET_PTR(buffers[0]);
+    size_t rows = STARPU_MATRIX_GET_NX(buffers[0]) / m;
+    const char *at = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
+    int nx_tiles = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 2;
+    size_t col0 = 0;
+    for (int j = 0; j < nx_tiles; j++) {
+        void *xb = buffers[2 + j];
+        size_t cols = STARPU_MATRIX_GET_NX(xb) / m;
+        cublasStatus_t st = sl_cuda_gemm(a.dtype, 0, rows, m, cols, at + col0 * es, k,
+                                         (const void *)STARPU_MATRIX_GET_PTR(xb), m, j > 0, y, m);
+        if (st != CUBLAS_STATUS_SUCCESS)
+            STARPU_CUBLAS_REPORT_ERROR(st);
+        col0 += cols;
+    }
+}
+
+static void mm_adjoint_cuda(void *buffers[], void *cl_arg)
+{
+    sl_mm_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    size_t m = a.nrhs;
+    size_t rows = STARPU_MATRIX_GET_NX(buffers[2]) / m;
+    cublasStatus_t st = sl_cuda_gemm(a.dtype, 1, a.k, m, rows,
+                                     (const void *)STARPU_MATRIX_GET_PTR(buffers[1]), a.k,
+                                     (const void *)STARPU_MATRIX_GET_PTR(buffers[2]), m, 1,
+                                     (void *)STARPU_VECTOR_GET_PTR(buffers[0]), m);
+    if (st != CUBLAS_STATUS_SUCCESS)
+        STARPU_CUBLAS_REPORT_ERROR(st);
+}
+#endif
 
 static struct starpu_perfmodel model_fwd = {.type = STARPU_HISTORY_BASED, .symbol = "sl_mm_fwd"};
 static struct starpu_perfmodel model_adj = {.type = STARPU_HISTORY_BASED, .symbol = "sl_mm_adj"};

@@ -1,9 +1,14 @@
 /* Reduction codelets: tile partials in STARPU_REDUX mode into a per-rank accumulator (a vector
  * of two doubles: re, im), the accumulator's init/redux pairs, norms along an axis, the
- * finishing step, and their insert helpers. */
+ * finishing step, and their insert helpers. Each has a CPU and a CUDA function (kernels in
+ * codelets/cuda/reduce.cu), both accumulating in double. */
 #include <math.h>
 
 #include "reduce.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/cuda_scratch.h"
+#include "cuda/reduce_cuda.h"
+#endif
 
 static double *acc_ptr(void *buffer)
 {
@@ -20,6 +25,26 @@ static void reduce_cpu(void *buffers[], void *cl_arg)
     sl_kernel_reduce(args.kind, args.dtype, s, (const void *)STARPU_MATRIX_GET_PTR(a), b, args.p,
                      acc_ptr(buffers[0]));
 }
+
+#ifdef STARLOPS_USE_CUDA
+/* The same partial on a CUDA worker: the accumulator is the worker's device copy (STARPU_REDUX
+ * initialised it with the init codelet's CUDA function on the same stream). */
+static void reduce_cuda(void *buffers[], void *cl_arg)
+{
+    sl_reduce_args args;
+    starpu_codelet_unpack_args(cl_arg, &args);
+    void *a = buffers[1];
+    sl_cuda_red r = {.kind = args.kind, .dtype = args.dtype, .p = args.p,
+                     .nx = STARPU_MATRIX_GET_NX(a), .ny = STARPU_MATRIX_GET_NY(a),
+                     .a = (const void *)STARPU_MATRIX_GET_PTR(a), .ld_a = STARPU_MATRIX_GET_LD(a)};
+    if (args.ib >= 0) {
+        r.b = (const void *)STARPU_MATRIX_GET_PTR(buffers[args.ib]);
+        r.ld_b = STARPU_MATRIX_GET_LD(buffers[args.ib]);
+    }
+    SL_CUDA_CHECK(sl_cuda_reduce(&r, acc_ptr(buffers[0]), sl_cuda_scratch(),
+                                 starpu_cuda_get_local_stream()));
+}
+#endif
 
 #define RED_MODEL(k, sym) \
     static struct starpu_perfmodel model_##k = {.type = STARPU_HISTORY_BASED, .symbol = sym}
@@ -99,6 +124,41 @@ REDUX_FN(redux_sum_cpu, dst[i] + src[i])
 REDUX_FN(redux_max_cpu, fmax(dst[i], src[i]))
 REDUX_FN(redux_min_cpu, fmin(dst[i], src[i]))
 
+#ifdef STARLOPS_USE_CUDA
+/* The same on a CUDA worker. StarPU calls an init function directly (not as a task) from the
+ * worker that needs a fresh copy, before that worker's task: both queue on its stream, in
+ * order. */
+static void init_sum_cuda(void *buffers[], void *arg)
+{
+    (void)arg;
+    SL_CUDA_CHECK(sl_cuda_acc_fill(acc_ptr(buffers[0]), STARPU_VECTOR_GET_NX(buffers[0]), 0.0,
+                                   starpu_cuda_get_local_stream()));
+}
+static void init_max_cuda(void *buffers[], void *arg)
+{
+    (void)arg;
+    SL_CUDA_CHECK(sl_cuda_acc_fill(acc_ptr(buffers[0]), STARPU_VECTOR_GET_NX(buffers[0]),
+                                   -INFINITY, starpu_cuda_get_local_stream()));
+}
+static void init_min_cuda(void *buffers[], void *arg)
+{
+    (void)arg;
+    SL_CUDA_CHECK(sl_cuda_acc_fill(acc_ptr(buffers[0]), STARPU_VECTOR_GET_NX(buffers[0]),
+                                   INFINITY, starpu_cuda_get_local_stream()));
+}
+#define REDUX_CUDA(name, HOW)                                                                \
+    static void name(void *buffers[], void *arg)                                             \
+    {                                                                                        \
+        (void)arg;                                                                           \
+        SL_CUDA_CHECK(sl_cuda_acc_combine(acc_ptr(buffers[0]), acc_ptr(buffers[1]),          \
+                                          STARPU_VECTOR_GET_NX(buffers[0]), HOW,             \
+                                          starpu_cuda_get_local_stream()));                  \
+    }
+REDUX_CUDA(redux_sum_cuda, SL_ACC_SUM)
+REDUX_CUDA(redux_max_cuda, SL_ACC_MAX)
+REDUX_CUDA(redux_min_cuda, SL_ACC_MIN)
+#endif
+
 /* StarPU 1.3.10 requires the redux codelet's first mode to be exactly STARPU_RW. */
 static struct starpu_perfmodel acc_models[6] = {
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_init_sum"},
@@ -108,17 +168,17 @@ static struct starpu_perfmodel acc_models[6] = {
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_max"},
     {.type = STARPU_HISTORY_BASED, .symbol = "acc_redux_min"}};
 #define INIT_CL(fn, i, nm)                                                                 \
-    {.cpu_funcs = {fn}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 1, .modes = {STARPU_W},        \
+    {.cpu_funcs = {fn##_cpu}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 1, .modes = {STARPU_W},  \
      .model = &acc_models[i], .name = nm}
 #define REDUX_CL(fn, i, nm)                                                                 \
-    {.cpu_funcs = {fn}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 2,                            \
+    {.cpu_funcs = {fn##_cpu}, SL_CUDA_FUNCS(fn##_cuda) .nbuffers = 2,                      \
      .modes = {STARPU_RW, STARPU_R}, .model = &acc_models[i], .name = nm}
-static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum_cpu, 0, "acc_init_sum"),
-                                           INIT_CL(init_max_cpu, 1, "acc_init_max"),
-                                           INIT_CL(init_min_cpu, 2, "acc_init_min")};
-static struct starpu_codelet redux_cl[3] = {REDUX_CL(redux_sum_cpu, 3, "acc_redux_sum"),
-                                            REDUX_CL(redux_max_cpu, 4, "acc_redux_max"),
-                                            REDUX_CL(redux_min_cpu, 5, "acc_redux_min")};
+static struct starpu_codelet init_cl[3] = {INIT_CL(init_sum, 0, "acc_init_sum"),
+                                           INIT_CL(init_max, 1, "acc_init_max"),
+                                           INIT_CL(init_min, 2, "acc_init_min")};
+static struct starpu_codelet redux_cl[3] = {REDUX_CL(redux_sum, 3, "acc_redux_sum"),
+                                            REDUX_CL(redux_max, 4, "acc_redux_max"),
+                                            REDUX_CL(redux_min, 5, "acc_redux_min")};
 
 void sl_acc_set_reduction(starpu_data_handle_t acc, sl_acc_combine combine)
 {
@@ -137,6 +197,16 @@ static void acc_finish_cpu(void *buffers[], void *cl_arg)
     for (size_t i = 0; i < n; i++)
         v[i] = a.how == SL_FINISH_SQRT ? sqrt(v[i]) : pow(v[i], 1.0 / a.p);
 }
+#ifdef STARLOPS_USE_CUDA
+static void acc_finish_cuda(void *buffers[], void *cl_arg)
+{
+    sl_acc_finish_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    SL_CUDA_CHECK(sl_cuda_acc_finish(acc_ptr(buffers[0]), STARPU_VECTOR_GET_NX(buffers[0]),
+                                     a.scalar, a.how == SL_FINISH_ROOT_P, a.p,
+                                     starpu_cuda_get_local_stream()));
+}
+#endif
 SL_HISTORY_MODEL(model_finish, "norm_finish");
 static struct starpu_codelet cl_acc_finish = {
     .cpu_funcs = {acc_finish_cpu}, SL_CUDA_FUNCS(acc_finish_cuda) .nbuffers = 1,
@@ -158,6 +228,24 @@ static void reduce_axis_cpu(void *buffers[], void *cl_arg)
     sl_kernel_reduce_axis(a.kind, a.dtype, s, (const void *)STARPU_MATRIX_GET_PTR(t), a.p,
                           &a.geom, acc_ptr(buffers[0]));
 }
+#ifdef STARLOPS_USE_CUDA
+/* On a device the tile's copy is packed (ld == nx), so the block's row stride, which the
+ * element positions need, is not the tile's: it is the block's size over its rows. The block
+ * holds pre * len * post elements, the accumulator pre * post, and the tile has one row per
+ * row of the block (the dimensions before the distributed axis). */
+static void reduce_axis_cuda(void *buffers[], void *cl_arg)
+{
+    sl_reduce_axis_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    void *t = buffers[1];
+    size_t ny = STARPU_MATRIX_GET_NY(t);
+    size_t block_ld = ny > 1 ? STARPU_VECTOR_GET_NX(buffers[0]) * a.geom.len / ny : 0;
+    SL_CUDA_CHECK(sl_cuda_reduce_axis(a.kind, a.dtype, STARPU_MATRIX_GET_NX(t), ny,
+                                      (const void *)STARPU_MATRIX_GET_PTR(t),
+                                      STARPU_MATRIX_GET_LD(t), a.p, &a.geom, block_ld,
+                                      acc_ptr(buffers[0]), starpu_cuda_get_local_stream()));
+}
+#endif
 static struct starpu_perfmodel model_reduce_axis = {.type = STARPU_HISTORY_BASED,
                                                     .symbol = "sl_norm_axis"};
 static struct starpu_codelet cl_reduce_axis = {

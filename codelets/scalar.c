@@ -1,8 +1,15 @@
 /* Codelets of scalar futures: set, combine (stacked reductions) and guarded ratios (solvers'
- * step lengths), and their insert helpers. A scalar is a vector of two doubles (re, im). */
+ * step lengths), and their insert helpers. A scalar is a vector of two doubles (re, im). Each
+ * has a CUDA function too (single-thread kernels, codelets/cuda/scalar.cu): not for speed, but
+ * so that a scalar produced and consumed on a GPU (a dot feeding a step length feeding an
+ * axpby) is never copied to the host and back in between; the scheduler's models weigh that. */
 #include <math.h>
 
 #include "scalar.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/cuda_scratch.h"
+#include "cuda/scalar_cuda.h"
+#endif
 
 static double *acc_ptr(void *buffer)
 {
@@ -16,6 +23,15 @@ static void acc_set_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = v[0];
     acc_ptr(buffers[0])[1] = v[1];
 }
+#ifdef STARLOPS_USE_CUDA
+static void acc_set_cuda(void *buffers[], void *cl_arg)
+{
+    double v[2];
+    starpu_codelet_unpack_args(cl_arg, &v);
+    SL_CUDA_CHECK(sl_cuda_scalar_set(acc_ptr(buffers[0]), v[0], v[1],
+                                     starpu_cuda_get_local_stream()));
+}
+#endif
 SL_HISTORY_MODEL(model_set, "scalar_set");
 static struct starpu_codelet cl_scalar_set = {
     .cpu_funcs = {acc_set_cpu}, SL_CUDA_FUNCS(acc_set_cuda) .nbuffers = 1, .modes = {STARPU_W},
@@ -46,6 +62,24 @@ static void scalar_combine_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = a.how == SL_COMBINE_PNORM ? pow(re, 1.0 / a.p) : re;
     acc_ptr(buffers[0])[1] = im;
 }
+#ifdef STARLOPS_USE_CUDA
+static void scalar_combine_cuda(void *buffers[], void *cl_arg)
+{
+    sl_combine_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1;
+    const double *inline_parts[SL_CUDA_COMBINE_MAX_PARTS];
+    const double **parts = inline_parts;
+    if (n > SL_CUDA_COMBINE_MAX_PARTS && !(parts = malloc((size_t)n * sizeof *parts)))
+        STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
+    for (int i = 0; i < n; i++)
+        parts[i] = acc_ptr(buffers[1 + i]);
+    SL_CUDA_CHECK(sl_cuda_scalar_combine(acc_ptr(buffers[0]), parts, n, (int)a.how, a.p,
+                                         starpu_cuda_get_local_stream()));
+    if (parts != inline_parts)
+        free(parts);
+}
+#endif
 SL_HISTORY_MODEL(model_combine, "scalar_combine");
 static struct starpu_codelet cl_scalar_combine = {
     .cpu_funcs = {scalar_combine_cpu}, SL_CUDA_FUNCS(scalar_combine_cuda)
@@ -96,6 +130,19 @@ static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
     acc_ptr(buffers[0])[0] = q;
     acc_ptr(buffers[0])[1] = 0.0;
 }
+#ifdef STARLOPS_USE_CUDA
+static void scalar_ratio_cuda(void *buffers[], void *cl_arg)
+{
+    sl_ratio_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
+    int nden = n - 2 - (a.guarded ? 1 : 0);
+    SL_CUDA_CHECK(sl_cuda_scalar_ratio(acc_ptr(buffers[0]), acc_ptr(buffers[1]),
+                                       acc_ptr(buffers[2]), nden > 1 ? acc_ptr(buffers[3]) : NULL,
+                                       a.w, a.guarded ? acc_ptr(buffers[n - 1]) : NULL,
+                                       a.completed, starpu_cuda_get_local_stream()));
+}
+#endif
 SL_HISTORY_MODEL(model_ratio, "scalar_ratio");
 static struct starpu_codelet cl_scalar_ratio = {
     .cpu_funcs = {scalar_ratio_cpu}, SL_CUDA_FUNCS(scalar_ratio_cuda)

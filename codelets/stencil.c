@@ -94,7 +94,7 @@ static struct starpu_perfmodel stencil_model = {.type = STARPU_HISTORY_BASED,
 
 static struct starpu_codelet stencil_cl = {
     .cpu_funcs = {stencil_cpu},
-    SL_CUDA_FUNCS(stencil_cuda)
+    SL_CUDA_PENDING(stencil_cuda)
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .model = &stencil_model,
     .name = "stencil",
@@ -135,7 +135,7 @@ static void pack_rows_cpu(void *buffers[], void *cl_arg)
 SL_HISTORY_MODEL(pack_rows_model, "pack_rows");
 static struct starpu_codelet pack_rows_cl = {
     .cpu_funcs = {pack_rows_cpu},
-    SL_CUDA_FUNCS(pack_rows_cuda)
+    SL_CUDA_PENDING(pack_rows_cuda)
     .model = &pack_rows_model,
     .nbuffers = STARPU_VARIABLE_NBUFFERS,
     .name = "pack_rows",

@@ -1,9 +1,14 @@
 /* Codelets of the 2D (SUMMA) MatrixMult: tile products and copies between a rank's packed
  * block and its tiles (the sums of partial adjoint products are tile.c's tile_add), with their
- * insert helpers. */
+ * insert helpers. On a CUDA worker the products are cuBLAS calls (codelets/cuda/blas_cuda.c)
+ * and the copies cudaMemcpyAsync, both on the worker's stream. */
 #include <string.h>
 
 #include "summa.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/blas_cuda.h"
+#include "cuda/cuda_scratch.h"
+#endif
 
 /* Elements of a matrix tile whose rows are contiguous (ld == nx, or a single row). */
 static size_t tile_elems(void *m)
@@ -46,6 +51,49 @@ static void summa_copy_cpu(void *buffers[], void *cl_arg)
         pos += sn;
     }
 }
+
+#ifdef STARLOPS_USE_CUDA
+static void summa_gemm_cuda(void *buffers[], void *cl_arg)
+{
+    sl_summa_gemm_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    void *c = buffers[0], *am = buffers[1], *b = buffers[2];
+    size_t m = STARPU_MATRIX_GET_NY(c), n = STARPU_MATRIX_GET_NX(c);
+    size_t k = a.adjoint_a ? STARPU_MATRIX_GET_NY(am) : STARPU_MATRIX_GET_NX(am);
+    cublasStatus_t st = sl_cuda_gemm(a.dtype, a.adjoint_a, m, n, k,
+                                     (const void *)STARPU_MATRIX_GET_PTR(am),
+                                     STARPU_MATRIX_GET_LD(am),
+                                     (const void *)STARPU_MATRIX_GET_PTR(b),
+                                     STARPU_MATRIX_GET_LD(b), a.beta_one,
+                                     (void *)STARPU_MATRIX_GET_PTR(c), STARPU_MATRIX_GET_LD(c));
+    if (st != CUBLAS_STATUS_SUCCESS)
+        STARPU_CUBLAS_REPORT_ERROR(st);
+}
+
+static void summa_copy_cuda(void *buffers[], void *cl_arg)
+{
+    size_t dst0, src0;
+    starpu_codelet_unpack_args(cl_arg, &dst0, &src0);
+    void *dst = buffers[0];
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(dst), dn = tile_elems(dst);
+    char *d = (char *)STARPU_MATRIX_GET_PTR(dst);
+    int nsrc = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1;
+    size_t pos = src0;
+    for (int s = 0; s < nsrc; s++) {
+        void *src = buffers[1 + s];
+        size_t sn = tile_elems(src);
+        size_t lo = pos > dst0 ? pos : dst0;
+        size_t hi = pos + sn < dst0 + dn ? pos + sn : dst0 + dn;
+        if (hi > lo)
+            SL_CUDA_CHECK(cudaMemcpyAsync(d + (lo - dst0) * es,
+                                          (const char *)STARPU_MATRIX_GET_PTR(src) +
+                                              (lo - pos) * es,
+                                          (hi - lo) * es, cudaMemcpyDeviceToDevice,
+                                          starpu_cuda_get_local_stream()));
+        pos += sn;
+    }
+}
+#endif
 
 static struct starpu_perfmodel gemm_models[4] = {
     {.type = STARPU_HISTORY_BASED, .symbol = "summa_gemm_s"},

@@ -1,9 +1,14 @@
 /* Generic codelets on whole tiles and vectors: zeroing, sums (tile adds and the vector REDUX
  * methods), and copies of a tile out of a vector holding its whole block; with their insert
- * helpers. */
+ * helpers. Each has a CUDA function: copies and zeroing are cudaMemcpy/cudaMemset calls on
+ * the worker's stream, sums a kernel (codelets/cuda/tile.cu). */
 #include <string.h>
 
 #include "tile.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/cuda_scratch.h"
+#include "cuda/tile_cuda.h"
+#endif
 
 /* Elements of a matrix tile whose rows are contiguous (ld == nx, or a single row). */
 static size_t tile_elems(void *m)
@@ -37,6 +42,27 @@ static void tile_zero_cpu(void *buffers[], void *cl_arg)
     memset((void *)STARPU_MATRIX_GET_PTR(buffers[0]), 0,
            tile_elems(buffers[0]) * STARPU_MATRIX_GET_ELEMSIZE(buffers[0]));
 }
+
+#ifdef STARLOPS_USE_CUDA
+static void tile_add_cuda(void *buffers[], void *cl_arg)
+{
+    sl_dtype dtype;
+    starpu_codelet_unpack_args(cl_arg, &dtype);
+    size_t reals = tile_elems(buffers[0]) * (sl_dtype_is_complex(dtype) ? 2 : 1);
+    SL_CUDA_CHECK(sl_cuda_add_reals(dtype == SL_F32 || dtype == SL_C64,
+                                    (void *)STARPU_MATRIX_GET_PTR(buffers[0]),
+                                    (const void *)STARPU_MATRIX_GET_PTR(buffers[1]), reals,
+                                    starpu_cuda_get_local_stream()));
+}
+
+static void tile_zero_cuda(void *buffers[], void *cl_arg)
+{
+    (void)cl_arg;
+    SL_CUDA_CHECK(cudaMemsetAsync((void *)STARPU_MATRIX_GET_PTR(buffers[0]), 0,
+                                  tile_elems(buffers[0]) * STARPU_MATRIX_GET_ELEMSIZE(buffers[0]),
+                                  starpu_cuda_get_local_stream()));
+}
+#endif
 
 SL_HISTORY_MODEL(add_model, "tile_add");
 SL_HISTORY_MODEL(zero_model, "tile_zero");
@@ -96,6 +122,47 @@ static void vec_zero_cpu(void *buffers[], void *arg)
     }
 VEC_ADD(vec_add_float_cpu, float)
 VEC_ADD(vec_add_double_cpu, double)
+
+#ifdef STARLOPS_USE_CUDA
+/* On a device the tile's copy is packed (its ld is nx), while the block keeps main memory's
+ * layout: the block's row stride is its size over the tile's rows (the tile has one row per
+ * row of the block, the dimensions before the distributed axis). */
+static void slice_copy_cuda(void *buffers[], void *cl_arg)
+{
+    size_t offset;
+    starpu_codelet_unpack_args(cl_arg, &offset);
+    void *x = buffers[0];
+    size_t es = STARPU_MATRIX_GET_ELEMSIZE(x), nx = STARPU_MATRIX_GET_NX(x);
+    size_t ny = STARPU_MATRIX_GET_NY(x), ld = STARPU_MATRIX_GET_LD(x);
+    size_t block_ld = ny > 1 ? STARPU_VECTOR_GET_NX(buffers[1]) / ny : nx;
+    const char *src = (const char *)STARPU_VECTOR_GET_PTR(buffers[1]) + offset * es;
+    SL_CUDA_CHECK(cudaMemcpy2DAsync((void *)STARPU_MATRIX_GET_PTR(x), ld * es, src,
+                                    block_ld * es, nx * es, ny, cudaMemcpyDeviceToDevice,
+                                    starpu_cuda_get_local_stream()));
+}
+
+static void vec_zero_cuda(void *buffers[], void *arg)
+{
+    (void)arg;
+    SL_CUDA_CHECK(cudaMemsetAsync((void *)STARPU_VECTOR_GET_PTR(buffers[0]), 0,
+                                  STARPU_VECTOR_GET_NX(buffers[0]) *
+                                      STARPU_VECTOR_GET_ELEMSIZE(buffers[0]),
+                                  starpu_cuda_get_local_stream()));
+}
+
+#define VEC_ADD_CUDA(NAME, SINGLE, T)                                                     \
+    static void NAME(void *buffers[], void *arg)                                          \
+    {                                                                                     \
+        (void)arg;                                                                        \
+        size_t n = STARPU_VECTOR_GET_NX(buffers[0]) * STARPU_VECTOR_GET_ELEMSIZE(buffers[0]) \
+                   / sizeof(T);                                                           \
+        SL_CUDA_CHECK(sl_cuda_add_reals(SINGLE, (void *)STARPU_VECTOR_GET_PTR(buffers[0]),  \
+                                        (const void *)STARPU_VECTOR_GET_PTR(buffers[1]), n, \
+                                        starpu_cuda_get_local_stream()));                 \
+    }
+VEC_ADD_CUDA(vec_add_float_cuda, 1, float)
+VEC_ADD_CUDA(vec_add_double_cuda, 0, double)
+#endif
 
 SL_HISTORY_MODEL(model_slice, "slice_copy");
 SL_HISTORY_MODEL(model_zero, "vec_zero");

@@ -12,6 +12,7 @@
 #include <starpu_fxt.h>
 
 #include "cpu/kernels.h"
+#include "cuda/cuda_workers.h"
 #include "runtime/context_internal.h"
 
 /* StarPU is one runtime per process: this guard turns a second sl_init into an error instead
@@ -172,6 +173,19 @@ static sl_status start_starpu(sl_context *ctx)
         return SL_ERR_STARPU;
     }
     sl_blas_single_threaded();
+    /* cuBLAS handles, reduction scratch, STARLOPS_CUDA_PLACEMENT: agreed, so that a rank
+     * whose set-up failed does not leave the others waiting in their first collective. */
+    char cuda_msg[SL_ERRMSG_LEN] = "";
+    sl_status cuda_local = sl_cuda_start(cuda_msg, sizeof cuda_msg);
+    sl_status cuda_st = agree_on_status(ctx->user_comm, cuda_local, cuda_msg, sizeof cuda_msg,
+                                        "the CUDA set-up");
+    if (cuda_st != SL_OK) {
+        if (cuda_local == SL_OK)
+            sl_cuda_stop();
+        sl_set_init_error("%s", cuda_msg);
+        starpu_mpi_shutdown();
+        return cuda_st;
+    }
     ctx->progress_us = progress_interval(ctx);
     sl_status st = ctx->config.comm_kind == SL_COMM_RMA
                        ? sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx),
@@ -180,6 +194,7 @@ static sl_status start_starpu(sl_context *ctx)
     if (st != SL_OK) {
         sl_set_init_error("cannot create the %s communication backend: %s",
                           ctx->config.comm_kind == SL_COMM_RMA ? "rma" : "mpi", sl_strerror(st));
+        sl_cuda_stop();
         starpu_mpi_shutdown();
     }
     return st;
@@ -287,6 +302,7 @@ sl_status sl_finalize(sl_context *ctx)
     if (ctx->config.trace_dir[0])
         starpu_fxt_stop_profiling();
     sl_comm_shutdown(ctx->comm);
+    sl_cuda_stop(); /* cuBLAS handles and scratch: while StarPU's CUDA workers still exist */
     starpu_mpi_shutdown(); /* also shuts StarPU down: starpu_mpi_init_conf started it */
     sl_comm_destroy(ctx->comm); /* after the workers are gone: one may have been in the hook */
     free_mask_groups(ctx);
