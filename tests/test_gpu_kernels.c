@@ -172,9 +172,7 @@ static void run_arrays(sl_context *ctx, sl_dtype dt, results *r)
 static void *local_rows(sl_context *ctx, sl_dtype dt, const cplx *a, size_t n, size_t k,
                         size_t *rows)
 {
-    int rank = 0, size = 1;
-    sl_context_rank(ctx, &rank);
-    sl_context_size(ctx, &size);
+    int rank = th_ctx(ctx).rank, size = th_ctx(ctx).size;
     size_t base = n / (size_t)size, extra = n % (size_t)size;
     size_t r0 = (size_t)rank * base + ((size_t)rank < extra ? (size_t)rank : extra);
     *rows = base + ((size_t)rank < extra);
