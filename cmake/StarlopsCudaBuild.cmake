@@ -36,5 +36,15 @@ if(STARLOPS_USE_CUDA)
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED) # CUDA::cudart, CUDA::cublas
 endif()
+# NCCL (STARLOPS_COMM=nccl): the toolkit's own copy (CUDA's NCCL lives next to cuBLAS here).
+set(STARLOPS_HAVE_NCCL OFF)
+if(STARLOPS_USE_CUDA)
+  find_path(STARLOPS_NCCL_INCLUDE nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+  find_library(STARLOPS_NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR})
+  if(STARLOPS_NCCL_INCLUDE AND STARLOPS_NCCL_LIBRARY)
+    set(STARLOPS_HAVE_NCCL ON)
+  endif()
+endif()
+message(STATUS "starlops: NCCL backend ${STARLOPS_HAVE_NCCL}")
 message(STATUS "starlops: CUDA codelets ${STARLOPS_USE_CUDA} (architectures: "
                "${CMAKE_CUDA_ARCHITECTURES})")

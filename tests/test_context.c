@@ -43,7 +43,11 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_GRID", "banana", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_GRID", "5x7", SL_ERR_ENV, 0); /* 35 ranks wanted */
     expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 0);
+    /* nccl: a build without NCCL says so; with NCCL, a rank without a CUDA worker (this
+     * machine, or STARPU_NCUDA=0) fails every rank, saying what is missing */
     expect_init_fails("STARLOPS_COMM", "nccl", SL_ERR_UNSUPPORTED, 0);
+    CHECK(strstr(sl_init_error(), "no NCCL backend") || strstr(sl_init_error(), "CUDA worker"),
+          "STARLOPS_COMM=nccl: %s", sl_init_error());
     expect_init_fails("STARLOPS_RMA_RING", "4095", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_RMA_RING", "64k", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_PROGRESS_US", "-1", SL_ERR_ENV, 0);
@@ -60,7 +64,8 @@ static void test_env_errors(void)
     if (size > 1) {
         /* one rank that cannot trace fails everyone (the others would wait in StarPU-MPI) */
         expect_init_fails("STARLOPS_TRACE", "/proc/self", SL_ERR_ENV, 1);
-        /* one rank's typo fails everyone */
+        /* one rank's typo fails everyone; one rank choosing nccl is a disagreement */
+        expect_init_fails("STARLOPS_COMM", "nccl", SL_ERR_RANK_MISMATCH, 1);
         expect_init_fails("STARLOPS_COMM", "foo", SL_ERR_ENV, 1);
         /* ranks that disagree fail everyone */
         expect_init_fails("STARLOPS_TILE", "333", SL_ERR_RANK_MISMATCH, 1);

@@ -6,8 +6,11 @@
  *   STARLOPS_TILE   elements per tile of a distributed array (positive integer, default 1048576)
  *   STARLOPS_GRID   process grid "PxQ" with P*Q == number of ranks (default: near-square)
  *   STARLOPS_COMM   communication backend: mpi (default: two-sided and non-blocking
- *                   collectives) or rma (MPI one-sided: Put + flush into rings of a window
- *                   made at sl_init). nccl is a reserved name this build reports as unsupported.
+ *                   collectives), rma (MPI one-sided: Put + flush into rings of a window
+ *                   made at sl_init) or nccl (builds with CUDA and NCCL: collectives and
+ *                   neighbour exchanges as NCCL calls on the GPU, point-to-point transfers
+ *                   through mpi; needs a CUDA worker and its own GPU on every rank, else
+ *                   sl_init fails on every rank saying why).
  *   STARLOPS_RMA_RING  with rma: bytes of each source rank's ring (4096 .. 2^30; default 4 MiB,
  *                   less above 64 ranks).
  *   STARLOPS_TRACE  directory: turns FxT tracing on, one prof_file_* per rank in that directory.
@@ -31,7 +34,7 @@ typedef struct sl_context sl_context;
 typedef enum sl_comm_kind {
     SL_COMM_MPI = 0, /* two-sided MPI + non-blocking collectives posted from tasks */
     SL_COMM_RMA = 1, /* MPI one-sided (Put + flush + notice, passive target) */
-    SL_COMM_NCCL = 2 /* reserved: NCCL collectives on GPUs */
+    SL_COMM_NCCL = 2 /* NCCL collectives on GPUs (src/comm/comm_nccl.c) */
 } sl_comm_kind;
 
 /* Initialise MPI (MPI_THREAD_MULTIPLE) if needed, then StarPU and StarPU-MPI on MPI_COMM_WORLD.

@@ -8,8 +8,8 @@
  * own end until the request poller sees the requests complete (DESIGN.md 4.5); the tasks that
  * use the result depend on it, not on the token. So the token is held only while posting, any
  * number of operations are in flight at once, and no worker ever blocks in MPI. Backends: mpi
- * (two-sided and non-blocking collectives, comm_mpi.c) and rma (one-sided, comm_rma.c); nccl
- * will implement the same table. */
+ * (two-sided and non-blocking collectives, comm_mpi.c), rma (one-sided, comm_rma.c) and nccl
+ * (NCCL collectives queued by CUDA tasks, comm_nccl.c; built with CUDA and NCCL). */
 #ifndef STARLOPS_COMM_H
 #define STARLOPS_COMM_H
 
@@ -94,6 +94,11 @@ sl_status sl_comm_mpi_create(unsigned progress_us, sl_comm **out);
  * ring of ring_bytes). */
 sl_status sl_comm_rma_create(MPI_Comm comm, size_t ring_bytes, unsigned progress_us,
                              sl_comm **out);
+
+/* The NCCL backend (comm_nccl.c, STARLOPS_HAVE_NCCL builds): collective over comm; needs a CUDA
+ * worker and its own GPU on every rank, else every rank gets the error and msg says why. */
+sl_status sl_comm_nccl_create(MPI_Comm comm, unsigned progress_us, sl_comm **out, char *msg,
+                              size_t len);
 
 static inline sl_status sl_comm_allreduce(sl_comm *c, sl_comm_group g, starpu_data_handle_t buf,
                                           sl_comm_elem e, sl_comm_op op)

@@ -163,6 +163,28 @@ static unsigned progress_interval(const sl_context *ctx)
     return CPU_COUNT(&all) >= wanted ? AUTO_PROGRESS_US : 0;
 }
 
+static const char *backend_name(sl_comm_kind kind)
+{
+    return kind == SL_COMM_RMA ? "rma" : kind == SL_COMM_NCCL ? "nccl" : "mpi";
+}
+
+/* The communication backend STARLOPS_COMM chose (collective: rma and nccl set up across the
+ * ranks, which all get the same verdict; msg says why on failure when the backend can). */
+static sl_status create_backend(sl_context *ctx, char *msg, size_t len)
+{
+    switch (ctx->config.comm_kind) {
+    case SL_COMM_RMA:
+        return sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx), ctx->progress_us,
+                                  &ctx->comm);
+#ifdef STARLOPS_HAVE_NCCL
+    case SL_COMM_NCCL:
+        return sl_comm_nccl_create(ctx->task_comm, ctx->progress_us, &ctx->comm, msg, len);
+#endif
+    default:
+        return sl_comm_mpi_create(ctx->progress_us, &ctx->comm);
+    }
+}
+
 static sl_status start_starpu(sl_context *ctx)
 {
     struct starpu_conf conf;
@@ -187,13 +209,14 @@ static sl_status start_starpu(sl_context *ctx)
         return cuda_st;
     }
     ctx->progress_us = progress_interval(ctx);
-    sl_status st = ctx->config.comm_kind == SL_COMM_RMA
-                       ? sl_comm_rma_create(ctx->task_comm, rma_ring_bytes(ctx),
-                                            ctx->progress_us, &ctx->comm)
-                       : sl_comm_mpi_create(ctx->progress_us, &ctx->comm);
+    char comm_msg[SL_ERRMSG_LEN] = "";
+    sl_status st = create_backend(ctx, comm_msg, sizeof comm_msg);
     if (st != SL_OK) {
-        sl_set_init_error("cannot create the %s communication backend: %s",
-                          ctx->config.comm_kind == SL_COMM_RMA ? "rma" : "mpi", sl_strerror(st));
+        if (comm_msg[0])
+            sl_set_init_error("%s", comm_msg);
+        else
+            sl_set_init_error("cannot create the %s communication backend: %s",
+                              backend_name(ctx->config.comm_kind), sl_strerror(st));
         sl_cuda_stop();
         starpu_mpi_shutdown();
     }

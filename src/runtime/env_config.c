@@ -67,8 +67,14 @@ static sl_status parse_comm(sl_config *c, char *msg, size_t len)
         return SL_OK;
     }
     if (strcmp(s, "nccl") == 0) {
-        snprintf(msg, len, "STARLOPS_COMM='%s': this backend is not implemented yet (use mpi)", s);
+#ifdef STARLOPS_HAVE_NCCL
+        c->comm_kind = SL_COMM_NCCL;
+        return SL_OK;
+#else
+        snprintf(msg, len, "STARLOPS_COMM='%s': this build has no NCCL backend (it needs CUDA, "
+                 "a StarPU with CUDA and NCCL at build time; use mpi)", s);
         return SL_ERR_UNSUPPORTED;
+#endif
     }
     snprintf(msg, len, "STARLOPS_COMM='%s' is not one of mpi, rma, nccl", s);
     return SL_ERR_ENV;
