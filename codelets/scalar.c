@@ -70,8 +70,10 @@ static void scalar_combine_cuda(void *buffers[], void *cl_arg)
     int n = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()) - 1;
     const double *inline_parts[SL_CUDA_COMBINE_MAX_PARTS];
     const double **parts = inline_parts;
-    if (n > SL_CUDA_COMBINE_MAX_PARTS && !(parts = malloc((size_t)n * sizeof *parts)))
-        STARPU_CUDA_REPORT_ERROR(cudaErrorMemoryAllocation);
+    if (n > SL_CUDA_COMBINE_MAX_PARTS && !(parts = malloc((size_t)n * sizeof *parts))) {
+        sl_cuda_note_failure((int)cudaErrorMemoryAllocation, __FILE__, __LINE__);
+        return;
+    }
     for (int i = 0; i < n; i++)
         parts[i] = acc_ptr(buffers[1 + i]);
     SL_CUDA_CHECK(sl_cuda_scalar_combine(acc_ptr(buffers[0]), parts, n, (int)a.how, a.p,

@@ -18,14 +18,22 @@ double *sl_cuda_scratch(void);
 }
 #endif
 
-/* A launch that failed leaves the worker's stream (and usually the context) unusable, and the
- * task has no way to hand a status back: report where, as StarPU's own CUDA code does, and
- * abort (STARPU_CUDA_REPORT_ERROR). */
-#define SL_CUDA_CHECK(call)                      \
-    do {                                         \
-        cudaError_t sl_cuda_err_ = (call);       \
-        if (sl_cuda_err_ != cudaSuccess)         \
-            STARPU_CUDA_REPORT_ERROR(sl_cuda_err_); \
+/* A CUDA call that failed inside a task: the task has no status to hand back, so the failure
+ * is counted (with the first one's error and place) and reported by the next host
+ * synchronisation, as every failure inside a task is (sl_wait, sl_scalar_get, the end of a
+ * solve): never an abort in the library. The task's outputs are not to be trusted. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+void sl_cuda_note_failure(int error, const char *file, int line);
+#ifdef __cplusplus
+}
+#endif
+#define SL_CUDA_CHECK(call)                                              \
+    do {                                                                 \
+        cudaError_t sl_cuda_err_ = (call);                               \
+        if (sl_cuda_err_ != cudaSuccess)                                 \
+            sl_cuda_note_failure((int)sl_cuda_err_, __FILE__, __LINE__); \
     } while (0)
 
 #endif

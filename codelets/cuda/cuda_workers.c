@@ -55,6 +55,17 @@ int sl_cuda_can_execute(unsigned workerid, struct starpu_task *task, unsigned ni
 static double *scratch[STARPU_NMAXWORKERS];
 static int scratch_failures;
 
+/* Failed CUDA calls in tasks (SL_CUDA_CHECK): a count and the first one's description. */
+static unsigned long cuda_failures;
+static char first_failure[160];
+
+void sl_cuda_note_failure(int error, const char *file, int line)
+{
+    if (__atomic_fetch_add(&cuda_failures, 1, __ATOMIC_RELAXED) == 0)
+        snprintf(first_failure, sizeof first_failure, "%s at %s:%d",
+                 cudaGetErrorString((cudaError_t)error), file, line);
+}
+
 static void scratch_alloc(void *arg)
 {
     (void)arg;
@@ -102,6 +113,20 @@ static sl_status placement_from_env(char *msg, size_t len)
     return SL_OK;
 }
 
+unsigned long sl_cuda_failures(char *msg, size_t len)
+{
+#ifdef STARLOPS_USE_CUDA
+    unsigned long n = __atomic_load_n(&cuda_failures, __ATOMIC_RELAXED);
+    if (n && msg)
+        snprintf(msg, len, "%s", first_failure);
+    return n;
+#else
+    if (msg && len)
+        msg[0] = '\0';
+    return 0;
+#endif
+}
+
 sl_status sl_cuda_start(char *msg, size_t len)
 {
     sl_status st = placement_from_env(msg, len);
@@ -113,6 +138,7 @@ sl_status sl_cuda_start(char *msg, size_t len)
     /* One handle per CUDA worker, on its stream: what starpu_cublas_get_local_handle returns. */
     starpu_cublas_init();
     scratch_failures = 0;
+    __atomic_store_n(&cuda_failures, 0, __ATOMIC_RELAXED); /* a new context starts clean */
     starpu_execute_on_each_worker(scratch_alloc, NULL, STARPU_CUDA);
     if (scratch_failures) {
         snprintf(msg, len, "cannot allocate the reduction scratch (%zu bytes) on %d CUDA "

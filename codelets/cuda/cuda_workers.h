@@ -30,4 +30,8 @@ void sl_cuda_stop(void);
 sl_status sl_cuda_set_placement(sl_cuda_placement placement);
 sl_cuda_placement sl_cuda_get_placement(void);
 
+/* CUDA calls that failed inside tasks since sl_cuda_start (0 in a build without CUDA), and a
+ * sentence on the first one (error name, file:line) into msg. */
+unsigned long sl_cuda_failures(char *msg, size_t len);
+
 #endif

@@ -360,6 +360,12 @@ sl_status sl_async_check(sl_context *ctx, const char *where)
         return sl_fail(ctx, SL_ERR_NOMEM, "%s: %lu task(s) could not allocate their workspace "
                        "on rank %d since the last report (their output tiles are NaN)", where,
                        fresh, ctx->rank);
+    char first[200] = "";
+    fresh = take_new(sl_cuda_failures(first, sizeof first), &ctx->cuda_failures_seen);
+    if (fresh)
+        return sl_fail(ctx, SL_ERR_STARPU, "%s: %lu CUDA call(s) failed inside tasks on rank %d "
+                       "since the last report (first: %s); their outputs are not to be trusted",
+                       where, fresh, ctx->rank, first);
     return SL_OK;
 }
 

@@ -41,6 +41,7 @@ struct sl_context {
     unsigned long comm_failures_seen; /* reported by sl_wait */
     unsigned long task_failures;      /* tasks that could not run (atomic; codelets.h) */
     unsigned long task_failures_seen; /* reported by sl_wait */
+    unsigned long cuda_failures_seen; /* CUDA calls failed in tasks (cuda_workers.h), reported */
     unsigned long host_waits;         /* scalar reads by the host (sl_context_host_waits) */
     unsigned long arrays_made;        /* staggers the arrays' start addresses (darray.c) */
     char last_error[SL_ERRMSG_LEN];

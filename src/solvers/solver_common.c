@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cuda/cuda_workers.h"
 #include "solvers/solver_common.h"
 
 /* Zeros select the defaults (PyLops-MPI cg/cgls tol; scipy lsqr atol, btol, conlim). */
@@ -230,8 +231,10 @@ sl_status sl_solver_conclude(const sl_op *op, const char *name, sl_solver_kind k
 
 sl_failure_count sl_failure_count_now(const sl_context *ctx)
 {
+    /* a CUDA call that failed in a task counts as a task failure (cuda_workers.h) */
     return (sl_failure_count){sl_comm_failures(ctx->comm),
-                              __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED)};
+                              __atomic_load_n(&ctx->task_failures, __ATOMIC_RELAXED) +
+                                  sl_cuda_failures(NULL, 0)};
 }
 
 void sl_history_discard(sl_history *h)
