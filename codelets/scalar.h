@@ -4,6 +4,7 @@
 #define STARLOPS_CL_SCALAR_H
 
 #include "codelet_common.h"
+#include "guard_codes.h"
 
 /* s (W) := value (re, im). */
 int sl_task_scalar_set(const double value[2], starpu_data_handle_t s);
@@ -21,8 +22,8 @@ int sl_task_scalar_combine(sl_combine_args how, starpu_data_handle_t out,
 
 /* out (W) = num / (den1 + w * den2): buffers out, num, den1, optionally den2 (real parts),
  * then optionally a solver guard (RW, last): solvers' step lengths from scalar futures.
- * Guard: a vector of two doubles (code, iterations completed when the code was set). */
-enum { SL_GUARD_OK = 0, SL_GUARD_BREAKDOWN = 1, SL_GUARD_NONFINITE = 2 };
+ * Guard: a vector of two doubles (code SL_GUARD_*, guard_codes.h; iterations completed when
+ * the code was set). */
 typedef struct sl_ratio_args {
     double w;
     int guarded;

@@ -63,6 +63,7 @@ typedef struct results {
     cplx mv_y[64], mv_x[24];         /* ... and vectors */
     cplx su_y[40 * 2], su_x[30 * 2]; /* SUMMA, 2 right-hand sides */
     cplx cgls_x[24];
+    cplx lsqr_x[24]; /* LSQR: its recurrence tasks (lsqr_recurrence.h) on each placement */
 } results;
 
 static sl_darray *array_from(sl_context *ctx, sl_dtype dt, int ndim, const size_t *shape,
@@ -217,6 +218,11 @@ static void run_matrixmult(sl_context *ctx, sl_dtype dt, results *r)
             CHECK_OK(sl_cgls(op, y, sol, &so, &res), ctx);
             gather(ctx, dt, sol, k, r->cgls_x);
             sl_solve_result_free(&res);
+            sl_solver_opts lo = {.niter = 12, .atol = SL_TOL_NONE, .btol = SL_TOL_NONE,
+                                 .conlim = SL_TOL_NONE};
+            CHECK_OK(sl_lsqr(op, y, sol, &lo, &res), ctx);
+            gather(ctx, dt, sol, k, r->lsqr_x);
+            sl_solve_result_free(&res);
             sl_darray_destroy(sol);
         }
         free(raw);
@@ -307,6 +313,7 @@ static void compare(sl_dtype dt, const results *cpu, const results *gpu)
     COMPARE(su_y, "SUMMA forward");
     COMPARE(su_x, "SUMMA adjoint");
     COMPARE(cgls_x, "CGLS solution");
+    COMPARE(lsqr_x, "LSQR solution");
 }
 
 static void check_kernels(sl_context *ctx)

@@ -3,9 +3,10 @@
 
 #include "cuda/scalar_cuda.h"
 
-/* Must match scalar.h (sl_combine_how and the guard codes), which C++ cannot include here. */
+#include "guard_codes.h"
+
+/* Must match scalar.h's sl_combine_how, which C++ cannot include here. */
 enum { COMBINE_SUM, COMBINE_MAX, COMBINE_MIN, COMBINE_PNORM };
-enum { GUARD_OK = 0, GUARD_BREAKDOWN = 1, GUARD_NONFINITE = 2 };
 
 namespace {
 
@@ -45,16 +46,16 @@ __global__ void ratio_kernel(double *out, const double *num_p, const double *den
 {
     double num = num_p[0];
     double den = den1[0] + (den2 ? w * den2[0] : 0.0);
-    double q = num / den, code = GUARD_OK;
+    double q = num / den, code = SL_GUARD_OK;
     if (!isfinite(num) || !isfinite(den))
-        code = GUARD_NONFINITE;
+        code = SL_GUARD_NONFINITE;
     else if (den == 0)
-        code = GUARD_BREAKDOWN;
+        code = SL_GUARD_BREAKDOWN;
     else if (!isfinite(q))
-        code = GUARD_NONFINITE;
-    if (guard && guard[0] != GUARD_OK) {
+        code = SL_GUARD_NONFINITE;
+    if (guard && guard[0] != SL_GUARD_OK) {
         q = 0; /* an earlier step stopped the solve */
-    } else if (code != GUARD_OK) {
+    } else if (code != SL_GUARD_OK) {
         q = 0;
         if (guard)
             guard[0] = code, guard[1] = completed;
