@@ -229,6 +229,9 @@ total=$(elapsed)
   done < "$B/tests.tsv"
   echo "SUMMARY GPU tests (vs CPU, 1e-12 double / 1e-5 single): $gpu_passed/$gpu_total passed, $gpu_skipped skipped"
   echo "SUMMARY CPU tests through the bundled mpirun: $cpu_passed/$cpu_total passed"
+  if [ "${STARLOPS_BENCH_GPU_DRYRUN:-0}" != 0 ]; then
+    echo "SUMMARY bench/gpu: DRY RUN (STARLOPS_BENCH_GPU_DRYRUN): toy sizes on the CPU, the figures below mean nothing"
+  fi
   if [ "$bench_skipped" = 1 ] && [ ! -s "$csv" ]; then
     echo "SUMMARY bench/gpu: skipped: no CUDA device (no figures, no target can be judged)"
   elif [ -s "$csv" ] && command -v python3 >/dev/null; then
@@ -260,7 +263,8 @@ for r in rows:
         v = r["value"]
         print(f'SUMMARY (no target) {r["section"]} {r["case"]} {r["size"]} {r["placement"]}: '
               f'{r["status"] if v in ("nan", "") else v + " " + r["unit"]}'
-              + (f' vs {r["ceiling_name"]} {r["ceiling"]}' if r["ceiling"] not in ("nan", "") else ""))
+              + (f' vs {r["ceiling_name"]} {r["ceiling"]}' if r["ceiling"] not in ("nan", "") else "")
+              + (f' ({r["note"]})' if r["note"] else ""))
 PY
   else
     echo "SUMMARY bench/gpu: no figures (see bench.log)"

@@ -9,6 +9,8 @@
 #
 # Usage: tools/device-mimic.sh [BUNDLE_TGZ] [OUT]
 #   (defaults: build-device/starlops-device.tar.gz, build-device/mimic-out)
+#   STARLOPS_BENCH_GPU_DRYRUN=1 is passed through: bench/gpu then runs its library cases at toy
+#   sizes on the CPU (bench/gpu.c), which exercises the bundled bench without a GPU.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,9 +29,10 @@ mkdir -p "$work/empty"
 
 # Inside the namespace: hide, then start the check with nothing inherited. The bundle is
 # unpacked again by the check itself from the tar.gz, as on the GPU machine.
-unshare -m --propagation private bash -s "$work" "$tgz" "$out" <<'NS'
+unshare -m --propagation private bash -s "$work" "$tgz" "$out" \
+  "${STARLOPS_BENCH_GPU_DRYRUN:-0}" <<'NS'
 set -euo pipefail
-work=$1 tgz=$2 out=$3
+work=$1 tgz=$2 out=$3 dry=$4
 n=0
 while read -r f; do
   [ -e "$f" ] || continue
@@ -50,5 +53,6 @@ fi
 echo "device-mimic: the system mpirun no longer starts (as on the GPU machine)"
 cd "$work"
 exec env -i PATH=/usr/bin:/bin HOME="$HOME" OUT="$out" TMPDIR="$work" \
+  STARLOPS_BENCH_GPU_DRYRUN="$dry" \
   bash "$work/starlops-device/device-check.sh" "$tgz"
 NS
