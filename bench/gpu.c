@@ -644,7 +644,7 @@ static void mode_sched(cgls_case *c, size_t tile)
     sl_solve_result res = {0};
     if (!place(SL_PLACE_AUTO))
         return;
-    CASE_OK(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 60, .tol = SL_TOL_NONE}, &res), "sched",
+    CASE_OK(sl_cgls(op, y, x, &(sl_solver_opts){.niter = 30, .tol = SL_TOL_NONE}, &res), "sched",
             "calibration", size);
     static const sl_cuda_placement order[3] = {SL_PLACE_CPU, SL_PLACE_CUDA, SL_PLACE_AUTO};
     static const char *names[3] = {"CGLS cpu-only", "CGLS gpu-only", "CGLS mixed"};

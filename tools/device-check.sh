@@ -6,7 +6,8 @@
 #   1. the environment: nvidia-smi, CPU and memory, the bundle, StarPU's view of the machine,
 #      and every bundled program's libraries (each must come from the bundle, libc or CUDA)
 #   2. the tests: every test labelled gpu (CUDA codelets vs the CPU ones, 1e-12 double / 1e-5
-#      single) and a few CPU tests, through the bundled mpirun
+#      single) and a few CPU tests, through the bundled mpirun; then the starlops CLI end to
+#      end (MatrixMult apply, adjoint, CGLS solve on .npy files, pinned to the GPU) vs NumPy
 #   3. bench/gpu, mode by mode, into one CSV (and its plot when matplotlib is there)
 #   4. one summary line per target of issue 15: met / not met / no data
 #
@@ -168,6 +169,61 @@ while IFS=$'\t' read -r tname label np skip exe targs tenv; do
 done < "$B/tests.tsv"
 rm -f "$out/test-output.tmp"
 
+# ---- 2b. the CLI end to end -----------------------------------------------------------------
+# The bundled starlops CLI on .npy files NumPy writes: MatrixMult forward, adjoint and a CGLS
+# solve, pinned to the GPU when there is one (on the CPU otherwise), checked against NumPy.
+section "starlops CLI (MatrixMult apply, adjoint, CGLS solve) vs NumPy"
+cli_dir=${TMPDIR:-/tmp}/starlops-device-cli-$$
+mkdir -p "$cli_dir"
+cli_place=cpu
+[ "$has_gpu" = 1 ] && cli_place=cuda
+cli_env=(STARPU_NCPU=2 STARPU_NCUDA=$([ "$has_gpu" = 1 ] && echo 1 || echo 0)
+         STARLOPS_CUDA_PLACEMENT=$cli_place STARLOPS_TILE=64)
+cli_ok=1
+if python3 -c 'import numpy' 2>/dev/null; then
+  python3 - "$cli_dir" <<'PY' || cli_ok=0
+import sys
+import numpy as np
+d = sys.argv[1]
+rng = np.random.default_rng(5)
+a = rng.standard_normal((300, 200))
+np.save(f"{d}/A.npy", a)
+np.save(f"{d}/x.npy", rng.standard_normal(200))
+np.save(f"{d}/y.npy", rng.standard_normal(300))
+PY
+  for run in "apply --in x.npy --out ax.npy" "apply --adjoint --in y.npy --out aty.npy" \
+             "solve --data y.npy --solver cgls --niter 100 --tol none --out xs.npy"; do
+    # shellcheck disable=SC2086  # run is a word list
+    (cd "$cli_dir" && run_step "starlops $run" 60 env "${cli_env[@]}" "${mpirun_cmd[@]}" -n 1 \
+      "$B/bin/starlops" $run --op matrixmult --matrix A.npy < /dev/null) || cli_ok=0
+  done
+  python3 - "$cli_dir" <<'PY' || cli_ok=0
+import sys
+import numpy as np
+d = sys.argv[1]
+a, x, y = (np.load(f"{d}/{n}.npy") for n in ("A", "x", "y"))
+def rel(u, v):
+    return float(np.max(np.abs(u - v)) / np.max(np.abs(v)))
+errs = {"A x": rel(np.load(f"{d}/ax.npy"), a @ x),
+        "A^T y": rel(np.load(f"{d}/aty.npy"), a.T @ y),
+        "CGLS x (vs lstsq)": rel(np.load(f"{d}/xs.npy"), np.linalg.lstsq(a, y, rcond=None)[0])}
+tol = {"A x": 1e-12, "A^T y": 1e-12, "CGLS x (vs lstsq)": 1e-8}
+bad = [k for k in errs if not errs[k] <= tol[k]]
+for k in errs:
+    print(f"  {k}: relative error {errs[k]:.2e} (tolerance {tol[k]:.0e})")
+sys.exit(1 if bad else 0)
+PY
+else
+  echo "python3 with numpy not found: CLI check not run"
+  cli_ok=0
+fi
+rm -rf "$cli_dir"
+if [ "$cli_ok" = 1 ]; then
+  echo "CLI: passed (placement $cli_place)"
+else
+  note_failure "the starlops CLI check (placement $cli_place)"
+fi
+
 # ---- 3. bench/gpu ----------------------------------------------------------------------------
 section "bench/gpu"
 csv=$out/gpu_bench.csv
@@ -229,6 +285,7 @@ total=$(elapsed)
   done < "$B/tests.tsv"
   echo "SUMMARY GPU tests (vs CPU, 1e-12 double / 1e-5 single): $gpu_passed/$gpu_total passed, $gpu_skipped skipped"
   echo "SUMMARY CPU tests through the bundled mpirun: $cpu_passed/$cpu_total passed"
+  echo "SUMMARY starlops CLI (apply, adjoint, CGLS vs NumPy; placement $cli_place): $([ "$cli_ok" = 1 ] && echo passed || echo FAILED)"
   if [ "${STARLOPS_BENCH_GPU_DRYRUN:-0}" != 0 ]; then
     echo "SUMMARY bench/gpu: DRY RUN (STARLOPS_BENCH_GPU_DRYRUN): toy sizes on the CPU, the figures below mean nothing"
   fi
