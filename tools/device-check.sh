@@ -90,6 +90,14 @@ section "environment"
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(hostname)  kernel: $(uname -r)"
 echo "cpus: $(nproc)  memory: $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 sed -n '1,6p' "$B/MANIFEST.txt"
+# The bundle uses the machine's C library: it must be at least the one it was built against.
+need=$(sed -n 's/^max GLIBC symbol version needed: GLIBC_//p' "$B/MANIFEST.txt")
+have=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{ print $2 }')
+echo "glibc: ${have:-unknown} here, ${need:-?} needed"
+if [ -n "$need" ] && [ -n "$have" ] \
+   && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  note_failure "glibc $have is older than the $need the bundle needs: programs will not load"
+fi
 if command -v nvidia-smi >/dev/null; then
   run_step "nvidia-smi" 30 nvidia-smi || note_failure "nvidia-smi failed"
   run_step "nvidia-smi query" 30 nvidia-smi \
