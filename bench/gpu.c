@@ -617,7 +617,8 @@ static void mode_cgls(sl_cuda_placement p, cgls_case *cases, int ncases, size_t 
             emit_failed("cgls", "CGLS", size, "failed", sl_last_error(ctx));
         } else {
             snprintf(note, sizeof note, "tile %zu; %s; r1norm %.6g; tasks cuda %ld cpu %ld",
-                     tile, cpu ? "cpu-only reference" : "pinned to the GPU", res.r1norm,
+                     tile, cpu ? "cpu-only reference at the GPU run's size; 5 iterations"
+                               : "pinned to the GPU; 20 iterations", res.r1norm,
                      c.cuda, c.cpu);
             emit(&(row){"cgls", "CGLS iteration", size, place_name(p), sec * 1e3, "ms",
                         "cuBLAS gemv+gemv^T", cases[i].floor * 1e3,
