@@ -27,8 +27,8 @@ sed -n 's/^[^\t]*\t<- \(\/[^ ]*\) (.*/\1/p' "$work/starlops-device/MANIFEST.txt"
   | grep -Ev '/(libstdc\+\+|libgcc_s|libz|libudev)\.so' | sort -u > "$work/hide.txt"
 mkdir -p "$work/empty"
 
-# Inside the namespace: hide, then start the check with nothing inherited. The bundle is
-# unpacked again by the check itself from the tar.gz, as on the GPU machine.
+# Inside the namespace: hide, then start the check with nothing inherited, as the device
+# command does: the unpacked bundle's own device-check.sh, no argument.
 unshare -m --propagation private bash -s "$work" "$tgz" "$out" \
   "${STARLOPS_BENCH_GPU_DRYRUN:-0}" <<'NS'
 set -euo pipefail
@@ -54,5 +54,5 @@ echo "device-mimic: the system mpirun no longer starts (as on the GPU machine)"
 cd "$work"
 exec env -i PATH=/usr/bin:/bin HOME="$HOME" OUT="$out" TMPDIR="$work" \
   STARLOPS_BENCH_GPU_DRYRUN="$dry" \
-  bash "$work/starlops-device/device-check.sh" "$tgz"
+  bash "$work/starlops-device/device-check.sh"
 NS
