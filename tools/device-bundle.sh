@@ -49,6 +49,10 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   fi
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "${extra[@]}"
 fi
+# the NCCL backend's tests exist when the build found NCCL
+if cmake --build "$build" --target help 2>/dev/null | grep -q 'test_gpu_nccl'; then
+  targets+=(test_gpu_nccl)
+fi
 say "building ${targets[*]} in $build (-j$jobs)"
 cmake --build "$build" -j"$jobs" --target "${targets[@]}" \
   || die "build failed (is $build a CUDA build? bench_gpu exists only with the CUDA codelets)"
