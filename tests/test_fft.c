@@ -14,6 +14,7 @@ typedef struct fcase {
     int uneven;   /* the last rank holds no rows, the others an even split */
     int axis;
     sl_fft_opts o;
+    int negative; /* the operator is given axis - ndim */
 } fcase;
 
 /* The operator's matrix along one line: A[j][i] maps model sample i to data sample j. */
@@ -92,11 +93,11 @@ static double tol_of(sl_dtype t)
 
 static void describe(const fcase *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %dd (%zu,%zu,%zu) split %d%s%s axis %d nfft %zu real %d norm %s "
+    snprintf(buf, len, "%s %dd (%zu,%zu,%zu) split %d%s%s axis %d%s nfft %zu real %d norm %s "
              "ifftshift %d fftshift %d", sl_dtype_name(c->dtype), c->ndim, c->shape[0],
              c->ndim > 1 ? c->shape[1] : 0, c->ndim > 2 ? c->shape[2] : 0, c->split,
              c->uneven ? " uneven" : "", c->partition == SL_BROADCAST ? " broadcast" : "",
-             c->axis, c->o.nfft, c->o.real, sl_fft_norm_name(c->o.norm), c->o.ifftshift_before,
+             c->axis, c->negative ? " (negative)" : "", c->o.nfft, c->o.real, sl_fft_norm_name(c->o.norm), c->o.ifftshift_before,
              c->o.fftshift_after);
 }
 
@@ -133,7 +134,7 @@ static void run_case(sl_context *ctx, const fcase *c, int nranks)
     sl_darray *x = NULL, *y = NULL, *x2 = NULL, *y2 = NULL;
     sl_op *op = NULL;
     CHECK_OK(make_like(ctx, c, nranks, &x), ctx);
-    sl_status st = sl_op_fft(x, c->axis, &c->o, &op);
+    sl_status st = sl_op_fft(x, c->negative ? c->axis - c->ndim : c->axis, &c->o, &op);
     CHECK(st == SL_OK, "%s: sl_op_fft -> %s (%s)", name, sl_strerror(st), sl_last_error(ctx));
     if (st == SL_OK) {
         th_to_dtype(c->dtype, xg, raw, nm);
@@ -206,10 +207,129 @@ static void three_d(sl_context *ctx, int nranks)
                         continue;
                     if ((k + (size_t)split + (size_t)axis) % 3 != 0)
                         continue; /* a third of the combinations per geometry, all overall */
-                    fcase c = {th_dtypes[t], 3, {5, 7, 9}, SL_SCATTER, split, idx++ % 2, axis, {0}};
+                    fcase c = {th_dtypes[t], 3, {5, 7, 9}, SL_SCATTER, split, idx++ % 2, axis, {0}, 0};
                     c = with_combo(c, &combos[k]);
                     run_case(ctx, &c, nranks);
                 }
+}
+
+/* 1-d and 2-d arrays, replicated arrays, negative axes, larger arrays planned with
+ * FFTW_MEASURE (several lines per plan execution, interleaved and contiguous). */
+static void other_shapes(sl_context *ctx, int nranks)
+{
+    fcase cs[] = {
+        /* 1-d replicated: the whole axis on every rank, cut into tiles */
+        {SL_C128, 1, {50}, SL_BROADCAST, 0, 0, 0, {0}, 0},
+        {SL_F64, 1, {41}, SL_BROADCAST, 0, 0, -1, {0}, 0},
+        {SL_F32, 1, {64}, SL_BROADCAST, 0, 0, 0, {0}, 0},
+        /* 2-d: along and across the split axis, uneven */
+        {SL_C128, 2, {6, 11}, SL_SCATTER, 0, 1, 0, {0}, 0},
+        {SL_F64, 2, {6, 11}, SL_SCATTER, 0, 0, 1, {0}, 0},
+        {SL_C64, 2, {13, 4}, SL_SCATTER, 1, 0, 1, {0}, 0},
+        {SL_F32, 2, {13, 4}, SL_SCATTER, 1, 1, -2, {0}, 0},
+        /* 3-d replicated, along the split axis */
+        {SL_F64, 3, {7, 3, 5}, SL_BROADCAST, 0, 0, 0, {0}, 0},
+        {SL_C64, 3, {7, 3, 5}, SL_BROADCAST, 2, 0, 2, {0}, 0},
+    };
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+        for (size_t k = 0; k < NCOMBOS; k++) {
+            if (combos[k].real && sl_dtype_is_complex(cs[i].dtype))
+                continue;
+            fcase c = cs[i];
+            c.negative = c.axis < 0;
+            c.axis = c.axis < 0 ? c.axis + c.ndim : c.axis;
+            c = with_combo(c, &combos[k]);
+            run_case(ctx, &c, nranks);
+        }
+    fcase big[] = {
+        {SL_C128, 3, {16, 33, 20}, SL_SCATTER, 0, 0, 0, {0}, 0},
+        {SL_F64, 3, {16, 33, 20}, SL_SCATTER, 0, 1, 1, {0}, 0},
+        {SL_F32, 3, {16, 33, 20}, SL_SCATTER, 1, 0, 2, {0}, 0},
+        {SL_C64, 3, {16, 33, 20}, SL_SCATTER, 2, 1, 0, {0}, 0},
+    };
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        for (size_t k = 0; k < NCOMBOS; k += 3) {
+            if (combos[k].real && sl_dtype_is_complex(big[i].dtype))
+                continue;
+            fcase c = with_combo(big[i], &combos[k]);
+            c.o.estimate = 0;
+            run_case(ctx, &c, nranks);
+        }
+}
+
+/* A 1-d array scattered along its only axis: transformed when one rank holds it all,
+ * refused on every rank otherwise. */
+static void one_d_scattered(sl_context *ctx, int nranks)
+{
+    size_t n = 23, sizes[16] = {0};
+    sizes[nranks - 1] = n;
+    fcase c = {SL_C128, 1, {23}, SL_SCATTER, 0, 0, 0, {0}, 0};
+    if (nranks == 1) {
+        run_case(ctx, &c, nranks);
+        return;
+    }
+    sl_darray *x = NULL;
+    sl_op *op = NULL;
+    CHECK_OK(sl_darray_create(ctx, SL_C128, 1, &n, SL_SCATTER, 0, NULL, NULL, &x), ctx);
+    CHECK_STATUS(sl_op_fft(x, 0, NULL, &op), SL_ERR_ARG, ctx);
+    CHECK(op == NULL, "no operator on failure");
+    CHECK(strstr(sl_last_error(ctx), "1-d array scattered") != NULL, "message: %s",
+          sl_last_error(ctx));
+    sl_darray_destroy(x);
+    /* wholly on the last rank: that rank transforms it */
+    CHECK_OK(sl_darray_create(ctx, SL_C128, 1, &n, SL_SCATTER, 0, sizes, NULL, &x), ctx);
+    sl_fft_opts o = {.nfft = 30, .fftshift_after = 1, .estimate = 1};
+    CHECK_OK(sl_op_fft(x, 0, &o, &op), ctx);
+    int passed = 0;
+    double err = 1;
+    if (op)
+        CHECK_OK(sl_dottest(op, 1e-10, &passed, &err), ctx);
+    CHECK(passed, "1-d on one rank: dot test error %.3g", err);
+    sl_op_destroy(op);
+    sl_darray_destroy(x);
+}
+
+/* Bad arguments: the same error on every rank, never a crash or a hang. */
+static void errors(sl_context *ctx, int nranks, int rank)
+{
+    size_t shape[3] = {4, 5, 6};
+    sl_darray *x = NULL, *z = NULL;
+    sl_op *op = NULL;
+    CHECK_OK(sl_darray_create(ctx, SL_F64, 3, shape, SL_SCATTER, 1, NULL, NULL, &x), ctx);
+    CHECK_OK(sl_darray_create(ctx, SL_C128, 3, shape, SL_SCATTER, 0, NULL, NULL, &z), ctx);
+    CHECK_STATUS(sl_op_fft(x, 3, NULL, &op), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_op_fft(x, -4, NULL, &op), SL_ERR_ARG, ctx);
+    sl_fft_opts o = {.real = 1};
+    CHECK_STATUS(sl_op_fft(z, 0, &o, &op), SL_ERR_DTYPE, ctx);
+    o = (sl_fft_opts){.norm = (sl_fft_norm)7};
+    CHECK_STATUS(sl_op_fft(x, 0, &o, &op), SL_ERR_ARG, ctx);
+    o = (sl_fft_opts){.nfft = (size_t)1 << 40};
+    CHECK_STATUS(sl_op_fft(x, 0, &o, &op), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_op_fft(NULL, 0, NULL, &op), SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_op_fft(x, 0, NULL, NULL), SL_ERR_NULL, ctx);
+    if (nranks > 1) { /* ranks disagree on nfft */
+        o = (sl_fft_opts){.nfft = 8 + (size_t)rank, .estimate = 1};
+        CHECK_STATUS(sl_op_fft(x, 0, &o, &op), SL_ERR_RANK_MISMATCH, ctx);
+        /* one rank's bad axis: an error on every rank */
+        CHECK(sl_op_fft(x, rank == 0 ? 5 : 0, NULL, &op) != SL_OK, "bad axis on rank 0 only");
+    }
+    CHECK(op == NULL, "no operator was made");
+    /* arrays of the wrong layout */
+    CHECK_OK(sl_op_fft(x, 2, &(sl_fft_opts){.nfft = 9, .estimate = 1}, &op), ctx);
+    if (op) {
+        sl_darray *y = NULL;
+        CHECK_OK(sl_op_create_data(op, &y), ctx);
+        CHECK(sl_op_matvec(op, y, y) != SL_OK, "data array as model");
+        CHECK(sl_op_rmatvec(op, x, x) != SL_OK, "model array as data");
+        sl_darray_destroy(y);
+    }
+    sl_op_destroy(op);
+    sl_darray_destroy(x);
+    sl_darray_destroy(z);
+    sl_fft_norm norm = SL_FFT_NORM_NONE;
+    CHECK(sl_fft_norm_from_name("ortho", &norm) == SL_OK && norm == SL_FFT_NORM_ORTHO, "ortho");
+    CHECK(sl_fft_norm_from_name("1/N", &norm) == SL_OK && norm == SL_FFT_NORM_1_OVER_N, "1/N");
+    CHECK(sl_fft_norm_from_name("backward", &norm) == SL_ERR_ARG, "backward is refused");
 }
 
 int main(int argc, char **argv)
@@ -218,5 +338,8 @@ int main(int argc, char **argv)
     int nranks = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &nranks);
     three_d(ctx, nranks);
+    other_shapes(ctx, nranks);
+    one_d_scattered(ctx, nranks);
+    errors(ctx, nranks, th_rank);
     return th_end(ctx, "test_fft");
 }
