@@ -177,12 +177,67 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
                 a[1] = wc ? f * w[1] : 0;                                                      \
         }                                                                                      \
     }                                                                                          \
+    /* n reals from src to dst times f (a plain copy when f is 1: no factor). */                \
+    static inline void copy_scaled_##SUF(T *restrict dst, const T *restrict src, size_t n,     \
+                                         T f)                                                  \
+    {                                                                                          \
+        if (f == (T)1) {                                                                       \
+            memcpy(dst, src, n * sizeof(T));                                                   \
+            return;                                                                            \
+        }                                                                                      \
+        for (size_t i = 0; i < n; i++)                                                         \
+            dst[i] = f * src[i];                                                               \
+    }                                                                                          \
+    /* A run of `count` elements contiguous on both sides (af reals each), factor per element \
+     * (fk, or none). */                                                                       \
+    static inline void copy_run_##SUF(T *restrict dst, const T *restrict src, size_t count,    \
+                                      size_t af, const double *fk)                             \
+    {                                                                                          \
+        if (!fk) {                                                                             \
+            memcpy(dst, src, count * af * sizeof(T));                                          \
+            return;                                                                            \
+        }                                                                                      \
+        for (size_t i = 0; i < count; i++)                                                     \
+            for (size_t c = 0; c < af; c++)                                                    \
+                dst[i * af + c] = (T)fk[i] * src[i * af + c];                                  \
+    }                                                                                          \
+    /* The common cases, as plain copies the compiler vectorises: both sides of one kind, and \
+     * the run contiguous in the array along the lines (contiguous workspace) or across them   \
+     * (interleaved workspace, consecutive lines). 1 if done. */                               \
+    static int move_fast_##SUF(const move *mv, const run *r, T *arr, size_t sk,                \
+                               const size_t *off, size_t nb, T *buf, int to_buf)               \
+    {                                                                                          \
+        size_t af = mv->arr_cplx ? 2 : 1;                                                      \
+        if (mv->arr_cplx != mv->buf_cplx)                                                      \
+            return 0;                                                                          \
+        if (!mv->interleaved) {                                                                \
+            if (sk != 1)                                                                       \
+                return 0;                                                                      \
+            const double *fk = mv->factor ? mv->factor + r->kb : NULL;                         \
+            for (size_t b = 0; b < nb; b++) {                                                  \
+                T *a = arr + (off[b] + r->k) * af, *w = buf + (b * mv->blen + r->kb) * af;     \
+                copy_run_##SUF(to_buf ? w : a, to_buf ? a : w, r->count, af, fk);              \
+            }                                                                                  \
+            return 1;                                                                          \
+        }                                                                                      \
+        if (off[nb - 1] - off[0] != nb - 1)                                                    \
+            return 0;                                                                          \
+        for (size_t i = 0; i < r->count; i++) {                                                \
+            size_t kb = r->kb + i;                                                             \
+            T f = (T)(mv->factor ? mv->factor[kb] : 1.0);                                      \
+            T *a = arr + (off[0] + (r->k + i) * sk) * af, *w = buf + kb * mv->batch * af;      \
+            copy_scaled_##SUF(to_buf ? w : a, to_buf ? a : w, nb * af, f);                     \
+        }                                                                                      \
+        return 1;                                                                              \
+    }                                                                                          \
     /* Array <-> workspace for one run inside the workspace line and nb lines. The loops      \
      * follow the workspace layout: across lines innermost when interleaved (neighbouring     \
      * lines are neighbours in memory), along a line otherwise. */                             \
     static void move_run_##SUF(const move *mv, const run *r, T *arr, size_t sk,                \
                                const size_t *off, size_t nb, T *buf, int to_buf)               \
     {                                                                                          \
+        if (move_fast_##SUF(mv, r, arr, sk, off, nb, buf, to_buf))                             \
+            return;                                                                            \
         int ac = mv->arr_cplx, wc = mv->buf_cplx;                                              \
         size_t af = ac ? 2 : 1, bf = wc ? 2 : 1;                                               \
         if (mv->interleaved) {                                                                 \
