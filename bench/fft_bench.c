@@ -1,6 +1,8 @@
 /* bench/fft: sl_op_fft along each axis of a 3-d array next to a plain local FFTW transform of
  * the same block measured in the same run (out of place, FFTW_MEASURE, the same precision and
- * kind, unscaled: norm "none"), median of 7 applications after a warm-up. Cases: complex128
+ * kind, unscaled: norm "none"). The two alternate, one reference run then one application,
+ * 15 times after a warm-up, so that both see the same load on a shared host; the figures are
+ * the medians of each and of the 15 ratios. Cases: complex128
  * (c2c), float64 with real = 1 (r2c), complex128 with norm "ortho" (the scaling folded into the
  * moves; FFTW's reference stays unscaled). The array is split along axis 0; at P ranks the
  * reference is rank 0's block and the transform along axis 0 redistributes. Writes CSV
@@ -34,48 +36,58 @@ static const fft_case cases[] = {
 
 /* The reference: one guru plan over the whole C-order block, the transform along `axis`, the
  * other two axes as FFTW's loops. */
-typedef struct ref_arg {
-    fftw_plan plan;
-} ref_arg;
-
-static void ref_run(void *p)
-{
-    fftw_execute(((ref_arg *)p)->plan);
-}
-
-static double reference_time(const fft_case *c, const size_t *dims, int axis)
+static fftw_plan reference_plan(const fft_case *c, const size_t *dims, int axis, void **in,
+                                void **out)
 {
     size_t n = dims[0] * dims[1] * dims[2], len = dims[axis];
     size_t m = c->real ? len / 2 + 1 : len, nout = n / len * m;
-    long stride_in[3] = {(long)(dims[1] * dims[2]), (long)dims[2], 1};
-    long stride_out[3] = {stride_in[0], stride_in[1], 1};
-    if (axis == 0)
-        stride_out[0] = stride_in[0];
-    else if (axis == 1)
-        stride_out[0] = (long)(m * dims[2]);
-    else
-        stride_out[0] = (long)(dims[1] * m), stride_out[1] = (long)m;
-    fftw_iodim dim = {(int)len, (int)stride_in[axis], (int)stride_out[axis]}, loops[2];
+    int stride_in[3] = {(int)(dims[1] * dims[2]), (int)dims[2], 1};
+    int stride_out[3] = {stride_in[0], stride_in[1], 1};
+    if (axis == 1)
+        stride_out[0] = (int)(m * dims[2]);
+    else if (axis == 2)
+        stride_out[0] = (int)(dims[1] * m), stride_out[1] = (int)m;
+    fftw_iodim dim = {(int)len, stride_in[axis], stride_out[axis]}, loops[2];
     for (int d = 0, k = 0; d < 3; d++)
         if (d != axis)
-            loops[k++] = (fftw_iodim){(int)dims[d], (int)stride_in[d], (int)stride_out[d]};
-    void *in = fftw_malloc(n * 16), *out = fftw_malloc(nout * 16);
-    ref_arg r;
-    if (c->real)
-        r.plan = fftw_plan_guru_dft_r2c(1, &dim, 2, loops, in, out, FFTW_MEASURE);
-    else
-        r.plan = fftw_plan_guru_dft(1, &dim, 2, loops, in, out, FFTW_FORWARD, FFTW_MEASURE);
+            loops[k++] = (fftw_iodim){(int)dims[d], stride_in[d], stride_out[d]};
+    *in = fftw_malloc(n * 16);
+    *out = fftw_malloc(nout * 16);
+    fftw_plan p = c->real
+        ? fftw_plan_guru_dft_r2c(1, &dim, 2, loops, *in, *out, FFTW_MEASURE)
+        : fftw_plan_guru_dft(1, &dim, 2, loops, *in, *out, FFTW_FORWARD, FFTW_MEASURE);
     for (size_t i = 0; i < n * (c->real ? 1 : 2); i++)
-        ((double *)in)[i] = sin(0.37 * (double)i);
-    ref_run(&r);
-    double sec = bench_time(ref_run, &r, MPI_COMM_SELF);
-    fftw_destroy_plan(r.plan);
-    fftw_free(in);
-    fftw_free(out);
-    return sec;
+        ((double *)*in)[i] = sin(0.37 * (double)i);
+    return p;
 }
 
-static double operator_time(sl_context *ctx, const fft_case *c, const size_t *dims, int axis)
+#define PAIRS 15
+
+/* Seconds of fn(arg) on the slowest rank. */
+static double timed(void (*fn)(void *), void *arg)
+{
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    fn(arg);
+    double dt = MPI_Wtime() - t0, worst;
+    MPI_Allreduce(&dt, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    return worst;
+}
+
+static void run_plan(void *p)
+{
+    fftw_execute(*(fftw_plan *)p);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
+    return v[n / 2];
+}
+
+/* Medians of the operator's and the reference's times and of their ratios, alternated. */
+static void paired_times(sl_context *ctx, const fft_case *c, const size_t *dims,
+                         const size_t *local, int axis, double out[3])
 {
     sl_darray *x = NULL, *y = NULL;
     sl_op *op = NULL;
@@ -86,7 +98,26 @@ static double operator_time(sl_context *ctx, const fft_case *c, const size_t *di
         fprintf(stderr, "fft_bench: %s\n", sl_last_error(ctx));
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    return bench_apply_steady_and_free(ctx, op, x, y);
+    void *in, *rout;
+    fftw_plan plan = reference_plan(c, local, axis, &in, &rout);
+    bench_apply_arg a = {ctx, op, x, y};
+    for (int w = 0; w < 3; w++) {
+        bench_apply(&a);
+        run_plan(&plan);
+    }
+    double t_op[PAIRS], t_ref[PAIRS], ratio[PAIRS];
+    for (int r = 0; r < PAIRS; r++) {
+        t_ref[r] = timed(run_plan, &plan);
+        t_op[r] = timed(bench_apply, &a);
+        ratio[r] = t_ref[r] / t_op[r];
+    }
+    out[0] = median(t_op, PAIRS), out[1] = median(t_ref, PAIRS), out[2] = median(ratio, PAIRS);
+    fftw_destroy_plan(plan);
+    fftw_free(in);
+    fftw_free(rout);
+    sl_op_destroy(op);
+    sl_darray_destroy(x);
+    sl_darray_destroy(y);
 }
 
 int main(int argc, char **argv)
@@ -118,20 +149,20 @@ int main(int argc, char **argv)
                local[2]);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
         for (int axis = 0; axis < 3; axis++) {
-            double ref = reference_time(&cases[k], local, axis), worst;
-            MPI_Allreduce(&ref, &worst, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-            double sec = operator_time(ctx, &cases[k], dims, axis);
+            double t[3];
+            paired_times(ctx, &cases[k], dims, local, axis, t);
+            double sec = t[0], worst = t[1];
             /* the usual FFT count: 5 N log2(n) (half for a real transform) */
             double n = (double)(dims[0] * dims[1] * dims[2]);
             double flops = (cases[k].real ? 2.5 : 5.0) * n * log2((double)dims[axis]);
             if (rank == 0) {
                 printf("%-22s axis %d  %8.2f ms  FFTW %8.2f ms  %5.1f%%  %6.2f Gflop/s\n",
-                       cases[k].name, axis, sec * 1e3, worst * 1e3, 100 * worst / sec,
+                       cases[k].name, axis, sec * 1e3, worst * 1e3, 100 * t[2],
                        flops / sec / 1e9);
                 if (csv)
                     fprintf(csv, "%d,%s,%d,%zu,%zu,%zu,%.6e,%.6e,%.4f,%.3f\n", size,
                             cases[k].name, axis, dims[0], dims[1], dims[2], sec, worst,
-                            worst / sec, flops / sec / 1e9);
+                            t[2], flops / sec / 1e9);
             }
         }
     if (csv)

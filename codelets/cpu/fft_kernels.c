@@ -197,9 +197,16 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
             memcpy(dst, src, count * af * sizeof(T));                                          \
             return;                                                                            \
         }                                                                                      \
-        for (size_t i = 0; i < count; i++)                                                     \
-            for (size_t c = 0; c < af; c++)                                                    \
-                dst[i * af + c] = (T)fk[i] * src[i * af + c];                                  \
+        if (af == 1) {                                                                         \
+            for (size_t i = 0; i < count; i++)                                                 \
+                dst[i] = (T)fk[i] * src[i];                                                    \
+            return;                                                                            \
+        }                                                                                      \
+        for (size_t i = 0; i < count; i++) { /* complex: both parts by the same factor */     \
+            T f = (T)fk[i];                                                                    \
+            dst[2 * i] = f * src[2 * i];                                                       \
+            dst[2 * i + 1] = f * src[2 * i + 1];                                               \
+        }                                                                                      \
     }                                                                                          \
     /* The common cases, as plain copies the compiler vectorises: both sides of one kind, and \
      * the run contiguous in the array along the lines (contiguous workspace) or across them   \

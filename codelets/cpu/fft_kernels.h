@@ -22,7 +22,7 @@ typedef struct sl_fft_engine {
     int model_real;   /* the model's elements are real (r2c, or a complex transform of reals) */
     size_t n, nfft, m;             /* model length, transform length, data length */
     size_t shift_model, shift_data; /* buffer bin of array index k: (k + shift) % length */
-    const double *factor;          /* m scale factors of the data-side bins */
+    const double *factor;          /* m scale factors of the data-side bins (NULL: ones) */
     int zero_ends;    /* adjoint real: imaginary parts of DC and Nyquist zeroed (irfft) */
     size_t batch;     /* lines per plan execution, 1 to SL_FFT_MAX_BATCH */
     int interleaved;  /* workspace: element k of line b at k * batch + b (else b * len + k) */

@@ -52,7 +52,9 @@ static void init_engine(sl_fft_state *s, int adjoint, const sl_darray *x, sl_dty
     e->n = s->n, e->nfft = s->opts.nfft, e->m = s->m;
     e->shift_model = s->opts.ifftshift_before ? (s->n - s->n / 2) % s->n : 0;
     e->shift_data = s->opts.fftshift_after ? (s->m - s->m / 2) % s->m : 0;
-    e->factor = s->factor[adjoint];
+    /* all ones (unscaled complex transform): no factor, so the moves are plain copies */
+    int ones = s->opts.norm == SL_FFT_NORM_NONE && !s->opts.real;
+    e->factor = ones ? NULL : s->factor[adjoint];
     e->zero_ends = adjoint && s->opts.real;
     e->batch = batch_of(s, x, 2 * (single ? sizeof(float) : sizeof(double)));
     /* lines along the last axis are contiguous: keep them whole; otherwise neighbouring
