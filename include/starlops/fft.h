@@ -49,9 +49,10 @@ const char *sl_fft_norm_name(sl_fft_norm norm);
  * along another axis; along the distributed axis of a scattered array, with the balanced
  * split of the new length (or wholly on the one rank that holds the model, if only one does).
  * When the axis is the distributed axis of an array scattered over several ranks, each
- * application redistributes the array to another axis, transforms and redistributes back
- * (blocking, two all-to-alls); a 1-d array scattered over several ranks is refused
- * (SL_ERR_ARG: gather or replicate it first). FFTW plans are made once here
+ * application moves the values to arrays distributed along the longest other axis, transforms
+ * there and moves the result back: two all-to-alls of packed boxes, submitted as tasks like the
+ * rest (no host wait); the operator keeps those two arrays and the message buffers. A 1-d
+ * array scattered over several ranks is refused (SL_ERR_ARG: gather or replicate it first). FFTW plans are made once here
  * (FFTW_MEASURE); applications run one task per tile. */
 sl_status sl_op_fft(const sl_darray *like, int axis, const sl_fft_opts *opts, sl_op **out);
 

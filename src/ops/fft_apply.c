@@ -156,29 +156,23 @@ static sl_status local_transform(const sl_fft_state *s, int adjoint, const sl_da
     return SL_OK;
 }
 
-/* The axis is cut between ranks: all-to-all to work_axis, transform, all-to-all back to the
- * output's split, copy into out. Blocking (sl_darray_redistribute is). */
-static sl_status redistributed(const sl_op *op, const sl_fft_state *s, int adjoint,
-                               const sl_darray *in, sl_darray *out)
+/* The axis is cut between ranks: the input's values move to the mid array of its shape
+ * (distributed along work_axis), the transform runs there into the other mid array, whose
+ * values move into out. Tasks only: two all-to-alls of packed boxes. */
+static sl_status redistributed(const sl_fft_state *s, int adjoint, const sl_darray *in,
+                               sl_darray *out)
 {
-    const sl_layout *back = adjoint ? sl_op_model_layout(op) : sl_op_data_layout(op);
-    sl_darray *moved = NULL, *result = NULL;
-    sl_status st = sl_darray_redistribute(in, s->work_axis, NULL, &moved);
-    if (st == SL_OK)
-        st = local_transform(s, adjoint, moved, s->mid[adjoint]);
-    if (st == SL_OK)
-        st = sl_darray_redistribute(s->mid[adjoint], s->axis, back->local_sizes, &result);
-    if (st == SL_OK)
-        st = sl_darray_copy(result, out);
-    sl_darray_destroy(moved);
-    sl_darray_destroy(result);
-    return st;
+    sl_darray *from = s->mid[adjoint ? 0 : 1], *to = s->mid[adjoint ? 1 : 0];
+    int64_t tag = sl_tags_book(in->ctx, 2);
+    SL_TRY(sl_fft_exchange_run(&s->there[adjoint], in, from, tag));
+    SL_TRY(local_transform(s, adjoint, from, to));
+    return sl_fft_exchange_run(&s->back[!adjoint], to, out, tag + 1);
 }
 
 sl_status sl_fft_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
 {
     const sl_fft_state *s = op->state;
     if (s->route == SL_FFT_ROUTE_REDIST)
-        return redistributed(op, s, adjoint, in, out);
+        return redistributed(s, adjoint, in, out);
     return local_transform(s, adjoint, in, out);
 }

@@ -106,6 +106,8 @@ void sl_fft_state_free(sl_fft_state *s)
     if (s->guard)
         starpu_data_unregister(s->guard); /* waits for the tasks still using the plans */
     for (int a = 0; a < 2; a++) {
+        sl_fft_exchange_free(&s->there[a]);
+        sl_fft_exchange_free(&s->back[a]);
         sl_darray_destroy(s->mid[a]);
         sl_fft_engine_destroy(&s->engine[a]);
         free(s->factor[a]);

@@ -97,7 +97,7 @@ static sl_status data_layout(const sl_darray *like, const sl_fft_state *s, sl_la
     return SL_OK;
 }
 
-/* REDIST: the transform's outputs, distributed along the work axis (collective). */
+/* REDIST: the arrays the transform runs on, distributed along the work axis (collective). */
 static sl_status make_mids(const sl_darray *like, sl_fft_state *s, const sl_layout *dl)
 {
     sl_context *ctx = like->ctx;
@@ -106,6 +106,26 @@ static sl_status make_mids(const sl_darray *like, sl_fft_state *s, const sl_layo
     if (st == SL_OK)
         st = sl_darray_create(ctx, like->dtype, like->ndim, like->shape, SL_SCATTER,
                               s->work_axis, NULL, like->mask, &s->mid[1]);
+    return st;
+}
+
+/* REDIST: model and data layouts to and from the mid arrays' (along the work axis). */
+static sl_status make_exchanges(sl_fft_state *s, const sl_layout *ml, const sl_layout *dl)
+{
+    sl_context *ctx = s->mid[0]->ctx;
+    const sl_layout *side[2] = {ml, dl};
+    sl_status st = SL_OK;
+    for (int k = 0; k < 2 && st == SL_OK; k++) {
+        sl_layout mid = {0};
+        st = sl_layout_from_darray(s->mid[1 - k], &mid); /* model: mid[1]; data: mid[0] */
+        if (st != SL_OK)
+            st = sl_fail(ctx, SL_ERR_NOMEM, "sl_op_fft: out of memory");
+        if (st == SL_OK)
+            st = sl_fft_exchange_init(ctx, side[k], &mid, &s->there[k]);
+        if (st == SL_OK)
+            st = sl_fft_exchange_init(ctx, &mid, side[k], &s->back[k]);
+        sl_layout_free(&mid);
+    }
     return st;
 }
 
@@ -160,16 +180,18 @@ sl_status sl_op_fft(const sl_darray *like, int axis, const sl_fft_opts *opts, sl
     }
     if (st == SL_OK && s->route == SL_FFT_ROUTE_REDIST)
         st = make_mids(like, s, &dl);
-    if (st == SL_OK) {
+    if (st == SL_OK && sl_layout_from_darray(like, &ml) != SL_OK)
+        st = sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", what);
+    if (st == SL_OK) { /* local steps, then one agreement on their outcome */
         const sl_darray *lines = s->route == SL_FFT_ROUTE_REDIST ? s->mid[1] : like;
         sl_status local = sl_fft_state_plan(ctx, s, lines, like->dtype,
                                             s->opts.estimate ? FFTW_ESTIMATE : FFTW_MEASURE,
                                             what);
+        if (local == SL_OK && s->route == SL_FFT_ROUTE_REDIST)
+            local = make_exchanges(s, &ml, &dl);
         st = sl_agree(ctx, NULL, 0, local == SL_OK, what);
         st = local != SL_OK ? local : st;
     }
-    if (st == SL_OK && sl_layout_from_darray(like, &ml) != SL_OK)
-        st = sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", what);
     if (st == SL_OK)
         st = sl_op_new(ctx, &fft_vt, &ml, &dl, s, out);
     sl_layout_free(&ml);
