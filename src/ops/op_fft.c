@@ -140,9 +140,10 @@ static const sl_op_vtable fft_vt = {
     .destroy = fft_destroy,
 };
 
-/* Resolves the options, checks them and agrees on them with the other ranks. */
+/* Resolves the options, checks them, derives the route and both layouts (local steps), and
+ * agrees on the options and the outcome with the other ranks. */
 static sl_status agree_args(const sl_darray *like, int axis, const sl_fft_opts *opts,
-                            sl_fft_state *s, const char *what)
+                            sl_fft_state *s, sl_layout *ml, sl_layout *dl, const char *what)
 {
     if (!s) { /* out of memory: this rank still takes part in the agreement (same count) */
         int64_t none[7] = {0};
@@ -156,7 +157,12 @@ static sl_status agree_args(const sl_darray *like, int axis, const sl_fft_opts *
         s->n = like->shape[s->axis];
         s->opts.nfft = s->opts.nfft ? s->opts.nfft : s->n;
         s->m = s->opts.real ? s->opts.nfft / 2 + 1 : s->opts.nfft;
+        s->route = route_of(like, s->axis);
+        s->work_axis = s->route == SL_FFT_ROUTE_REDIST ? work_axis_of(like, s->axis) : -1;
+        local = data_layout(like, s, dl);
     }
+    if (local == SL_OK && sl_layout_from_darray(like, ml) != SL_OK)
+        local = sl_fail(like->ctx, SL_ERR_NOMEM, "%s: out of memory", what);
     int64_t v[7] = {s->axis, (int64_t)s->opts.nfft, s->opts.real, s->opts.norm,
                     s->opts.ifftshift_before, s->opts.fftshift_after, s->opts.estimate};
     sl_status st = sl_agree(like->ctx, v, 7, local == SL_OK, what);
@@ -171,17 +177,10 @@ sl_status sl_op_fft(const sl_darray *like, int axis, const sl_fft_opts *opts, sl
     *out = NULL;
     sl_context *ctx = like->ctx;
     sl_fft_state *s = calloc(1, sizeof *s);
-    sl_status st = agree_args(like, axis, opts, s, what);
     sl_layout ml = {0}, dl = {0};
-    if (st == SL_OK) {
-        s->route = route_of(like, s->axis);
-        s->work_axis = s->route == SL_FFT_ROUTE_REDIST ? work_axis_of(like, s->axis) : -1;
-        st = data_layout(like, s, &dl);
-    }
+    sl_status st = agree_args(like, axis, opts, s, &ml, &dl, what);
     if (st == SL_OK && s->route == SL_FFT_ROUTE_REDIST)
-        st = make_mids(like, s, &dl);
-    if (st == SL_OK && sl_layout_from_darray(like, &ml) != SL_OK)
-        st = sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", what);
+        st = make_mids(like, s, &dl); /* collective, agreed inside */
     if (st == SL_OK) { /* local steps, then one agreement on their outcome */
         const sl_darray *lines = s->route == SL_FFT_ROUTE_REDIST ? s->mid[1] : like;
         sl_status local = sl_fft_state_plan(ctx, s, lines, like->dtype,
