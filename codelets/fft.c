@@ -106,7 +106,8 @@ int sl_task_fft(sl_fft_task_args *args, const starpu_data_handle_t *dst,
     size_t bytes = args_bytes(args->ncalls, args->nsegs);
     int ret = starpu_task_insert(&fft_cl, STARPU_CL_ARGS, args, bytes,
                                  STARPU_DATA_MODE_ARRAY, tb.d, tb.n, 0);
-    if (ret != 0)
+    /* StarPU 1.3 destroys the task, freeing the arguments, only on -ENODEV */
+    if (ret != 0 && ret != -ENODEV)
         free(args);
     sl_task_buffers_free(&tb);
     return ret;
