@@ -27,18 +27,21 @@ void sl_fft_free(void *p)
 
 /* Workspace strides of the plan: interleaved lines (FFTW vectorises across them) or
  * consecutive ones. */
-static void plan_strides(const sl_fft_engine *e, int *is, int *id, int *os, int *od)
+static void plan_strides(const sl_fft_engine *e, int interleaved, int *is, int *id, int *os,
+                         int *od)
 {
-    *is = e->interleaved ? (int)e->batch : 1;
+    *is = interleaved ? (int)e->batch : 1;
     *os = *is;
-    *id = e->interleaved ? 1 : (int)e->in_len;
-    *od = e->interleaved ? 1 : (int)e->out_len;
+    *id = interleaved ? 1 : (int)e->in_len;
+    *od = interleaved ? 1 : (int)e->out_len;
 }
 
-static void *plan_double(const sl_fft_engine *e, void *in, void *out, unsigned flags)
+/* direct: consecutive lines (the plan run on the arrays themselves). */
+static void *plan_double(const sl_fft_engine *e, int direct, void *in, void *out,
+                         unsigned flags)
 {
     int n = (int)e->nfft, b = (int)e->batch, is, id, os, od;
-    plan_strides(e, &is, &id, &os, &od);
+    plan_strides(e, e->interleaved && !direct, &is, &id, &os, &od);
     if (e->r2c && e->forward)
         return fftw_plan_many_dft_r2c(1, &n, b, in, NULL, is, id, out, NULL, os, od, flags);
     if (e->r2c)
@@ -47,10 +50,11 @@ static void *plan_double(const sl_fft_engine *e, void *in, void *out, unsigned f
                               e->forward ? FFTW_FORWARD : FFTW_BACKWARD, flags);
 }
 
-static void *plan_single(const sl_fft_engine *e, void *in, void *out, unsigned flags)
+static void *plan_single(const sl_fft_engine *e, int direct, void *in, void *out,
+                         unsigned flags)
 {
     int n = (int)e->nfft, b = (int)e->batch, is, id, os, od;
-    plan_strides(e, &is, &id, &os, &od);
+    plan_strides(e, e->interleaved && !direct, &is, &id, &os, &od);
     if (e->r2c && e->forward)
         return fftwf_plan_many_dft_r2c(1, &n, b, in, NULL, is, id, out, NULL, os, od, flags);
     if (e->r2c)
@@ -71,42 +75,49 @@ int sl_fft_engine_plan(sl_fft_engine *e, unsigned flags)
         return -1;
     }
     pthread_mutex_lock(&planner_lock);
-    e->plan = e->single ? plan_single(e, in, out, flags) : plan_double(e, in, out, flags);
+    e->plan = e->single ? plan_single(e, 0, in, out, flags) : plan_double(e, 0, in, out, flags);
+    if (e->direct) /* on aligned buffers: run only where the arrays' lines are aligned too */
+        e->plan_direct = e->single ? plan_single(e, 1, in, out, flags)
+                                   : plan_double(e, 1, in, out, flags);
     pthread_mutex_unlock(&planner_lock);
     sl_fft_free(in);
     sl_fft_free(out);
-    return e->plan ? 0 : -1;
+    return e->plan && (!e->direct || e->plan_direct) ? 0 : -1;
+}
+
+static void destroy_plan(int single, void *plan)
+{
+    if (plan && single)
+        fftwf_destroy_plan(plan);
+    else if (plan)
+        fftw_destroy_plan(plan);
 }
 
 void sl_fft_engine_destroy(sl_fft_engine *e)
 {
-    if (!e->plan)
-        return;
     pthread_mutex_lock(&planner_lock);
-    if (e->single)
-        fftwf_destroy_plan(e->plan);
-    else
-        fftw_destroy_plan(e->plan);
+    destroy_plan(e->single, e->plan);
+    destroy_plan(e->single, e->plan_direct);
     pthread_mutex_unlock(&planner_lock);
-    e->plan = NULL;
+    e->plan = e->plan_direct = NULL;
 }
 
-static void execute(const sl_fft_engine *e, void *in, void *out)
+static void execute(const sl_fft_engine *e, void *plan, void *in, void *out)
 {
     if (e->single) {
         if (e->r2c && e->forward)
-            fftwf_execute_dft_r2c(e->plan, in, out);
+            fftwf_execute_dft_r2c(plan, in, out);
         else if (e->r2c)
-            fftwf_execute_dft_c2r(e->plan, in, out);
+            fftwf_execute_dft_c2r(plan, in, out);
         else
-            fftwf_execute_dft(e->plan, in, out);
+            fftwf_execute_dft(plan, in, out);
     } else {
         if (e->r2c && e->forward)
-            fftw_execute_dft_r2c(e->plan, in, out);
+            fftw_execute_dft_r2c(plan, in, out);
         else if (e->r2c)
-            fftw_execute_dft_c2r(e->plan, in, out);
+            fftw_execute_dft_c2r(plan, in, out);
         else
-            fftw_execute_dft(e->plan, in, out);
+            fftw_execute_dft(plan, in, out);
     }
 }
 
@@ -344,6 +355,59 @@ static void zero_end_imag(const sl_fft_engine *e, void *buf)
         }
 }
 
+/* nb lines of `len` elements one after the other, in one segment starting at element 0. */
+static int consecutive(const sl_fft_side *s, const size_t *off, size_t nb, size_t len)
+{
+    if (s->sk != 1 || s->nseg != 1 || s->seg[0].k0 != 0)
+        return 0;
+    for (size_t b = 1; b < nb; b++)
+        if (off[b] != off[0] + b * len)
+            return 0;
+    return 1;
+}
+
+/* The data-side factors applied in place to a direct batch's output: per bin (forward), or
+ * the adjoint's single scale (a complex transform's factors are all equal). */
+static void scale_direct(const sl_fft_engine *e, void *out, size_t nb)
+{
+    if (!e->factor)
+        return;
+    size_t len = e->forward ? e->m : e->n;
+    for (size_t b = 0; b < nb; b++)
+        for (size_t k = 0; k < len; k++) {
+            double f = e->forward ? e->factor[k] : e->factor[0];
+            if (e->single) {
+                float *v = (float *)out + 2 * (b * len + k);
+                v[0] *= (float)f, v[1] *= (float)f;
+            } else {
+                double *v = (double *)out + 2 * (b * len + k);
+                v[0] *= f, v[1] *= f;
+            }
+        }
+}
+
+/* A full batch of consecutive lines straight from array to array; 0 if not possible. */
+static int run_direct(const sl_fft_engine *e, const sl_fft_side *src, const sl_fft_side *dst,
+                      const size_t *soff, const size_t *doff, size_t nb)
+{
+    size_t real = e->single ? sizeof(float) : sizeof(double);
+    size_t ssize = e->forward && e->model_real ? real : 2 * real, dsize = 2 * real;
+    if (!e->direct || nb != e->batch || !consecutive(src, soff, nb, e->in_len) ||
+        !consecutive(dst, doff, nb, e->out_len))
+        return 0;
+    void *in = (char *)src->seg[0].base + soff[0] * ssize;
+    void *out = (char *)dst->seg[0].base + doff[0] * dsize;
+    /* the plan was made on fftw_malloc'ed (SIMD-aligned) buffers: the new arrays must be
+     * aligned alike (an unaligned plan was slower than the workspace path) */
+    int aligned = e->single ? !fftwf_alignment_of(in) && !fftwf_alignment_of(out)
+                            : !fftw_alignment_of(in) && !fftw_alignment_of(out);
+    if (!aligned)
+        return 0;
+    execute(e, e->plan_direct, in, out);
+    scale_direct(e, out, nb);
+    return 1;
+}
+
 void sl_kernel_fft(const sl_fft_engine *e, const sl_fft_lines *lines, const sl_fft_side *src,
                    const sl_fft_side *dst, void *win, void *wout)
 {
@@ -354,6 +418,8 @@ void sl_kernel_fft(const sl_fft_engine *e, const sl_fft_lines *lines, const sl_f
         size_t nb = lines->count - l0 < e->batch ? lines->count - l0 : e->batch;
         line_offsets(lines, src, l0, nb, soff);
         line_offsets(lines, dst, l0, nb, doff);
+        if (run_direct(e, src, dst, soff, doff, nb))
+            continue;
         /* bins no array sample reaches (padding, a short last batch) are zero */
         if (ms.len < ms.blen || nb < e->batch) {
             if (e->single)
@@ -364,7 +430,7 @@ void sl_kernel_fft(const sl_fft_engine *e, const sl_fft_lines *lines, const sl_f
         move_lines(e->single, &ms, src, soff, nb, win, 1);
         if (e->zero_ends)
             zero_end_imag(e, win);
-        execute(e, win, wout);
+        execute(e, e->plan, win, wout);
         move_lines(e->single, &md, dst, doff, nb, wout, 0);
     }
 }

@@ -28,6 +28,13 @@ typedef struct sl_fft_engine {
     int interleaved;  /* workspace: element k of line b at k * batch + b (else b * len + k) */
     size_t in_len, out_len; /* line lengths (elements) of the plan's input and output */
     void *plan;       /* fftw_plan or fftwf_plan */
+    /* Set by the caller when the lines are contiguous along the last axis and nothing moves
+     * between the array and the transform (no shift, nfft = n, no real<->complex conversion,
+     * not an irfft, which would overwrite its input): full batches of consecutive lines then
+     * go straight from array to array through plan_direct where their first line is
+     * SIMD-aligned as FFTW's own buffers, the output scaled in place. */
+    int direct;
+    void *plan_direct;
 } sl_fft_engine;
 
 /* Bytes of one workspace buffer (input or output) of an engine. */

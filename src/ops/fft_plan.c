@@ -63,6 +63,11 @@ static void init_engine(sl_fft_state *s, int adjoint, const sl_darray *x, sl_dty
     e->interleaved = s->axis != x->ndim - 1;
     e->in_len = adjoint ? s->m : s->opts.nfft;
     e->out_len = adjoint ? s->opts.nfft : s->m;
+    /* straight from array to array when the workspace would only copy: lines contiguous,
+     * no shift or padding, no real<->complex conversion, not an irfft (which overwrites its
+     * input and needs the weights applied to it) */
+    e->direct = !e->interleaved && !e->shift_model && !e->shift_data && s->opts.nfft == s->n &&
+                (e->model_real ? e->r2c && e->forward : 1);
 }
 
 static sl_status make_workspaces(sl_context *ctx, sl_fft_state *s, const char *what)
