@@ -40,7 +40,7 @@ static void plan_strides(const sl_fft_engine *e, int interleaved, int *is, int *
 static void *plan_double(const sl_fft_engine *e, int direct, void *in, void *out,
                          unsigned flags)
 {
-    int n = (int)e->nfft, b = (int)e->batch, is, id, os, od;
+    int n = (int)e->nfft, b = (int)(direct ? e->direct_batch : e->batch), is, id, os, od;
     plan_strides(e, e->interleaved && !direct, &is, &id, &os, &od);
     if (e->r2c && e->forward)
         return fftw_plan_many_dft_r2c(1, &n, b, in, NULL, is, id, out, NULL, os, od, flags);
@@ -53,7 +53,7 @@ static void *plan_double(const sl_fft_engine *e, int direct, void *in, void *out
 static void *plan_single(const sl_fft_engine *e, int direct, void *in, void *out,
                          unsigned flags)
 {
-    int n = (int)e->nfft, b = (int)e->batch, is, id, os, od;
+    int n = (int)e->nfft, b = (int)(direct ? e->direct_batch : e->batch), is, id, os, od;
     plan_strides(e, e->interleaved && !direct, &is, &id, &os, &od);
     if (e->r2c && e->forward)
         return fftwf_plan_many_dft_r2c(1, &n, b, in, NULL, is, id, out, NULL, os, od, flags);
@@ -65,7 +65,11 @@ static void *plan_single(const sl_fft_engine *e, int direct, void *in, void *out
 
 int sl_fft_engine_plan(sl_fft_engine *e, unsigned flags)
 {
-    size_t bytes = sl_fft_engine_buffer_bytes(e);
+    size_t bytes = sl_fft_engine_buffer_bytes(e), len = e->in_len > e->out_len ? e->in_len
+                                                                               : e->out_len;
+    size_t real = e->single ? sizeof(float) : sizeof(double);
+    if (e->direct && e->direct_batch * len * 2 * real > bytes) /* room for the direct plan */
+        bytes = e->direct_batch * len * 2 * real;
     /* planned on buffers of the workspaces' size and alignment (FFTW_MEASURE overwrites
      * them), so that executing on any workspace is valid */
     void *in = sl_fft_alloc(bytes), *out = sl_fft_alloc(bytes);
@@ -355,15 +359,15 @@ static void zero_end_imag(const sl_fft_engine *e, void *buf)
         }
 }
 
-/* nb lines of `len` elements one after the other, in one segment starting at element 0. */
-static int consecutive(const sl_fft_side *s, const size_t *off, size_t nb, size_t len)
+/* Lines l0 .. l0 + nb - 1 of `len` elements one after the other, in one segment starting at
+ * element 0 (then line l starts at l * len from line 0 of its p1 block, and the blocks follow
+ * each other when s1 = n2 * len). */
+static int consecutive(const sl_fft_lines *ln, const sl_fft_side *s, size_t l0, size_t nb,
+                       size_t len)
 {
-    if (s->sk != 1 || s->nseg != 1 || s->seg[0].k0 != 0)
+    if (s->sk != 1 || s->nseg != 1 || s->seg[0].k0 != 0 || ln->nq != 1 || s->s2 != len)
         return 0;
-    for (size_t b = 1; b < nb; b++)
-        if (off[b] != off[0] + b * len)
-            return 0;
-    return 1;
+    return l0 / ln->n2 == (l0 + nb - 1) / ln->n2 || s->s1 == ln->n2 * len;
 }
 
 /* The data-side factors applied in place to a direct batch's output: per bin (forward), or
@@ -386,17 +390,20 @@ static void scale_direct(const sl_fft_engine *e, void *out, size_t nb)
         }
 }
 
-/* A full batch of consecutive lines straight from array to array; 0 if not possible. */
-static int run_direct(const sl_fft_engine *e, const sl_fft_side *src, const sl_fft_side *dst,
-                      const size_t *soff, const size_t *doff, size_t nb)
+/* direct_batch consecutive lines from l0 straight from array to array; 0 if not possible. */
+static int run_direct(const sl_fft_engine *e, const sl_fft_lines *ln, const sl_fft_side *src,
+                      const sl_fft_side *dst, size_t l0)
 {
-    size_t real = e->single ? sizeof(float) : sizeof(double);
+    size_t real = e->single ? sizeof(float) : sizeof(double), nb = e->direct_batch;
     size_t ssize = e->forward && e->model_real ? real : 2 * real, dsize = 2 * real;
-    if (!e->direct || nb != e->batch || !consecutive(src, soff, nb, e->in_len) ||
-        !consecutive(dst, doff, nb, e->out_len))
+    if (!e->direct || ln->count - l0 < nb || !consecutive(ln, src, l0, nb, e->in_len) ||
+        !consecutive(ln, dst, l0, nb, e->out_len))
         return 0;
-    void *in = (char *)src->seg[0].base + soff[0] * ssize;
-    void *out = (char *)dst->seg[0].base + doff[0] * dsize;
+    size_t soff, doff;
+    line_offsets(ln, src, l0, 1, &soff);
+    line_offsets(ln, dst, l0, 1, &doff);
+    void *in = (char *)src->seg[0].base + soff * ssize;
+    void *out = (char *)dst->seg[0].base + doff * dsize;
     /* the plan was made on fftw_malloc'ed (SIMD-aligned) buffers: the new arrays must be
      * aligned alike (an unaligned plan was slower than the workspace path) */
     int aligned = e->single ? !fftwf_alignment_of(in) && !fftwf_alignment_of(out)
@@ -414,12 +421,14 @@ void sl_kernel_fft(const sl_fft_engine *e, const sl_fft_lines *lines, const sl_f
     move ms, md;
     moves(e, &ms, &md);
     size_t soff[SL_FFT_MAX_BATCH], doff[SL_FFT_MAX_BATCH];
-    for (size_t l0 = 0; l0 < lines->count; l0 += e->batch) {
-        size_t nb = lines->count - l0 < e->batch ? lines->count - l0 : e->batch;
+    for (size_t l0 = 0, nb = 0; l0 < lines->count; l0 += nb) {
+        if (run_direct(e, lines, src, dst, l0)) {
+            nb = e->direct_batch;
+            continue;
+        }
+        nb = lines->count - l0 < e->batch ? lines->count - l0 : e->batch;
         line_offsets(lines, src, l0, nb, soff);
         line_offsets(lines, dst, l0, nb, doff);
-        if (run_direct(e, src, dst, soff, doff, nb))
-            continue;
         /* bins no array sample reaches (padding, a short last batch) are zero */
         if (ms.len < ms.blen || nb < e->batch) {
             if (e->single)

@@ -34,6 +34,7 @@ typedef struct sl_fft_engine {
      * go straight from array to array through plan_direct where their first line is
      * SIMD-aligned as FFTW's own buffers, the output scaled in place. */
     int direct;
+    size_t direct_batch; /* lines per direct execution (no workspace: larger batches) */
     void *plan_direct;
 } sl_fft_engine;
 

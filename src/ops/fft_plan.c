@@ -10,6 +10,8 @@
 
 /* Bytes of workspace a plan execution aims at (its lines stay in L2 while they move). */
 #define SL_FFT_BATCH_BYTES (64 * 1024)
+/* Lines of one direct execution at most (array to array, no workspace). */
+#define SL_FFT_MAX_DIRECT_BATCH 512
 
 /* PyLops' scale s of both directions, and the sqrt(2) weights of the real transform's bins
  * other than DC and Nyquist: forward s * sqrt(2); adjoint s / sqrt(2), as irfft counts those
@@ -68,6 +70,11 @@ static void init_engine(sl_fft_state *s, int adjoint, const sl_darray *x, sl_dty
      * input and needs the weights applied to it) */
     e->direct = !e->interleaved && !e->shift_model && !e->shift_data && s->opts.nfft == s->n &&
                 (e->model_real ? e->r2c && e->forward : 1);
+    /* no workspace there: batches as large as the lines allow (fewer executions) */
+    size_t lines = x->outer * x->local_rows * x->inner / s->n, db = e->batch;
+    while (e->direct && 2 * db <= SL_FFT_MAX_DIRECT_BATCH && 2 * db <= lines)
+        db *= 2;
+    e->direct_batch = db;
 }
 
 static sl_status make_workspaces(sl_context *ctx, sl_fft_state *s, const char *what)
