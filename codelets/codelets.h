@@ -18,5 +18,6 @@
 #include "stencil.h"     /* stencil operators, ghost-slab packing */
 #include "box.h"         /* the halo operator's box copies */
 #include "user_op.h"     /* user-defined operators (callbacks, codelets) */
+#include "fft.h"         /* line FFTs (FFTW) */
 
 #endif

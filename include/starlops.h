@@ -12,6 +12,7 @@
 #include <starlops/derivatives.h>
 #include <starlops/convolve.h>
 #include <starlops/halo.h>
+#include <starlops/fft.h>
 #include <starlops/solvers.h>
 #include <starlops/io.h>
 

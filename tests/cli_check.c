@@ -196,8 +196,47 @@ static void check_matrixmult(const char *dir, const char *kind)
     free(az); free(xz); free(azx);
 }
 
+/* `apply --op fft --axis 1 --nfft 9 --real --norm none --fftshift-after` and its adjoint
+ * applied to that output, against a dense real DFT of the volume. */
+#define FFT_N 9
+#define FFT_M (FFT_N / 2 + 1)
+static double _Complex fft_coef(size_t j, size_t t)
+{
+    size_t k = (j + FFT_M - FFT_M / 2) % FFT_M; /* fftshift: data j holds bin k */
+    double w = k >= 1 && k <= (FFT_N - 1) / 2 ? sqrt(2.0) : 1.0;
+    double ph = -2 * M_PI * (double)((k * t) % FFT_N) / FFT_N;
+    return w * (cos(ph) + I * sin(ph));
+}
+
+static void check_fft(const char *dir)
+{
+    printf("FFT (real, nfft 9, norm none, fftshift)\n");
+    double *vol = load(dir, "vol.npy", VN), *adj = load(dir, "fft_adj.npy", VN);
+    double _Complex *y = load(dir, "fft.npy", V0 * FFT_M * V2);
+    double e = 0, s = 0, ea = 0, sa = 0;
+    for (size_t o = 0; o < V0; o++)
+        for (size_t i = 0; i < V2; i++) {
+            for (size_t j = 0; j < FFT_M; j++) {
+                double _Complex r = 0;
+                for (size_t t = 0; t < V1; t++) r += fft_coef(j, t) * vol[(o * V1 + t) * V2 + i];
+                e = fmax(e, cabs(r - y[(o * FFT_M + j) * V2 + i]));
+                s = fmax(s, cabs(r));
+            }
+            for (size_t t = 0; t < V1; t++) {
+                double _Complex r = 0;
+                for (size_t j = 0; j < FFT_M; j++) r += conj(fft_coef(j, t)) * y[(o * FFT_M + j) * V2 + i];
+                ea = fmax(ea, fabs(creal(r) - adj[(o * V1 + t) * V2 + i]));
+                sa = fmax(sa, fabs(creal(r)));
+            }
+        }
+    expect("apply fft", e / s, 1e-13);
+    expect("apply fft --adjoint", ea / sa, 1e-13);
+    free(vol); free(adj); free(y);
+}
+
 static void check(const char *dir)
 {
+    check_fft(dir);
     check_matrixmult(dir, "");
     check_matrixmult(dir, "_summa");
     check_stencils(dir);

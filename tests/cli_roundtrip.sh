@@ -33,6 +33,9 @@ run apply --op laplacian --dims 6,7,8 --axes 0,1,2 --weights 1,2,3 --sampling 1,
 run apply --op gradient --dims 6,7,8 --edge --in "$dir/vol.npy" --out "$dir/grad.npy"
 run apply --op poststack --dims 6,7,8 --wavelet "$dir/wav.npy" --in "$dir/vol.npy" \
       --out "$dir/post.npy"
+f="--op fft --dims 6,7,8 --axis 1 --nfft 9 --real --norm none --fftshift-after"
+run apply $f --in "$dir/vol.npy" --out "$dir/fft.npy"
+run apply $f --adjoint --in "$dir/fft.npy" --out "$dir/fft_adj.npy"
 "$checker" check "$dir"
 fails=0
 expect_failure() {
@@ -50,6 +53,8 @@ expect_failure apply --op matrixmult --kind summa --nrhs 2 --matrix "$dir/Az.npy
 expect_failure apply --op laplacian --dims 6,7 --in "$dir/vol.npy" --out "$dir/o.npy"
 expect_failure apply --op firstderivative --dims 6,7,8 --kind sideways --in "$dir/vol.npy" --out "$dir/o.npy"
 expect_failure apply --op poststack --dims 6,7,8 --in "$dir/vol.npy" --out "$dir/o.npy"
+expect_failure apply --op fft --dims 6,7,8 --norm backward --in "$dir/vol.npy" --out "$dir/o.npy"
+expect_failure apply --op fft --dims 6,7,8 --adjoint --in "$dir/vol.npy" --out "$dir/o.npy"
 [ ! -e "$dir/o.npy" ] || { echo "a failed run left o.npy"; fails=$((fails+1)); }
-echo "cli_roundtrip ($np ranks): $((10 + 11 - fails)) passed, $fails failed"
+echo "cli_roundtrip ($np ranks): $((12 + 13 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

@@ -32,6 +32,7 @@ packages=(
   build-essential cmake pkg-config dpkg-dev
   libopenmpi-dev openmpi-bin
   libopenblas-dev liblapacke-dev
+  libfftw3-dev                     # sl_op_fft (double and single precision FFTW)
   libhwloc-dev hwloc
   libfxt-dev fxt-tools pajeng recutils
   libltdl-dev

@@ -32,7 +32,8 @@ sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, siz
     int a = axis < 0 ? axis + like->layout.ndim : axis;
     sl_status st = SL_OK;
     if (a < 0 || a >= like->layout.ndim)
-        st = sl_fail(ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis, like->layout.ndim);
+        st = sl_fail(ctx, SL_ERR_ARG, "%s: axis %d of a %d-d array", what, axis,
+                     like->layout.ndim);
     else if (!h || nh == 0 || nh > SL_STENCIL_MAX_TAPS)
         st = sl_fail(ctx, SL_ERR_ARG, "%s: filter of %zu samples (1 to %d)", what,
                      h ? nh : 0, SL_STENCIL_MAX_TAPS);

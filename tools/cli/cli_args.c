@@ -31,7 +31,11 @@ void cli_usage(void)
             "  --op gradient --dims ... [--sampling s0,s1,...] [--edge] (data: ndim stacked)\n"
             "  --op convolve --dims ... --wavelet h.npy [--axis -1] [--offset len(h)/2]\n"
             "  --op poststack --dims nt,nx,ny --wavelet w.npy [--axis 0 (time)]\n"
-            "--adjoint, --edge and --show take no value. Every rank must be given the same\n"
+            "  --op fft --dims ... [--axis -1] [--nfft N] [--real] [--norm ortho|none|1/n]\n"
+            "       [--ifftshift-before] [--fftshift-after] (data: complex, dims[axis] -> nfft,\n"
+            "       or nfft/2+1 with --real)\n"
+            "--adjoint, --edge, --show, --real, --ifftshift-before and --fftshift-after take no\n"
+            "value. Every rank must be given the same\n"
             "command line. --out is written by rank 0 (an existing read-only file is refused).\n"
             "Run under mpirun -np P; every rank reads the input files. Prints one JSON line\n"
             "(\"status\"; for solve the stop \"reason\"; a non-finite norm is null).\n");
@@ -130,6 +134,7 @@ static int string_flag(cli_args *a, const char *f, const char *v)
         {"--in", offsetof(cli_args, in)},          {"--out", offsetof(cli_args, out)},
         {"--data", offsetof(cli_args, data)},      {"--solver", offsetof(cli_args, solver)},
         {"--kind", offsetof(cli_args, kind)},      {"--wavelet", offsetof(cli_args, wavelet)},
+        {"--norm", offsetof(cli_args, norm)},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(f, t[i].name)) {
@@ -156,6 +161,8 @@ static int int_flag(cli_args *a, const char *f, const char *v, char *msg, size_t
         if ((ok = int_value(f, v, 1, CLI_INT_MAX, &n, msg, len))) a->nrhs = n;
     } else if (!strcmp(f, "--offset")) {
         if ((ok = int_value(f, v, 0, CLI_INT_MAX, &n, msg, len))) a->offset = n;
+    } else if (!strcmp(f, "--nfft")) {
+        if ((ok = int_value(f, v, 1, INT_MAX, &n, msg, len))) a->nfft = n;
     } else {
         return -1;
     }
@@ -196,7 +203,9 @@ static int real_flag(cli_args *a, const char *f, const char *v, char *msg, size_
 static int switch_flag(cli_args *a, const char *f)
 {
     int *target = !strcmp(f, "--adjoint") ? &a->adjoint : !strcmp(f, "--show") ? &a->show
-                  : !strcmp(f, "--edge") ? &a->edge : NULL;
+                  : !strcmp(f, "--edge") ? &a->edge : !strcmp(f, "--real") ? &a->real
+                  : !strcmp(f, "--ifftshift-before") ? &a->ifftshift_before
+                  : !strcmp(f, "--fftshift-after") ? &a->fftshift_after : NULL;
     if (target)
         *target = 1;
     return target != NULL;
@@ -273,7 +282,8 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
         if (strncmp(f, "--", 2)) { /* a value nobody asked for, e.g. `--edge yes` */
             int after_switch = i > 2 && !strncmp(argv[i - 1], "--", 2);
             snprintf(msg, len, "unexpected argument '%s'%s", f, after_switch ?
-                     " (--edge, --adjoint and --show take no value)" : "");
+                     " (--edge, --adjoint, --show, --real, --ifftshift-before and "
+                     "--fftshift-after take no value)" : "");
             return 0;
         }
         /* a value starting with "--" is the next flag: `--op --in x.npy` lacks the value */
