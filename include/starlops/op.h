@@ -123,8 +123,10 @@ sl_status sl_op_transpose(const sl_op *a, sl_op **out);               /* A^T */
 sl_status sl_op_power(const sl_op *a, int p, sl_op **out);            /* A^p, square A, p >= 0 */
 
 /* PyLops' dottest: |<A x, y> - <x, A^H y>| <= rtol * max(|<A x, y>|, |<x, A^H y>|) with
- * random x and y (seeded, same on every rank). Collective, blocking. *passed is 0 or 1;
- * err (may be NULL) receives the relative error. */
+ * random x and y (seeded, same on every rank). When the model and data mix real and complex
+ * arrays (an FFT of a real model: the operator is only R-linear), the real parts are compared,
+ * as PyLops does for such operators. Collective, blocking. *passed is 0 or 1; err (may be
+ * NULL) receives the relative error. */
 sl_status sl_dottest(const sl_op *op, double rtol, int *passed, double *err);
 
 #ifdef __cplusplus
