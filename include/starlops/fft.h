@@ -56,6 +56,18 @@ const char *sl_fft_norm_name(sl_fft_norm norm);
  * (FFTW_MEASURE); applications run one task per tile. */
 sl_status sl_op_fft(const sl_darray *like, int axis, const sl_fft_opts *opts, sl_op **out);
 
+/* PyLops FFTND (FFT2D: two axes) over `naxes` distinct axes of `like` (negative counts from
+ * the end): the product of sl_op_fft along each axis, the last listed axis transformed first
+ * (with `real`, the rfft along it and complex FFTs along the others, numpy's rfftn order).
+ * Per-axis options come from opts[k] for axes[k] (NULL: PyLops' defaults on every axis); the
+ * norm and the real flag are the whole transform's, so they are taken from opts[0] (norm) and
+ * opts[naxes - 1] (real: only the last axis may be real). The scaling multiplies over the axes:
+ * "ortho" 1/sqrt(prod nfft), "1/n" 1/prod nfft, as PyLops' FFTND. A distributed axis among
+ * them is handled as sl_op_fft handles it (tasks that move the values to another axis and
+ * back). Collective. */
+sl_status sl_op_fftnd(const sl_darray *like, int naxes, const int *axes,
+                      const sl_fft_opts *opts, sl_op **out);
+
 #ifdef __cplusplus
 }
 #endif
