@@ -26,6 +26,9 @@ typedef struct cli_args {
     int axes[SL_MAX_NDIM], naxes;
     const char *wavelet;           /* --wavelet w.npy (poststack, convolve) */
     long offset;                   /* --offset (convolve; default len(h) / 2) */
+    const char *g;                 /* --G G.npy (fredholm1: shape (nsl, nx, ny)) */
+    long nz;                       /* --nz (fredholm1; default 1, as PyLops) */
+    int save_gt;                   /* --saveGt (fredholm1) */
 } cli_args;
 
 #define CLI_DEFAULT_AXIS (-1000)
@@ -58,6 +61,7 @@ sl_status cli_build_laplacian(sl_context *ctx, const cli_args *args, cli_problem
 sl_status cli_build_gradient(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* The vectors of p->op, with the input file's values (flat, the stack's components in order,
  * checked against the expected element count) on the side the command reads. Collective: the

@@ -31,7 +31,9 @@ void cli_usage(void)
             "  --op gradient --dims ... [--sampling s0,s1,...] [--edge] (data: ndim stacked)\n"
             "  --op convolve --dims ... --wavelet h.npy [--axis -1] [--offset len(h)/2]\n"
             "  --op poststack --dims nt,nx,ny --wavelet w.npy [--axis 0 (time)]\n"
-            "--adjoint, --edge and --show take no value. Every rank must be given the same\n"
+            "Fredholm1 (model (nsl, ny, nz) and data (nsl, nx, nz) split along the slices):\n"
+            "  --op fredholm1 --G G.npy (shape (nsl, nx, ny)) [--nz 1] [--saveGt]\n"
+            "--adjoint, --edge, --saveGt and --show take no value. Every rank must be given the same\n"
             "command line. --out is written by rank 0 (an existing read-only file is refused).\n"
             "Run under mpirun -np P; every rank reads the input files. Prints one JSON line\n"
             "(\"status\"; for solve the stop \"reason\"; a non-finite norm is null).\n");
@@ -130,6 +132,7 @@ static int string_flag(cli_args *a, const char *f, const char *v)
         {"--in", offsetof(cli_args, in)},          {"--out", offsetof(cli_args, out)},
         {"--data", offsetof(cli_args, data)},      {"--solver", offsetof(cli_args, solver)},
         {"--kind", offsetof(cli_args, kind)},      {"--wavelet", offsetof(cli_args, wavelet)},
+        {"--G", offsetof(cli_args, g)},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(f, t[i].name)) {
@@ -154,6 +157,8 @@ static int int_flag(cli_args *a, const char *f, const char *v, char *msg, size_t
         if ((ok = int_value(f, v, -63, 63, &n, msg, len))) a->split_axis = (int)n;
     } else if (!strcmp(f, "--nrhs")) {
         if ((ok = int_value(f, v, 1, CLI_INT_MAX, &n, msg, len))) a->nrhs = n;
+    } else if (!strcmp(f, "--nz")) {
+        if ((ok = int_value(f, v, 1, INT_MAX, &n, msg, len))) a->nz = n;
     } else if (!strcmp(f, "--offset")) {
         if ((ok = int_value(f, v, 0, CLI_INT_MAX, &n, msg, len))) a->offset = n;
     } else {
@@ -196,7 +201,8 @@ static int real_flag(cli_args *a, const char *f, const char *v, char *msg, size_
 static int switch_flag(cli_args *a, const char *f)
 {
     int *target = !strcmp(f, "--adjoint") ? &a->adjoint : !strcmp(f, "--show") ? &a->show
-                  : !strcmp(f, "--edge") ? &a->edge : NULL;
+                  : !strcmp(f, "--edge") ? &a->edge : !strcmp(f, "--saveGt") ? &a->save_gt
+                                                  : NULL;
     if (target)
         *target = 1;
     return target != NULL;
@@ -261,6 +267,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
     a->order = 3;
     a->offset = -1;
     a->nrhs = -1;
+    a->nz = 1;
     if (argc < 2 || (strcmp(argv[1], "apply") && strcmp(argv[1], "solve"))) {
         snprintf(msg, len, "the first argument must be 'apply' or 'solve'");
         return 0;
@@ -273,7 +280,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
         if (strncmp(f, "--", 2)) { /* a value nobody asked for, e.g. `--edge yes` */
             int after_switch = i > 2 && !strncmp(argv[i - 1], "--", 2);
             snprintf(msg, len, "unexpected argument '%s'%s", f, after_switch ?
-                     " (--edge, --adjoint and --show take no value)" : "");
+                     " (--edge, --adjoint, --saveGt and --show take no value)" : "");
             return 0;
         }
         /* a value starting with "--" is the next flag: `--op --in x.npy` lacks the value */
