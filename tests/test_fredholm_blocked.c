@@ -1,7 +1,10 @@
 /* Fredholm1 in the 2D-blocked layout (every slice a SUMMA product over the process grid):
  * forward and adjoint against a serial batched matrix product, dot tests, every dtype, odd
  * sizes and tiles, nz = 1 and nz > 1, the default grid and explicit 1 x P and P x 1 grids,
- * natural arrays through scatter / gather, and errors reported on every rank. */
+ * natural arrays through scatter / gather, a CGLS solve against per-slice least squares
+ * (LAPACKE zgels), and errors reported on every rank. */
+#include <lapacke.h>
+
 #include "harness.h"
 
 typedef struct shape {
@@ -163,10 +166,64 @@ static void test_errors(sl_context *ctx)
     sl_op_destroy(op);
 }
 
+/* Per-slice least squares: x[s] = argmin ||G[s] x - y[s]|| (nx >= ny, full rank). */
+static void lstsq_slices(const shape *s, const cplx *g, const cplx *y, cplx *x)
+{
+    size_t nx = s->nx, ny = s->ny, nz = s->nz;
+    lapack_complex_double *a = malloc(nx * ny * sizeof *a), *b = malloc(nx * nz * sizeof *b);
+    for (size_t sl = 0; sl < s->nsl; sl++) {
+        memcpy(a, g + sl * nx * ny, nx * ny * sizeof *a);
+        memcpy(b, y + sl * nx * nz, nx * nz * sizeof *b);
+        LAPACKE_zgels(LAPACK_ROW_MAJOR, 'N', (int)nx, (int)ny, (int)nz, a, (int)ny, b, (int)nz);
+        memcpy(x + sl * ny * nz, b, ny * nz * sizeof *b);
+    }
+    free(a);
+    free(b);
+}
+
+static void test_cgls(sl_context *ctx, sl_dtype dt)
+{
+    shape s = {3, 8, 5, 2};
+    size_t ng = s.nsl * s.nx * s.ny, nm = s.nsl * s.ny * s.nz, nd = s.nsl * s.nx * s.nz;
+    int cpx = sl_dtype_is_complex(dt), sp = dt == SL_F32 || dt == SL_C64;
+    cplx *g = malloc(ng * sizeof *g), *y = malloc(nd * sizeof *y);
+    cplx *want = malloc(nm * sizeof *want), *got = malloc(nm * sizeof *got);
+    th_random(g, ng, cpx, 8);
+    th_random(y, nd, cpx, 9);
+    th_round(dt, g, ng);
+    th_round(dt, y, nd);
+    lstsq_slices(&s, g, y, want);
+    kernel k = {&s, g, dt};
+    sl_summa_opts o = {.mb = 3, .kb = 2, .nb = 1};
+    sl_op *op = NULL;
+    CHECK_OK(sl_op_fredholm1_blocked(ctx, dt, s.nsl, s.nx, s.ny, s.nz, fill, &k, &o, &op), ctx);
+    sl_darray *yd = NULL, *xd = NULL;
+    CHECK_OK(sl_op_create_data(op, &yd), ctx);
+    CHECK_OK(sl_op_create_model(op, &xd), ctx);
+    void *buf = malloc(nd * sl_dtype_size(dt));
+    th_to_dtype(dt, y, buf, nd);
+    CHECK_OK(sl_fredholm1_blocked_scatter(op, SL_SIDE_DATA, buf, yd), ctx);
+    sl_solver_opts so = {.niter = 100, .tol = sp ? 1e-10 : 1e-26};
+    sl_solve_result res = {0};
+    CHECK_OK(sl_cgls(op, yd, xd, &so, &res), ctx);
+    CHECK_OK(sl_fredholm1_blocked_gather(op, SL_SIDE_MODEL, xd, SL_ALL_RANKS, buf), ctx);
+    th_from_dtype(dt, buf, got, nm);
+    double e = th_rel_err(got, want, nm);
+    CHECK(e <= (sp ? 2e-4 : 1e-8), "CGLS %s: rel err %g after %d iterations (istop %d)",
+          sl_dtype_name(dt), e, res.iterations, res.istop);
+    sl_solve_result_free(&res);
+    sl_darray_destroy(yd);
+    sl_darray_destroy(xd);
+    sl_op_destroy(op);
+    free(buf), free(g), free(y), free(want), free(got);
+}
+
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
     test_products(ctx);
     test_errors(ctx);
+    for (int d = 0; d < 4; d++)
+        test_cgls(ctx, th_dtypes[d]);
     return th_end(ctx, "test_fredholm_blocked");
 }
