@@ -14,6 +14,7 @@
 #include "tile.h"        /* generic tile/vector zero, add, slice copy, vector sums */
 #include "lsqr.h"        /* LSQR's scalar recurrences */
 #include "matrixmult.h"  /* 1D MatrixMult */
+#include "fredholm.h"    /* Fredholm1 */
 #include "summa.h"       /* 2D (SUMMA) MatrixMult */
 #include "stencil.h"     /* stencil operators, ghost-slab packing */
 #include "box.h"         /* the halo operator's box copies */

@@ -9,6 +9,7 @@
 #include <starlops/darray.h>
 #include <starlops/op.h>
 #include <starlops/summa.h>
+#include <starlops/fredholm.h>
 #include <starlops/derivatives.h>
 #include <starlops/convolve.h>
 #include <starlops/halo.h>

@@ -30,6 +30,9 @@ typedef struct cli_args {
     long nfft;                     /* --nfft (0: dims[axis]) */
     int real, ifftshift_before, fftshift_after;
     const char *norm;              /* --norm ortho|none|1/n (NULL: ortho) */
+    const char *g;                 /* --G G.npy (fredholm1: shape (nsl, nx, ny)) */
+    long nz;                       /* --nz (fredholm1; default 1, as PyLops) */
+    int save_gt;                   /* --saveGt (fredholm1) */
 } cli_args;
 
 #define CLI_DEFAULT_AXIS (-1000)
@@ -63,6 +66,7 @@ sl_status cli_build_gradient(sl_context *ctx, const cli_args *args, cli_problem 
 sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fft(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* The vectors of p->op, with the input file's values (flat, the stack's components in order,
  * checked against the expected element count) on the side the command reads. Collective: the

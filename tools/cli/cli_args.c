@@ -34,8 +34,10 @@ void cli_usage(void)
             "  --op fft --dims ... [--axis -1] [--nfft N] [--real] [--norm ortho|none|1/n]\n"
             "       [--ifftshift-before] [--fftshift-after] (data: complex, dims[axis] -> nfft,\n"
             "       or nfft/2+1 with --real)\n"
-            "--adjoint, --edge, --show, --real, --ifftshift-before and --fftshift-after take no\n"
-            "value. Every rank must be given the same\n"
+            "Fredholm1 (model (nsl, ny, nz) and data (nsl, nx, nz) split along the slices):\n"
+            "  --op fredholm1 --G G.npy (shape (nsl, nx, ny)) [--nz 1] [--saveGt]\n"
+            "--adjoint, --edge, --show, --real, --ifftshift-before, --fftshift-after and --saveGt\n"
+            "take no value. Every rank must be given the same\n"
             "command line. --out is written by rank 0 (an existing read-only file is refused).\n"
             "Run under mpirun -np P; every rank reads the input files. Prints one JSON line\n"
             "(\"status\"; for solve the stop \"reason\"; a non-finite norm is null).\n");
@@ -135,6 +137,7 @@ static int string_flag(cli_args *a, const char *f, const char *v)
         {"--data", offsetof(cli_args, data)},      {"--solver", offsetof(cli_args, solver)},
         {"--kind", offsetof(cli_args, kind)},      {"--wavelet", offsetof(cli_args, wavelet)},
         {"--norm", offsetof(cli_args, norm)},
+        {"--G", offsetof(cli_args, g)},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(f, t[i].name)) {
@@ -159,6 +162,8 @@ static int int_flag(cli_args *a, const char *f, const char *v, char *msg, size_t
         if ((ok = int_value(f, v, -63, 63, &n, msg, len))) a->split_axis = (int)n;
     } else if (!strcmp(f, "--nrhs")) {
         if ((ok = int_value(f, v, 1, CLI_INT_MAX, &n, msg, len))) a->nrhs = n;
+    } else if (!strcmp(f, "--nz")) {
+        if ((ok = int_value(f, v, 1, INT_MAX, &n, msg, len))) a->nz = n;
     } else if (!strcmp(f, "--offset")) {
         if ((ok = int_value(f, v, 0, CLI_INT_MAX, &n, msg, len))) a->offset = n;
     } else if (!strcmp(f, "--nfft")) {
@@ -205,7 +210,8 @@ static int switch_flag(cli_args *a, const char *f)
     int *target = !strcmp(f, "--adjoint") ? &a->adjoint : !strcmp(f, "--show") ? &a->show
                   : !strcmp(f, "--edge") ? &a->edge : !strcmp(f, "--real") ? &a->real
                   : !strcmp(f, "--ifftshift-before") ? &a->ifftshift_before
-                  : !strcmp(f, "--fftshift-after") ? &a->fftshift_after : NULL;
+                  : !strcmp(f, "--fftshift-after") ? &a->fftshift_after
+                  : !strcmp(f, "--saveGt") ? &a->save_gt : NULL;
     if (target)
         *target = 1;
     return target != NULL;
@@ -270,6 +276,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
     a->order = 3;
     a->offset = -1;
     a->nrhs = -1;
+    a->nz = 1;
     if (argc < 2 || (strcmp(argv[1], "apply") && strcmp(argv[1], "solve"))) {
         snprintf(msg, len, "the first argument must be 'apply' or 'solve'");
         return 0;
@@ -282,8 +289,8 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
         if (strncmp(f, "--", 2)) { /* a value nobody asked for, e.g. `--edge yes` */
             int after_switch = i > 2 && !strncmp(argv[i - 1], "--", 2);
             snprintf(msg, len, "unexpected argument '%s'%s", f, after_switch ?
-                     " (--edge, --adjoint, --show, --real, --ifftshift-before and "
-                     "--fftshift-after take no value)" : "");
+                     " (--edge, --adjoint, --show, --real, --ifftshift-before, "
+                     "--fftshift-after and --saveGt take no value)" : "");
             return 0;
         }
         /* a value starting with "--" is the next flag: `--op --in x.npy` lacks the value */

@@ -221,6 +221,7 @@ static const struct {
     {"convolve", cli_build_convolve},
     {"poststack", cli_build_poststack},
     {"fft", cli_build_fft},
+    {"fredholm1", cli_build_fredholm1},
 };
 
 sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *p)
@@ -231,7 +232,7 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
             return registry[i].build(ctx, args, p);
     return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult, "
                                    "firstderivative, secondderivative, laplacian, gradient, "
-                                   "convolve, poststack, fft)", args->op));
+                                   "convolve, poststack, fft, fredholm1)", args->op));
 }
 
 void cli_free_problem(cli_problem *p)

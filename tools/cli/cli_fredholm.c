@@ -1,0 +1,60 @@
+/* The CLI's `fredholm1` operator (PyLops Fredholm1's parameters): G from --G, a 3-D .npy of
+ * shape (nsl, nx, ny) every rank reads, each rank passing its slices of the balanced split;
+ * --nz columns (default 1) and --saveGt. Model files hold (nsl, ny, nz) values, data files
+ * (nsl, nx, nz), flat or shaped. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* This rank's first slice under the balanced split (the operator's own default). */
+static size_t first_slice(sl_context *ctx, size_t nsl)
+{
+    sl_context_info info;
+    sl_context_get_info(ctx, &info);
+    size_t base = nsl / (size_t)info.size, extra = nsl % (size_t)info.size;
+    size_t r = (size_t)info.rank;
+    return r * base + (r < extra ? r : extra);
+}
+
+static sl_status check_kernel(const sl_npy_array *g, const sl_npy_array *v, const char *path)
+{
+    if (g->ndim != 3)
+        return cli_fail(SL_ERR_SHAPE, "--G must be 3-D (nsl, nx, ny), got %d dimensions",
+                        g->ndim);
+    if (v->dtype != g->dtype)
+        return cli_fail(SL_ERR_DTYPE, "%s is %s but G is %s", path, sl_dtype_name(v->dtype),
+                        sl_dtype_name(g->dtype));
+    return SL_OK;
+}
+
+sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!args->g)
+        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "fredholm1 needs --G G.npy"));
+    const char *vec_path = !strcmp(args->command, "solve") ? args->data : args->in;
+    /* zeroed before any exit: both are freed at the end whichever step failed */
+    sl_npy_array g, v;
+    memset(&g, 0, sizeof g);
+    memset(&v, 0, sizeof v);
+    sl_status st = sl_npy_read(ctx, args->g, &g);
+    if (st == SL_OK)
+        st = sl_npy_read(ctx, vec_path, &v);
+    if (st == SL_OK)
+        st = check_kernel(&g, &v, vec_path);
+    st = cli_agree(ctx, st);
+    if (st == SL_OK) {
+        size_t nsl = g.shape[0], nx = g.shape[1], ny = g.shape[2];
+        size_t offset = first_slice(ctx, nsl) * nx * ny * sl_dtype_size(g.dtype);
+        st = sl_op_fredholm1(ctx, g.dtype, nsl, nx, ny, (size_t)args->nz,
+                             (const char *)g.data + offset, NULL, args->save_gt, &p->op);
+    }
+    if (st == SL_OK)
+        st = cli_make_vectors(ctx, args, p, &v, vec_path);
+    sl_npy_free(&g);
+    sl_npy_free(&v);
+    if (st != SL_OK)
+        cli_free_problem(p);
+    return st;
+}
