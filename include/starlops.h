@@ -14,6 +14,7 @@
 #include <starlops/convolve.h>
 #include <starlops/halo.h>
 #include <starlops/fft.h>
+#include <starlops/mdc.h>
 #include <starlops/solvers.h>
 #include <starlops/io.h>
 

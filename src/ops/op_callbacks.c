@@ -13,6 +13,7 @@
 typedef struct callback_state {
     sl_local_apply_fn fn;
     void *user;
+    void (*free_user)(void *user); /* internal operators own their user state */
     void *scratch[2];                 /* per direction: output block, when summed */
     starpu_data_handle_t scratch_h[2];
 } callback_state;
@@ -71,6 +72,8 @@ static void callback_destroy(sl_op *op)
             starpu_data_unregister(s->scratch_h[i]);
         free(s->scratch[i]);
     }
+    if (s->free_user)
+        s->free_user(s->user);
     free(s);
 }
 
@@ -83,15 +86,29 @@ static const sl_op_vtable callback_vt = {
 sl_status sl_op_from_callback_layouts(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
                                      sl_local_apply_fn fn, void *user, sl_op **out)
 {
+    return sl_op_from_callback_owned(ctx, ml, dl, fn, user, NULL, out);
+}
+
+sl_status sl_op_from_callback_owned(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
+                                    sl_local_apply_fn fn, void *user,
+                                    void (*free_user)(void *user), sl_op **out)
+{
     *out = NULL;
     callback_state *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        if (free_user)
+            free_user(user);
         return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_from_callbacks: out of memory");
+    }
     s->fn = fn;
     s->user = user;
+    s->free_user = free_user;
     sl_status st = sl_op_new(ctx, &callback_vt, ml, dl, s, out);
-    if (st != SL_OK)
+    if (st != SL_OK) {
+        if (free_user)
+            free_user(user);
         free(s);
+    }
     /* scratch blocks for the directions whose results are summed over ranks */
     for (int adj = 0; adj < 2 && st == SL_OK; adj++) {
         const sl_layout *o = adj ? ml : dl;

@@ -49,6 +49,11 @@ static inline const sl_layout *sl_op_data_layout(const sl_op *op)
 /* sl_op_from_callbacks on layouts (agreed by the caller) rather than on arrays. */
 sl_status sl_op_from_callback_layouts(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
                                      sl_local_apply_fn fn, void *user, sl_op **out);
+/* The same for internal operators whose callback state the operator owns: free_user(user)
+ * when it is destroyed (also when this call fails). */
+sl_status sl_op_from_callback_owned(sl_context *ctx, const sl_layout *ml, const sl_layout *dl,
+                                    sl_local_apply_fn fn, void *user,
+                                    void (*free_user)(void *user), sl_op **out);
 
 /* Spaces (src/ops/space.c). */
 sl_status sl_space_single(sl_context *ctx, const sl_layout *l, sl_space *out);

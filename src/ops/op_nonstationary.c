@@ -18,7 +18,6 @@
 #include <starlops/convolve.h>
 #include <starlops/halo.h>
 
-#include "codelets.h"
 #include "ops/op_internal.h"
 
 /* The rank's part of the operator: its extended block and the filter of each of its rows. */
@@ -79,7 +78,7 @@ static void reach(const nsc_local *s, size_t i, size_t *j0, size_t *j1)
     *j1 = hi < s->lo + s->n ? hi : s->lo + s->n;
 }
 
-/* Runs inside one task per application (sl_task_user_callback); in/out are whole extended
+/* Runs inside one task per application (a callback operator's); in/out are whole extended
  * blocks. Forward scatters each input row's filter; adjoint gathers with the same taps. */
 static void nsc_kernel(const void *in, void *out, int adjoint, void *user)
 {
@@ -106,38 +105,13 @@ static void nsc_kernel(const void *in, void *out, int adjoint, void *user)
         }
 }
 
-static void local_destroy(sl_op *op)
+static void local_free(void *user)
 {
-    nsc_local *s = op->state;
+    nsc_local *s = user;
     free(s->valid);
     free(s->filters);
     free(s);
 }
-
-static sl_status local_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
-{
-    size_t n = in->ntiles + out->ntiles;
-    starpu_data_handle_t *h = malloc((n + 1) * sizeof *h);
-    if (!h)
-        return sl_fail(op->ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
-    for (size_t t = 0; t < in->ntiles; t++)
-        h[t] = in->tiles[t].handle;
-    for (size_t t = 0; t < out->ntiles; t++)
-        h[in->ntiles + t] = out->tiles[t].handle;
-    int ret = sl_task_user_callback(nsc_kernel, op->state, adjoint, in->data, out->data, h,
-                                    (int)in->ntiles, h + in->ntiles, (int)out->ntiles);
-    free(h);
-    if (ret == -ENOMEM)
-        return sl_fail(op->ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
-    return ret == 0 ? SL_OK : sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_insert failed for "
-                                      "NonStationaryConvolve1D");
-}
-
-static const sl_op_vtable local_vt = {
-    .name = "NonStationaryConvolve1D (local)",
-    .apply = local_apply,
-    .destroy = local_destroy,
-};
 
 /* The arguments, as the checks and the agreement see them. */
 typedef struct nsc_args {
@@ -234,11 +208,8 @@ static sl_status make_local(const sl_op *halo, const nsc_args *a, sl_op **out)
         s->valid[r] = gx >= 0 && gx < (long)a->dims[a->axis];
         interpolate(a->hs, a->nf, a->nh, oh, dh, (double)gx, s->filters + r * a->nh);
     }
-    const sl_layout *l = sl_op_data_layout(halo);
-    st = sl_op_new(halo->ctx, &local_vt, l, l, s, out);
-    if (st != SL_OK)
-        local_destroy(&(sl_op){.state = s});
-    return st;
+    const sl_layout *l = sl_op_data_layout(halo); /* one task per application */
+    return sl_op_from_callback_owned(halo->ctx, l, l, nsc_kernel, s, local_free, out);
 }
 
 /* Halo^H . local . Halo, owning its parts. */
