@@ -234,9 +234,45 @@ static void check_fft(const char *dir)
     free(vol); free(adj); free(y);
 }
 
+/* `apply --op fftnd --axes 0,2 --real` (ortho, no padding: an isometry of real arrays, the
+ * rfft's sqrt(2) bins included) and its adjoint bring the volume back; fft2d's data has the
+ * shape of rfft2 over the last two axes. */
+static void check_fftnd(const char *dir)
+{
+    printf("FFTND (axes 0, 2, real, ortho) and FFT2D\n");
+    double *vol = load(dir, "vol.npy", VN), *adj = load(dir, "fftnd_adj.npy", VN);
+    double e = 0, s = 0;
+    for (size_t i = 0; i < VN; i++) {
+        e = fmax(e, fabs(adj[i] - vol[i]));
+        s = fmax(s, fabs(vol[i]));
+    }
+    expect("apply fftnd, then --adjoint: the volume back", e / s, 1e-13);
+    /* fft2d (ortho, real) is an isometry too: Parseval, and rfft2's shape */
+    char path[512];
+    snprintf(path, sizeof path, "%s/fft2d.npy", dir);
+    sl_npy_array y2;
+    double ny = 0, nv = 0;
+    if (sl_npy_read(NULL, path, &y2) == SL_OK) {
+        int shape_ok = y2.dtype == SL_C128 && y2.ndim == 3 && y2.shape[0] == V0 &&
+                       y2.shape[1] == V1 && y2.shape[2] == V2 / 2 + 1;
+        expect("apply fft2d: (6, 7, 5) complex128", shape_ok ? 0 : 1, 0.5);
+        size_t m = shape_ok ? V0 * V1 * (V2 / 2 + 1) : 0;
+        for (size_t i = 0; i < m; i++)
+            ny += creal(((double _Complex *)y2.data)[i] * conj(((double _Complex *)y2.data)[i]));
+        for (size_t i = 0; i < VN; i++)
+            nv += vol[i] * vol[i];
+        expect("apply fft2d: ||y|| = ||x|| (ortho, real)", fabs(ny - nv) / nv, 1e-13);
+        sl_npy_free(&y2);
+    } else {
+        expect("apply fft2d: output readable", 1, 0.5);
+    }
+    free(vol); free(adj);
+}
+
 static void check(const char *dir)
 {
     check_fft(dir);
+    check_fftnd(dir);
     check_matrixmult(dir, "");
     check_matrixmult(dir, "_summa");
     check_stencils(dir);

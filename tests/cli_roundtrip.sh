@@ -36,6 +36,10 @@ run apply --op poststack --dims 6,7,8 --wavelet "$dir/wav.npy" --in "$dir/vol.np
 f="--op fft --dims 6,7,8 --axis 1 --nfft 9 --real --norm none --fftshift-after"
 run apply $f --in "$dir/vol.npy" --out "$dir/fft.npy"
 run apply $f --adjoint --in "$dir/fft.npy" --out "$dir/fft_adj.npy"
+f="--op fftnd --dims 6,7,8 --axes 0,2 --real"
+run apply $f --in "$dir/vol.npy" --out "$dir/fftnd.npy"
+run apply $f --adjoint --in "$dir/fftnd.npy" --out "$dir/fftnd_adj.npy"
+run apply --op fft2d --dims 6,7,8 --real --in "$dir/vol.npy" --out "$dir/fft2d.npy"
 "$checker" check "$dir"
 fails=0
 expect_failure() {

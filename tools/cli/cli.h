@@ -66,6 +66,8 @@ sl_status cli_build_gradient(sl_context *ctx, const cli_args *args, cli_problem 
 sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fft(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_fft2d(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_fftnd(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* The vectors of p->op, with the input file's values (flat, the stack's components in order,

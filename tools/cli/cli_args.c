@@ -34,6 +34,8 @@ void cli_usage(void)
             "  --op fft --dims ... [--axis -1] [--nfft N] [--real] [--norm ortho|none|1/n]\n"
             "       [--ifftshift-before] [--fftshift-after] (data: complex, dims[axis] -> nfft,\n"
             "       or nfft/2+1 with --real)\n"
+            "  --op fft2d|fftnd --dims ... [--axes (last 2 / 3)] [--nfft N (last listed axis)]\n"
+            "       [--real] [--norm ...] [--ifftshift-before] [--fftshift-after] (every axis)\n"
             "Fredholm1 (model (nsl, ny, nz) and data (nsl, nx, nz) split along the slices):\n"
             "  --op fredholm1 --G G.npy (shape (nsl, nx, ny)) [--nz 1] [--saveGt]\n"
             "--adjoint, --edge, --show, --real, --ifftshift-before, --fftshift-after and --saveGt\n"
