@@ -1,8 +1,9 @@
 /* NonStationaryConvolve1D against a serial reference written here from PyLops' formulas
  * (filters interpolated between regularly spaced positions, the nearest outside them; forward
  * spreads each input sample's filter, adjoint gathers), along every axis of 1-d and 3-d arrays
- * with odd sizes and the uneven PyLops split, every dtype, dot tests; bad arguments and
- * splits thinner than the halo fail on every rank. */
+ * with odd sizes, split along that axis (the halo path, PyLops' uneven split) or another (the
+ * local path), every dtype, dot tests; bad arguments, unbalanced cuts and splits thinner than
+ * the halo fail on every rank. */
 #include "harness.h"
 
 #include <starlops/convolve.h>
@@ -26,7 +27,7 @@ static void interp(const double *hs, size_t nf, size_t nh, const size_t *ih, lon
 }
 
 typedef struct problem {
-    int ndim, axis;
+    int ndim, axis, split; /* convolution axis, distributed axis */
     size_t dims[3];
     size_t nf, nh;
     const size_t *ih;
@@ -68,34 +69,11 @@ static void reference(const problem *p, int adjoint, const cplx *x, cplx *y)
     free(h);
 }
 
-/* This rank's block of the PyLops split along the axis: rows [*r0, *r0 + *rows). */
-static void my_rows(size_t n, size_t *r0, size_t *rows)
-{
-    size_t base = n / (size_t)size, extra = n % (size_t)size, r = (size_t)th_rank;
-    *rows = base + (r < extra);
-    *r0 = r * base + (r < extra ? r : extra);
-}
-
-/* The rank's block (C order) of a global array, and back. */
-static void block_of(const problem *p, const cplx *g, cplx *b, int to_block)
-{
-    size_t outer, n, inner, r0, rows;
-    around(p, &outer, &n, &inner);
-    my_rows(n, &r0, &rows);
-    for (size_t o = 0; o < outer; o++)
-        for (size_t r = 0; r < rows; r++)
-            for (size_t q = 0; q < inner; q++) {
-                size_t gi = (o * n + r0 + r) * inner + q, bi = (o * rows + r) * inner + q;
-                if (to_block)
-                    b[bi] = g[gi];
-                else
-                    b[gi] = g[bi];
-            }
-}
-
 /* 1 if every rank with a neighbour holds at least nh / 2 rows (else the halo refuses). */
 static int split_fits(const problem *p)
 {
+    if (p->split != p->axis)
+        return 1; /* no halo */
     size_t n = p->dims[p->axis], hh = p->nh / 2;
     for (int r = 0; r < size; r++) {
         size_t rows = n / (size_t)size + ((size_t)r < n % (size_t)size);
@@ -105,52 +83,68 @@ static int split_fits(const problem *p)
     return 1;
 }
 
+static void to_array(sl_context *ctx, sl_darray *x, sl_dtype dt, const cplx *g, size_t n)
+{
+    void *raw = malloc(n * sizeof(cplx));
+    th_to_dtype(dt, g, raw, n);
+    CHECK_OK(sl_darray_from_global(x, raw), ctx);
+    free(raw);
+}
+
+static void from_array(sl_context *ctx, const sl_darray *x, sl_dtype dt, cplx *g, size_t n)
+{
+    void *raw = malloc(n * sizeof(cplx));
+    CHECK_OK(sl_darray_gather(x, SL_ALL_RANKS, raw), ctx);
+    th_from_dtype(dt, raw, g, n);
+    free(raw);
+}
+
 static void check_problem(sl_context *ctx, sl_dtype dt, const problem *p, const char *what)
 {
+    sl_darray *like = NULL;
+    CHECK_OK(sl_darray_create(ctx, dt, p->ndim, p->dims, SL_SCATTER, p->split, NULL, NULL,
+                              &like), ctx);
+    if (!like)
+        return;
     sl_op *op = NULL;
-    sl_status st = sl_op_nonstationary_convolve1d(ctx, dt, p->ndim, p->dims, p->axis, p->hs,
-                                                  p->nf, p->nh, p->ih, &op);
+    sl_status st = sl_op_nonstationary_convolve1d(like, p->axis, p->hs, p->nf, p->nh, p->ih,
+                                                  &op);
     if (!split_fits(p)) {
         CHECK(st != SL_OK && !op, "%s %s: a split thinner than the halo was accepted", what,
               sl_dtype_name(dt));
+        sl_darray_destroy(like);
         return;
     }
     CHECK_OK(st, ctx);
-    if (!op)
-        return;
     size_t n = count_of(p);
     cplx *gx = malloc(n * sizeof *gx), *want = malloc(n * sizeof *want);
-    cplx *blk = malloc(n * sizeof *blk), *got = malloc(n * sizeof *got);
-    for (int adjoint = 0; adjoint < 2; adjoint++) {
+    cplx *got = malloc(n * sizeof *got);
+    for (int adjoint = 0; op && adjoint < 2; adjoint++) {
         th_random(gx, n, sl_dtype_is_complex(dt), 31 + (uint64_t)adjoint);
         th_round(dt, gx, n);
         reference(p, adjoint, gx, want);
         sl_darray *in = NULL, *out = NULL;
         CHECK_OK(sl_op_create_model(op, &in), ctx);
         CHECK_OK(sl_op_create_data(op, &out), ctx);
-        size_t mine = th_info(in).local_size;
-        void *raw = malloc((mine + 1) * sl_dtype_size(dt));
-        block_of(p, gx, blk, 1);
-        th_to_dtype(dt, blk, raw, mine);
-        CHECK_OK(sl_darray_from_local(in, raw), ctx);
+        to_array(ctx, in, dt, gx, n);
         CHECK_OK(adjoint ? sl_op_rmatvec(op, in, out) : sl_op_matvec(op, in, out), ctx);
-        CHECK_OK(sl_darray_to_local(out, raw), ctx);
-        th_from_dtype(dt, raw, got, mine);
-        block_of(p, want, blk, 1);
-        double e = th_rel_err(got, blk, mine);
+        from_array(ctx, out, dt, got, n);
+        double e = th_rel_err(got, want, n);
         CHECK(e <= 10 * th_tol(dt), "%s %s %s: rel err %g", what, sl_dtype_name(dt),
               adjoint ? "adjoint" : "forward", e);
-        free(raw);
         sl_darray_destroy(in);
         sl_darray_destroy(out);
     }
-    int passed = 0;
-    double err = 0;
-    int sp = dt == SL_F32 || dt == SL_C64;
-    CHECK_OK(sl_dottest(op, sp ? 1e-5 : 1e-12, &passed, &err), ctx);
-    CHECK(passed, "%s %s dottest: err %g", what, sl_dtype_name(dt), err);
-    free(gx), free(want), free(blk), free(got);
+    if (op) {
+        int passed = 0;
+        double err = 0;
+        int sp = dt == SL_F32 || dt == SL_C64;
+        CHECK_OK(sl_dottest(op, sp ? 1e-5 : 1e-12, &passed, &err), ctx);
+        CHECK(passed, "%s %s dottest: err %g", what, sl_dtype_name(dt), err);
+    }
+    free(gx), free(want), free(got);
     sl_op_destroy(op);
+    sl_darray_destroy(like);
 }
 
 static void test_operators(sl_context *ctx)
@@ -163,23 +157,25 @@ static void test_operators(sl_context *ctx)
     const size_t ih[3] = {1, 4, 7}, ih_small[3] = {0, 2, 4};
     for (size_t k = 0; k < 4; k++) {
         sl_dtype dt = dts[k];
-        problem p1 = {1, 0, {23, 1, 1}, 3, 5, ih, hs5};
+        problem p1 = {1, 0, 0, {23, 1, 1}, 3, 5, ih, hs5};
         check_problem(ctx, dt, &p1, "1-d, 23 samples, nh 5");
-        for (int axis = 0; axis < 3; axis++) {
-            problem p = {3, axis, {9, 11, 5}, 3, 3, axis == 2 ? ih_small : ih, hs3};
-            char what[64];
-            snprintf(what, sizeof what, "3-d 9x11x5 along axis %d, nh 3", axis);
-            check_problem(ctx, dt, &p, what);
-        }
-        problem p5 = {3, 1, {4, 11, 3}, 3, 5, ih, hs5};
+        for (int axis = 0; axis < 3; axis++)
+            for (int split = 0; split < 3; split++) { /* split == axis: the halo path */
+                problem p = {3, axis, split, {9, 11, 5}, 3, 3, axis == 2 ? ih_small : ih, hs3};
+                char what[80];
+                snprintf(what, sizeof what, "3-d 9x11x5 along axis %d split %d, nh 3", axis,
+                         split);
+                check_problem(ctx, dt, &p, what);
+            }
+        problem p5 = {3, 1, 1, {4, 11, 3}, 3, 5, ih, hs5};
         check_problem(ctx, dt, &p5, "3-d 4x11x3 along axis 1, nh 5");
-        problem one = {2, 1, {3, 10, 1}, 1, 3, ih + 1, hs3 + 3};
+        problem one = {2, 1, 1, {3, 10, 1}, 1, 3, ih + 1, hs3 + 3};
         check_problem(ctx, dt, &one, "one filter (stationary)");
         /* 7-sample filters over 5 samples: from 2 ranks on, a block is thinner than the
          * 3-sample halo its neighbour reads: refused on every rank */
         const double hs7[7] = {0.1, 0.2, 0.3, 1.0, 0.3, 0.2, 0.1};
         const size_t ih0[1] = {2};
-        problem thin = {1, 0, {5, 1, 1}, 1, 7, ih0, hs7};
+        problem thin = {1, 0, 0, {5, 1, 1}, 1, 7, ih0, hs7};
         check_problem(ctx, dt, &thin, "5 samples, nh 7");
     }
 }
@@ -189,25 +185,33 @@ static void test_errors(sl_context *ctx)
     const size_t dims[2] = {6, 9};
     const double hs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     const size_t ih[2] = {1, 5}, irregular[3] = {0, 2, 5}, outside[2] = {1, 9};
+    sl_darray *x = NULL;
+    CHECK_OK(sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 1, NULL, NULL, &x), ctx);
+    if (!x)
+        return;
     sl_op *op = NULL;
-    CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 1, hs, 2, 4, ih, &op),
-                 SL_ERR_ARG, ctx); /* even filters */
+    CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 1, hs, 2, 4, ih, &op), SL_ERR_ARG, ctx);
     CHECK(strstr(sl_last_error(ctx), "odd"), "even filters: %s", sl_last_error(ctx));
-    CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 1, hs, 3, 1, irregular,
-                                                &op), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 1, hs, 3, 1, irregular, &op), SL_ERR_ARG, ctx);
     CHECK(strstr(sl_last_error(ctx), "regularly"), "irregular ih: %s", sl_last_error(ctx));
-    CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 1, hs, 2, 3, outside, &op),
-                 SL_ERR_ARG, ctx);
-    CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 2, hs, 2, 3, ih, &op),
-                 SL_ERR_ARG, ctx); /* axis */
-    CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 1, NULL, 2, 3, ih, &op),
-                 SL_ERR_NULL, ctx);
+    CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 1, hs, 2, 3, outside, &op), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 2, hs, 2, 3, ih, &op), SL_ERR_ARG, ctx);
+    CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 1, NULL, 2, 3, ih, &op), SL_ERR_NULL, ctx);
     if (size > 1) { /* one rank's filter differs: every rank fails, none hangs */
         double mine[6] = {1, 2, 3, 4, 5, (double)(th_rank == size - 1 ? 7 : 6)};
-        CHECK_STATUS(sl_op_nonstationary_convolve1d(ctx, SL_F64, 2, dims, 1, mine, 2, 3, ih,
-                                                    &op), SL_ERR_RANK_MISMATCH, ctx);
+        CHECK_STATUS(sl_op_nonstationary_convolve1d(x, 1, mine, 2, 3, ih, &op),
+                     SL_ERR_RANK_MISMATCH, ctx);
+        /* cut along the axis with other than the balanced split: refused on every rank */
+        size_t sizes[16] = {0};
+        sizes[0] = dims[1];
+        sl_darray *y = NULL;
+        CHECK_OK(sl_darray_create(ctx, SL_F64, 2, dims, SL_SCATTER, 1, sizes, NULL, &y), ctx);
+        CHECK_STATUS(sl_op_nonstationary_convolve1d(y, 1, hs, 2, 3, ih, &op), SL_ERR_ARG, ctx);
+        CHECK(strstr(sl_last_error(ctx), "balanced"), "unbalanced: %s", sl_last_error(ctx));
+        sl_darray_destroy(y);
     }
     CHECK(op == NULL, "an operator was returned after an error");
+    sl_darray_destroy(x);
 }
 
 int main(int argc, char **argv)

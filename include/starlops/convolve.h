@@ -23,19 +23,19 @@ sl_status sl_op_convolve1d(const sl_darray *like, int axis, const double *h, siz
 sl_status sl_op_poststack(const sl_darray *like, int time_axis, const double *wavelet,
                           size_t nwav, sl_op **out);
 
-/* PyLops NonStationaryConvolve1D along `axis` of an N-d array of global shape dims: nfilters
- * real filters of nh samples (nh odd; hs row-major, nfilters x nh), centred, given at the
- * regularly spaced, increasing positions ih (0 <= ih < dims[axis]); the filter of every other
- * position is linearly interpolated between the two nearest (the nearest one outside them).
- * Forward y[j] = sum_i x[i] h_i[j - i + nh/2], adjoint x[i] = sum_j h_i[j - i + nh/2] y[j].
- * Distributed as PyLops-MPI's MPINonStationaryConvolve1D, Halo^H . Local . Halo with the array
- * cut along `axis` over all ranks (PyLops-MPI's split: uneven splits work; each rank must hold
- * at least nh/2 samples along the axis when it has a neighbour). Model and data are the halo
- * operator's model: 1-d scattered arrays holding each rank's block (C order); for axis 0 that
- * is the C-order global array. Collective; argument differences between ranks fail on every
- * rank. */
-sl_status sl_op_nonstationary_convolve1d(sl_context *ctx, sl_dtype dtype, int ndim,
-                                         const size_t *dims, int axis, const double *hs,
+/* PyLops NonStationaryConvolve1D along `axis` of arrays laid out like `like`: nfilters real
+ * filters of nh samples (nh odd; hs row-major, nfilters x nh), centred, given at the regularly
+ * spaced, increasing positions ih (0 <= ih < dims[axis]); the filter of every other position
+ * is linearly interpolated between the two nearest (the nearest one outside them). Forward
+ * y[j] = sum_i x[i] h_i[j - i + nh/2], adjoint x[i] = sum_j h_i[j - i + nh/2] y[j].
+ * When `like` is cut along `axis` over several ranks (it must then have the balanced split,
+ * PyLops-MPI's), the operator is PyLops-MPI's MPINonStationaryConvolve1D, Halo^H . Local .
+ * Halo, with an nh/2 halo (every rank holds all the filters) and the local part writing only
+ * the rows its rank owns: any length works (PyLops-MPI needs dims[axis] % P == 0), as long as
+ * a rank with a neighbour holds nh/2 samples. Otherwise (split along another axis, replicated,
+ * one rank) it is local: one task per rank, no communication. Collective; argument
+ * differences between ranks fail on every rank. */
+sl_status sl_op_nonstationary_convolve1d(const sl_darray *like, int axis, const double *hs,
                                          size_t nfilters, size_t nh, const size_t *ih,
                                          sl_op **out);
 

@@ -19,6 +19,7 @@
 #include <starlops/halo.h>
 
 #include "ops/op_internal.h"
+#include "runtime/try.h"
 
 /* The rank's part of the operator: its extended block and the filter of each of its rows. */
 typedef struct nsc_local {
@@ -178,92 +179,164 @@ static int64_t args_hash(const nsc_args *a)
     return (int64_t)(h >> 1);
 }
 
-/* The local operator on the halo's extended block of this rank. */
-static sl_status make_local(const sl_op *halo, const nsc_args *a, sl_op **out)
+/* The rank's part of the operator for a block of `ext` along every dim whose rows along the
+ * axis start at global index first_row, owning rows [lo, lo + own) (the others are halo). */
+static sl_status make_local(sl_context *ctx, const nsc_args *a, const size_t *ext, long first_row,
+                            size_t lo, size_t own, const sl_layout *l, sl_op **out)
 {
-    size_t off[SL_MAX_NDIM], n[SL_MAX_NDIM], e[SL_MAX_NDIM];
-    sl_status st = sl_op_halo_block(halo, off, n, e);
     nsc_local *s = calloc(1, sizeof *s);
-    if (st != SL_OK || !s) {
-        free(s);
-        return st != SL_OK ? st : sl_fail(halo->ctx, SL_ERR_NOMEM, "out of memory");
-    }
+    if (!s)
+        return sl_fail(ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
     s->single = a->dtype == SL_F32 || a->dtype == SL_C64;
     s->reals = sl_dtype_is_complex(a->dtype) ? 2 : 1;
     s->outer = s->inner = s->rows = 1;
     for (int d = 0; d < a->ndim; d++)
-        *(d < a->axis ? &s->outer : d > a->axis ? &s->inner : &s->rows) *= e[d];
+        *(d < a->axis ? &s->outer : d > a->axis ? &s->inner : &s->rows) *= ext[d];
     s->nh = a->nh;
-    s->lo = a->nh / 2; /* the halo width along the axis, at the global edges too */
-    s->n = n[a->axis];
+    s->lo = lo;
+    s->n = own;
     s->valid = calloc(s->rows + 1, 1);
     s->filters = malloc((s->rows * a->nh + 1) * sizeof *s->filters);
     if (!s->valid || !s->filters) {
-        free(s->valid), free(s->filters), free(s);
-        return sl_fail(halo->ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
+        local_free(s);
+        return sl_fail(ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
     }
     double oh = (double)a->ih[0], dh = a->nf > 1 ? (double)(a->ih[1] - a->ih[0]) : 1.0;
     for (size_t r = 0; r < s->rows; r++) {
-        long gx = (long)off[a->axis] - (long)s->lo + (long)r;
+        long gx = first_row + (long)r;
         s->valid[r] = gx >= 0 && gx < (long)a->dims[a->axis];
         interpolate(a->hs, a->nf, a->nh, oh, dh, (double)gx, s->filters + r * a->nh);
     }
-    const sl_layout *l = sl_op_data_layout(halo); /* one task per application */
-    return sl_op_from_callback_owned(halo->ctx, l, l, nsc_kernel, s, local_free, out);
+    return sl_op_from_callback_owned(ctx, l, l, nsc_kernel, s, local_free, out); /* one task */
 }
 
-/* Halo^H . local . Halo, owning its parts. */
-static sl_status compose(sl_op *halo, sl_op *local, sl_op **out)
+/* ---- the array cut along the convolution axis: Halo around the local part ---- */
+
+/* A rank's block copied as is: the array's layout and the halo's model hold the same values
+ * (a block cut along the axis is, in C order, the halo model's block). */
+static void copy_block(const void *in, void *out, int adjoint, void *user)
 {
-    sl_op *halo_h = NULL, *inner = NULL;
-    sl_status st = sl_op_product(local, halo, &inner);
-    if (st == SL_OK)
-        st = sl_op_adjoint(halo, &halo_h);
-    if (st == SL_OK)
-        st = sl_op_product(halo_h, inner, out);
-    sl_op *parts[4] = {inner, halo_h, local, halo};
-    if (st == SL_OK && (st = sl_op_take(*out, 4, parts)) != SL_OK) {
+    (void)adjoint;
+    if (in && out)
+        memcpy(out, in, *(const size_t *)user);
+}
+
+static sl_status make_reshape(sl_context *ctx, const sl_layout *from, const sl_layout *to,
+                              sl_op **out)
+{
+    size_t *bytes = malloc(sizeof *bytes);
+    if (!bytes)
+        return sl_fail(ctx, SL_ERR_NOMEM, "NonStationaryConvolve1D: out of memory");
+    *bytes = sl_layout_local_count(from, ctx->rank) * sl_dtype_size(from->dtype);
+    return sl_op_from_callback_owned(ctx, from, to, copy_block, bytes, free, out);
+}
+
+/* The chain ops[0] applied first ... ops[n-1] last, owning every factor and partial product. */
+static sl_status chain(int n, sl_op **ops, sl_op **out)
+{
+    sl_op *products[8] = {0}, *prod = ops[0];
+    int np = 0;
+    sl_status st = SL_OK;
+    for (int k = 1; k < n && st == SL_OK; k++)
+        if ((st = sl_op_product(ops[k], prod, &products[np])) == SL_OK)
+            prod = products[np++];
+    sl_op *owned[16];
+    int m = 0;
+    for (int i = 0; i + 1 < np; i++)
+        owned[m++] = products[i];
+    for (int k = 0; k < n; k++)
+        owned[m++] = ops[k];
+    if (st == SL_OK && np > 0)
+        st = sl_op_take(prod, m, owned);
+    if (st != SL_OK) {
+        for (int i = np - 1; i >= 0; i--)
+            sl_op_destroy(products[i]);
+        for (int k = 0; k < n; k++)
+            sl_op_destroy(ops[k]);
+        return st;
+    }
+    *out = prod;
+    return SL_OK;
+}
+
+/* Reshape^H . Halo^H . Local . Halo . Reshape (Reshape: the array's layout to the halo's
+ * model). */
+static sl_status build_halo_path(const sl_darray *like, const nsc_args *a, sl_op **out)
+{
+    sl_context *ctx = like->ctx;
+    int grid[SL_MAX_NDIM];
+    size_t halo_w[2 * SL_MAX_NDIM] = {0};
+    for (int d = 0; d < a->ndim; d++)
+        grid[d] = d == a->axis ? ctx->size : 1;
+    halo_w[2 * a->axis] = halo_w[2 * a->axis + 1] = a->nh / 2;
+    sl_op *ops[7] = {0};
+    enum { RESHAPE, HALO, LOCAL, HALO_H, RESHAPE_H };
+    SL_TRY(sl_op_halo(ctx, a->dtype, a->ndim, a->dims, grid, halo_w, &ops[HALO]));
+    size_t off[SL_MAX_NDIM], n[SL_MAX_NDIM], e[SL_MAX_NDIM];
+    sl_op_halo_block(ops[HALO], off, n, e);
+    size_t lo = a->nh / 2; /* the extended block has the halo at the global edges too */
+    sl_status local = make_local(ctx, a, e, (long)off[a->axis] - (long)lo, lo, n[a->axis],
+                                 sl_op_data_layout(ops[HALO]), &ops[LOCAL]);
+    if (local == SL_OK)
+        local = make_reshape(ctx, &like->layout, sl_op_model_layout(ops[HALO]), &ops[RESHAPE]);
+    if (local == SL_OK)
+        local = sl_op_adjoint(ops[HALO], &ops[HALO_H]);
+    if (local == SL_OK)
+        local = sl_op_adjoint(ops[RESHAPE], &ops[RESHAPE_H]);
+    sl_status st = sl_agree(ctx, NULL, 0, local == SL_OK, "sl_op_nonstationary_convolve1d");
+    if (st != SL_OK || local != SL_OK) { /* adjoints first: they borrow */
+        for (int k = 4; k >= 0; k--)
+            sl_op_destroy(ops[k]);
+        return local != SL_OK ? local : st;
+    }
+    return chain(5, ops, out);
+}
+
+/* The convolution axis is whole on every rank (split along another axis, replicated, or one
+ * rank): the local part alone, on the array's own layout. */
+static sl_status build_local_path(const sl_darray *like, const nsc_args *a, sl_op **out)
+{
+    size_t ext[SL_MAX_NDIM];
+    memcpy(ext, like->layout.shape, sizeof ext);
+    ext[like->layout.axis] = like->local_rows;
+    sl_status local = make_local(like->ctx, a, ext, 0, 0, a->dims[a->axis], &like->layout, out);
+    sl_status st = sl_agree(like->ctx, NULL, 0, local == SL_OK, "sl_op_nonstationary_convolve1d");
+    if (st != SL_OK && local == SL_OK) {
         sl_op_destroy(*out);
         *out = NULL;
     }
-    if (st != SL_OK)
-        for (int i = 0; i < 4; i++)
-            sl_op_destroy(parts[i]);
-    return st;
+    return local != SL_OK ? local : st;
 }
 
-sl_status sl_op_nonstationary_convolve1d(sl_context *ctx, sl_dtype dtype, int ndim,
-                                         const size_t *dims, int axis, const double *hs,
+sl_status sl_op_nonstationary_convolve1d(const sl_darray *like, int axis, const double *hs,
                                          size_t nfilters, size_t nh, const size_t *ih,
                                          sl_op **out)
 {
     const char *what = "sl_op_nonstationary_convolve1d";
-    if (!ctx || !dims || !hs || !ih || !out)
+    if (!like || !hs || !ih || !out)
         return sl_null_error(__func__);
     *out = NULL;
-    nsc_args a = {dtype, ndim, axis, dims, hs, nfilters, nh, ih};
+    if (sl_darray_is_stack(like))
+        return sl_darray_need_plain(like, __func__);
+    sl_context *ctx = like->ctx;
+    const sl_layout *l = &like->layout;
+    nsc_args a = {l->dtype, l->ndim, axis, l->shape, hs, nfilters, nh, ih};
     sl_status local = check_args(ctx, &a, what);
+    int cut = l->partition == SL_SCATTER && l->axis == a.axis && ctx->size > 1;
+    if (local == SL_OK && cut) {
+        size_t *balanced = malloc((size_t)ctx->size * sizeof *balanced);
+        if (!balanced)
+            local = sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", what);
+        else
+            sl_split_balanced(l->shape[a.axis], ctx->size, balanced);
+        if (balanced && memcmp(balanced, l->local_sizes, (size_t)ctx->size * sizeof *balanced))
+            local = sl_fail(ctx, SL_ERR_ARG, "%s: an array cut along the convolution axis needs "
+                            "the balanced split (PyLops-MPI's; the halo's)", what);
+        free(balanced);
+    }
     int64_t h = local == SL_OK ? args_hash(&a) : 0;
     sl_status st = sl_agree(ctx, &h, 1, local == SL_OK, what);
-    if (local != SL_OK)
-        return local;
-    if (st != SL_OK)
-        return st;
-    int grid[SL_MAX_NDIM];
-    size_t halo_w[2 * SL_MAX_NDIM] = {0};
-    for (int d = 0; d < ndim; d++)
-        grid[d] = d == a.axis ? ctx->size : 1;
-    halo_w[2 * a.axis] = halo_w[2 * a.axis + 1] = nh / 2;
-    sl_op *halo = NULL, *loc = NULL;
-    st = sl_op_halo(ctx, dtype, ndim, dims, grid, halo_w, &halo);
-    if (st != SL_OK)
-        return st;
-    local = make_local(halo, &a, &loc); /* can only fail for memory: agreed */
-    st = sl_agree(ctx, NULL, 0, local == SL_OK, what);
-    if (st != SL_OK || local != SL_OK) {
-        sl_op_destroy(loc);
-        sl_op_destroy(halo);
+    if (local != SL_OK || st != SL_OK)
         return local != SL_OK ? local : st;
-    }
-    return compose(halo, loc, out);
+    return cut ? build_halo_path(like, &a, out) : build_local_path(like, &a, out);
 }
