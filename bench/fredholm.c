@@ -7,11 +7,11 @@
  * CPU time (process CPU time summed over ranks: the StarPU worker, the MPI thread and the
  * main thread on the operator's side, the main thread on the reference's).
  *
- * Usage: mpirun -np P fredholm_bench [nsl nx ny nz dtype saveGt csv layout]
+ * Usage: mpirun -np P fredholm_bench [nsl nx ny nz dtype saveGt csv layout groups]
  *        (default 64 256 256 32 d 1 fredholm_bench.csv slices; dtype d = float64,
  *        z = complex128; layout slices = sl_op_fredholm1, blocked = sl_op_fredholm1_blocked,
  *        every slice a SUMMA product over all ranks on the grid STARLOPS_GRID or the traffic
- *        model picks, saveGt not applying)
+ *        model picks, saveGt not applying; groups: its batch groups Pb, default 1)
  * The reference always multiplies the slices of the even slice split: each rank's share of
  * the work with no communication, the ideal either layout is held to. */
 #include <cblas.h>
@@ -29,7 +29,7 @@
 typedef struct problem {
     sl_dtype dtype;
     size_t nsl, nx, ny, nz, local_nsl;
-    int save_gt, blocked;
+    int save_gt, blocked, groups;
     void *g, *gt, *x, *y, *xa; /* this rank's slices: G, G^H, model, data, adjoint output */
 } problem;
 
@@ -134,7 +134,8 @@ static sl_op *make_operator(sl_context *ctx, problem *p)
 {
     sl_op *op = NULL;
     sl_status st = p->blocked ? sl_op_fredholm1_blocked(ctx, p->dtype, p->nsl, p->nx, p->ny,
-                                                        p->nz, fill_blocked, p, NULL, &op)
+                                                        p->nz, fill_blocked, p, p->groups,
+                                                        NULL, &op)
                               : sl_op_fredholm1(ctx, p->dtype, p->nsl, p->nx, p->ny, p->nz,
                                                 p->g, NULL, p->save_gt, &op);
     if (st != SL_OK) {
@@ -214,9 +215,14 @@ static void report(const problem *p, int size, const char *csv_path, timing t)
     double flops = 2.0 * 2.0 * (double)p->nsl * (double)p->nx * (double)p->ny * (double)p->nz *
                    (p->dtype == SL_C128 ? 4.0 : 1.0);
     const char *dt = sl_dtype_name(p->dtype);
+    char layout[32];
+    if (p->blocked && p->groups > 1)
+        snprintf(layout, sizeof layout, "blocked-Pb%d", p->groups);
+    else
+        snprintf(layout, sizeof layout, "%s", p->blocked ? "blocked" : "slices");
     printf("fredholm1 %s %s (%zu, %zu, %zu) nz=%zu saveGt=%d, %d ranks: %.2f Gflop/s (%.3f ms), "
            "batched %s %.2f Gflop/s (%.3f ms): %.0f%% (wall), %.0f%% (CPU time)\n",
-           p->blocked ? "blocked" : "slices", dt, p->nsl,
+           layout, dt, p->nsl,
            p->nx, p->ny, p->nz, p->save_gt, size, flops / t.op / 1e9, t.op * 1e3,
            p->nz == 1 ? "gemv" : "gemm", flops / t.ref / 1e9, t.ref * 1e3, 100 * t.fraction,
            100 * t.cpu_fraction);
@@ -228,7 +234,7 @@ static void report(const problem *p, int size, const char *csv_path, timing t)
                      "fraction,cpu_fraction,layout\n");
     fprintf(csv, "%d,%s,%zu,%zu,%zu,%zu,%d,%.6e,%.3f,%.6e,%.3f,%.4f,%.4f,%s\n", size, dt,
             p->nsl, p->nx, p->ny, p->nz, p->save_gt, t.op, flops / t.op / 1e9, t.ref,
-            flops / t.ref / 1e9, t.fraction, t.cpu_fraction, p->blocked ? "blocked" : "slices");
+            flops / t.ref / 1e9, t.fraction, t.cpu_fraction, layout);
     fclose(csv);
 }
 
@@ -242,6 +248,7 @@ int main(int argc, char **argv)
     problem p = make_problem(argc, argv, rank, size);
     const char *csv_path = argc > 7 ? argv[7] : "fredholm_bench.csv";
     p.blocked = argc > 8 && !strcmp(argv[8], "blocked");
+    p.groups = argc > 9 ? atoi(argv[9]) : 1;
     sl_context *ctx;
     if (sl_init_comm(comm, &ctx) != SL_OK) {
         fprintf(stderr, "sl_init_comm: %s\n", sl_init_error());
