@@ -7,9 +7,13 @@
  * CPU time (process CPU time summed over ranks: the StarPU worker, the MPI thread and the
  * main thread on the operator's side, the main thread on the reference's).
  *
- * Usage: mpirun -np P fredholm_bench [nsl nx ny nz dtype saveGt csv]
- *        (default 64 256 256 32 d 1 fredholm_bench.csv; dtype d = float64, z = complex128)
- * Slices are split evenly over the ranks (the operator's default). */
+ * Usage: mpirun -np P fredholm_bench [nsl nx ny nz dtype saveGt csv layout groups]
+ *        (default 64 256 256 32 d 1 fredholm_bench.csv slices; dtype d = float64,
+ *        z = complex128; layout slices = sl_op_fredholm1, blocked = sl_op_fredholm1_blocked,
+ *        every slice a SUMMA product over all ranks on the grid STARLOPS_GRID or the traffic
+ *        model picks, saveGt not applying; groups: its batch groups Pb, default 1)
+ * The reference always multiplies the slices of the even slice split: each rank's share of
+ * the work with no communication, the ideal either layout is held to. */
 #include <cblas.h>
 #include <complex.h>
 #include <mpi.h>
@@ -25,7 +29,7 @@
 typedef struct problem {
     sl_dtype dtype;
     size_t nsl, nx, ny, nz, local_nsl;
-    int save_gt;
+    int save_gt, blocked, groups;
     void *g, *gt, *x, *y, *xa; /* this rank's slices: G, G^H, model, data, adjoint output */
 } problem;
 
@@ -115,6 +119,32 @@ static problem make_problem(int argc, char **argv, int rank, int size)
     return p;
 }
 
+/* G[slice] block for the 2D-blocked layout: the same kind of values as fill() gives. */
+static void fill_blocked(size_t slice, size_t row0, size_t col0, size_t rows, size_t cols,
+                         void *block, void *user)
+{
+    const problem *p = user;
+    size_t es = sl_dtype_size(p->dtype);
+    for (size_t r = 0; r < rows; r++)
+        fill(p->dtype, (char *)block + r * cols * es, cols,
+             (unsigned)(slice * p->nx + row0 + r) * 7919u + (unsigned)col0);
+}
+
+static sl_op *make_operator(sl_context *ctx, problem *p)
+{
+    sl_op *op = NULL;
+    sl_status st = p->blocked ? sl_op_fredholm1_blocked(ctx, p->dtype, p->nsl, p->nx, p->ny,
+                                                        p->nz, fill_blocked, p, p->groups,
+                                                        NULL, &op)
+                              : sl_op_fredholm1(ctx, p->dtype, p->nsl, p->nx, p->ny, p->nz,
+                                                p->g, NULL, p->save_gt, &op);
+    if (st != SL_OK) {
+        fprintf(stderr, "fredholm_bench: %s\n", sl_last_error(ctx));
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    return op;
+}
+
 /* Seconds of one call of fn(arg): wall time (the slowest rank's) and CPU time of the process
  * (all its threads: the StarPU worker, the MPI progress thread and the main thread), summed
  * over ranks. */
@@ -156,12 +186,7 @@ typedef struct timing {
 /* The operator and the reference, alternately. */
 static timing measure(sl_context *ctx, problem *p)
 {
-    sl_op *op = NULL;
-    if (sl_op_fredholm1(ctx, p->dtype, p->nsl, p->nx, p->ny, p->nz, p->g, NULL, p->save_gt,
-                        &op) != SL_OK) {
-        fprintf(stderr, "sl_op_fredholm1: %s\n", sl_last_error(ctx));
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
+    sl_op *op = make_operator(ctx, p);
     op_run r = {ctx, op, NULL, NULL, NULL};
     sl_op_create_model(op, &r.x);
     sl_op_create_model(op, &r.xa);
@@ -190,8 +215,14 @@ static void report(const problem *p, int size, const char *csv_path, timing t)
     double flops = 2.0 * 2.0 * (double)p->nsl * (double)p->nx * (double)p->ny * (double)p->nz *
                    (p->dtype == SL_C128 ? 4.0 : 1.0);
     const char *dt = sl_dtype_name(p->dtype);
-    printf("fredholm1 %s (%zu, %zu, %zu) nz=%zu saveGt=%d, %d ranks: %.2f Gflop/s (%.3f ms), "
-           "batched %s %.2f Gflop/s (%.3f ms): %.0f%% (wall), %.0f%% (CPU time)\n", dt, p->nsl,
+    char layout[32];
+    if (p->blocked && p->groups > 1)
+        snprintf(layout, sizeof layout, "blocked-Pb%d", p->groups);
+    else
+        snprintf(layout, sizeof layout, "%s", p->blocked ? "blocked" : "slices");
+    printf("fredholm1 %s %s (%zu, %zu, %zu) nz=%zu saveGt=%d, %d ranks: %.2f Gflop/s (%.3f ms), "
+           "batched %s %.2f Gflop/s (%.3f ms): %.0f%% (wall), %.0f%% (CPU time)\n",
+           layout, dt, p->nsl,
            p->nx, p->ny, p->nz, p->save_gt, size, flops / t.op / 1e9, t.op * 1e3,
            p->nz == 1 ? "gemv" : "gemm", flops / t.ref / 1e9, t.ref * 1e3, 100 * t.fraction,
            100 * t.cpu_fraction);
@@ -200,10 +231,10 @@ static void report(const problem *p, int size, const char *csv_path, timing t)
         return;
     if (ftell(csv) == 0)
         fprintf(csv, "ranks,dtype,nsl,nx,ny,nz,saveGt,seconds,gflops,ref_seconds,ref_gflops,"
-                     "fraction,cpu_fraction\n");
-    fprintf(csv, "%d,%s,%zu,%zu,%zu,%zu,%d,%.6e,%.3f,%.6e,%.3f,%.4f,%.4f\n", size, dt, p->nsl,
-            p->nx, p->ny, p->nz, p->save_gt, t.op, flops / t.op / 1e9, t.ref,
-            flops / t.ref / 1e9, t.fraction, t.cpu_fraction);
+                     "fraction,cpu_fraction,layout\n");
+    fprintf(csv, "%d,%s,%zu,%zu,%zu,%zu,%d,%.6e,%.3f,%.6e,%.3f,%.4f,%.4f,%s\n", size, dt,
+            p->nsl, p->nx, p->ny, p->nz, p->save_gt, t.op, flops / t.op / 1e9, t.ref,
+            flops / t.ref / 1e9, t.fraction, t.cpu_fraction, layout);
     fclose(csv);
 }
 
@@ -216,6 +247,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(comm, &size);
     problem p = make_problem(argc, argv, rank, size);
     const char *csv_path = argc > 7 ? argv[7] : "fredholm_bench.csv";
+    p.blocked = argc > 8 && !strcmp(argv[8], "blocked");
+    p.groups = argc > 9 ? atoi(argv[9]) : 1;
     sl_context *ctx;
     if (sl_init_comm(comm, &ctx) != SL_OK) {
         fprintf(stderr, "sl_init_comm: %s\n", sl_init_error());

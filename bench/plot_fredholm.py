@@ -15,13 +15,13 @@ def aggregate(rows):
     """One entry per (configuration, ranks): the median of each figure over the runs."""
     groups = {}
     for r in rows:
-        key = (r["dtype"], int(r["nsl"]), int(r["nx"]), int(r["ny"]), int(r["nz"]),
-               int(r["saveGt"]), int(r["ranks"]))
+        key = (r.get("layout") or "slices", r["dtype"], int(r["nsl"]), int(r["nx"]),
+               int(r["ny"]), int(r["nz"]), int(r["saveGt"]), int(r["ranks"]))
         groups.setdefault(key, []).append(r)
     out = []
     for key in sorted(groups):
         runs = groups[key]
-        entry = dict(zip(("dtype", "nsl", "nx", "ny", "nz", "saveGt", "ranks"), key))
+        entry = dict(zip(("layout", "dtype", "nsl", "nx", "ny", "nz", "saveGt", "ranks"), key))
         for f in FIELDS:
             entry[f] = statistics.median(float(r[f]) for r in runs)
         entry["runs"] = len(runs)
@@ -30,11 +30,11 @@ def aggregate(rows):
 
 
 def print_table(entries):
-    print("| dtype | (nsl, nx, ny) | nz | saveGt | ranks | Fredholm1 Gflop/s | batched BLAS "
+    print("| layout | dtype | (nsl, nx, ny) | nz | saveGt | ranks | Fredholm1 Gflop/s | batched BLAS "
           "Gflop/s | fraction (wall) | fraction (CPU time) | runs |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for e in entries:
-        print(f'| {e["dtype"]} | ({e["nsl"]}, {e["nx"]}, {e["ny"]}) | {e["nz"]} | {e["saveGt"]} '
+        print(f'| {e["layout"]} | {e["dtype"]} | ({e["nsl"]}, {e["nx"]}, {e["ny"]}) | {e["nz"]} | {e["saveGt"]} '
               f'| {e["ranks"]} | {e["gflops"]:.2f} | {e["ref_gflops"]:.2f} '
               f'| {100 * e["fraction"]:.0f}% | {100 * e["cpu_fraction"]:.0f}% | {e["runs"]} |')
 
@@ -47,7 +47,7 @@ def main():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    labels = [f'{e["dtype"]}\n({e["nsl"]},{e["nx"]},{e["ny"]})\nnz={e["nz"]} '
+    labels = [f'{e["layout"]} {e["dtype"]}\n({e["nsl"]},{e["nx"]},{e["ny"]})\nnz={e["nz"]} '
               f'saveGt={e["saveGt"]}\n{e["ranks"]} rank(s)' for e in entries]
     xs = range(len(entries))
     fig, ax = plt.subplots(figsize=(max(8, 0.8 * len(entries)), 5))

@@ -36,23 +36,27 @@ sl_status sl_op_fredholm1(sl_context *ctx, sl_dtype dtype, size_t nsl, size_t nx
                           size_t nz, const void *g_local, const size_t *local_nsl, int saveGt,
                           sl_op **out);
 
-/* The 2D-blocked layout, for slices too large for one rank: every slice's G[s], x[s] and y[s]
- * are cut into tiles over one p x q grid of ALL the ranks (the SUMMA MatrixMult's block-cyclic
- * layout: grid and tiles from opts, STARLOPS_GRID or the traffic model, any p x q = P) and
- * y[s] = G[s] x[s] runs as SUMMA, the slices side by side (a stacked block diagonal). The
+/* The 2D-blocked layout, for slices too large for one rank: the P ranks form `groups` batch
+ * groups (Pb; 0 or 1: one group of all ranks), group g holding the g-th range of slices of the
+ * balanced split and the g-th range of ranks of the balanced split of P (so P = Pb * p * q
+ * when Pb divides P, and groups one rank apart otherwise: any P, any Pb <= P). Each slice's
+ * G[s], x[s] and y[s] are cut into tiles over its group's p x q grid (the SUMMA MatrixMult's
+ * block-cyclic layout: grid and tiles from opts, which must then fit every group, from
+ * STARLOPS_GRID when it has the group's size, else from the traffic model) and
+ * y[s] = G[s] x[s] runs as SUMMA within the group, the slices side by side (a stacked block
+ * diagonal; groups work concurrently, ranks take part in their group's slices only). The
  * model and data are stacks of nsl parts (sl_darray_stack_part(v, s, ...) is slice s, packed as
  * a SUMMA MatrixMult's arrays); sl_fredholm1_blocked_scatter / _gather convert from / to
  * natural (nsl, ny, nz) model and (nsl, nx, nz) data arrays (root SL_ALL_RANKS: on every
  * rank). fill(slice, row0, col0, rows, cols, block, user) writes the row-major rows x cols
  * block of G[slice] at (row0, col0), for the tiles this rank owns, during construction. There
- * is no saveGt: SUMMA's adjoint multiplies by each tile's conjugate transpose in place. The
- * issue's batch groups (P = Pb * p * q, each group holding a range of slices) are not done:
- * every slice spans every rank (Pb = 1). Collective. */
+ * is no saveGt: SUMMA's adjoint multiplies by each tile's conjugate transpose in place.
+ * Pb = P is the slice split with 1 x 1 grids. Collective. */
 typedef void (*sl_fredholm_fill_fn)(size_t slice, size_t row0, size_t col0, size_t rows,
                                     size_t cols, void *block, void *user);
 sl_status sl_op_fredholm1_blocked(sl_context *ctx, sl_dtype dtype, size_t nsl, size_t nx,
                                   size_t ny, size_t nz, sl_fredholm_fill_fn fill, void *user,
-                                  const sl_summa_opts *opts, sl_op **out);
+                                  int groups, const sl_summa_opts *opts, sl_op **out);
 sl_status sl_fredholm1_blocked_scatter(const sl_op *op, sl_op_side side, const void *global,
                                        sl_darray *v);
 sl_status sl_fredholm1_blocked_gather(const sl_op *op, sl_op_side side, const sl_darray *v,

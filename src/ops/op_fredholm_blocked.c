@@ -1,14 +1,15 @@
-/* Fredholm1 in the 2D-blocked layout (issue 16): each slice's product is a SUMMA MatrixMult
- * over the whole process grid (src/ops/op_summa.c), the slices side by side as a stacked
- * block-diagonal operator. For slices too large for one rank, where the slice-split layout
- * (op_fredholm.c) would leave G[s] on a single rank. */
+/* Fredholm1 in the 2D-blocked layout (issue 16): the ranks form `groups` batch groups, each
+ * holding a range of slices, and each slice's product is a SUMMA MatrixMult over its group's
+ * p x q grid (src/ops/op_summa.c); the slices side by side make a stacked block-diagonal
+ * operator. For slices too large for one rank, where the slice-split layout (op_fredholm.c)
+ * would leave G[s] on a single rank. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <starlops/fredholm.h>
 
-#include "ops/op_internal.h"
+#include "ops/summa_state.h"
 
 typedef struct blocked_state {
     sl_dtype dtype;
@@ -56,9 +57,34 @@ static void fill_slice(size_t row0, size_t col0, size_t rows, size_t cols, void 
     f->fill(f->slice, row0, col0, rows, cols, block, f->user);
 }
 
-/* One SUMMA MatrixMult per slice (collective: every rank builds them in the same order). */
+/* Block i of n items cut into `parts` balanced blocks (the first n % parts one larger). */
+static void split(size_t n, size_t parts, size_t i, size_t *first, size_t *count)
+{
+    size_t base = n / parts, extra = n % parts;
+    *count = base + (i < extra);
+    *first = i * base + (i < extra ? i : extra);
+}
+
+/* The batch group of slice `slice`: its first rank and rank count. */
+static void group_of(const sl_context *ctx, size_t nsl, int groups, size_t slice, int *base,
+                     int *nranks)
+{
+    for (size_t g = 0; g < (size_t)groups; g++) {
+        size_t s0, ns, r0, nr;
+        split(nsl, (size_t)groups, g, &s0, &ns);
+        split((size_t)ctx->size, (size_t)groups, g, &r0, &nr);
+        if (slice >= s0 && slice < s0 + ns) {
+            *base = (int)r0;
+            *nranks = (int)nr;
+            return;
+        }
+    }
+}
+
+/* One SUMMA MatrixMult per slice on its group's ranks (collective: every rank builds them all,
+ * in the same order, and holds nothing of the other groups' slices). */
 static sl_status build_slices(sl_context *ctx, blocked_state *s, sl_fredholm_fill_fn fill,
-                              void *user, const sl_summa_opts *opts)
+                              void *user, int groups, const sl_summa_opts *opts)
 {
     s->slices = calloc(s->nsl, sizeof *s->slices);
     int ok = s->slices != NULL;
@@ -67,8 +93,10 @@ static sl_status build_slices(sl_context *ctx, blocked_state *s, sl_fredholm_fil
         return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_fredholm1_blocked: out of memory");
     for (size_t i = 0; i < s->nsl && st == SL_OK; i++) {
         slice_fill f = {fill, user, i};
-        st = sl_op_matrixmult_summa(ctx, s->dtype, s->nx, s->ny, s->nz, fill_slice, &f, opts,
-                                    &s->slices[i]);
+        int base = 0, nranks = ctx->size;
+        group_of(ctx, s->nsl, groups, i, &base, &nranks);
+        st = sl_op_matrixmult_summa_group(ctx, s->dtype, s->nx, s->ny, s->nz, fill_slice, &f,
+                                          opts, base, nranks, &s->slices[i]);
     }
     if (st == SL_OK)
         st = sl_op_stacked_blockdiag((int)s->nsl, (const sl_op *const *)s->slices, &s->diag);
@@ -77,7 +105,7 @@ static sl_status build_slices(sl_context *ctx, blocked_state *s, sl_fredholm_fil
 
 sl_status sl_op_fredholm1_blocked(sl_context *ctx, sl_dtype dtype, size_t nsl, size_t nx,
                                   size_t ny, size_t nz, sl_fredholm_fill_fn fill, void *user,
-                                  const sl_summa_opts *opts, sl_op **out)
+                                  int groups, const sl_summa_opts *opts, sl_op **out)
 {
     if (!ctx || !out)
         return sl_null_error(__func__);
@@ -86,12 +114,16 @@ sl_status sl_op_fredholm1_blocked(sl_context *ctx, sl_dtype dtype, size_t nsl, s
     if (nsl == 0 || nsl > INT_MAX || nz == 0)
         local = sl_fail(ctx, SL_ERR_SHAPE, "sl_op_fredholm1_blocked: nsl=%zu and nz=%zu must "
                         "be positive (nsl at most INT_MAX)", nsl, nz);
+    else if (groups < 0 || groups > ctx->size)
+        local = sl_fail(ctx, SL_ERR_ARG, "sl_op_fredholm1_blocked: %d batch groups for %d "
+                        "ranks (0 or 1: one group of all ranks)", groups, ctx->size);
     else if (!fill)
         local = sl_fail(ctx, SL_ERR_NULL, "sl_op_fredholm1_blocked: fill is NULL on rank %d",
                         ctx->rank);
     /* the slice constructors below agree on the rest (sizes, dtype, grid, tiles) */
-    int64_t v[5] = {(int64_t)dtype, (int64_t)nsl, (int64_t)nx, (int64_t)ny, (int64_t)nz};
-    sl_status agreed = sl_agree(ctx, v, 5, local == SL_OK, "sl_op_fredholm1_blocked");
+    int64_t v[6] = {(int64_t)dtype, (int64_t)nsl, (int64_t)nx, (int64_t)ny, (int64_t)nz,
+                    groups};
+    sl_status agreed = sl_agree(ctx, v, 6, local == SL_OK, "sl_op_fredholm1_blocked");
     if (local != SL_OK || agreed != SL_OK)
         return local != SL_OK ? local : agreed;
     blocked_state *s = calloc(1, sizeof *s);
@@ -101,7 +133,7 @@ sl_status sl_op_fredholm1_blocked(sl_context *ctx, sl_dtype dtype, size_t nsl, s
         return s ? agreed : sl_fail(ctx, SL_ERR_NOMEM, "sl_op_fredholm1_blocked: out of memory");
     }
     *s = (blocked_state){dtype, nsl, nx, ny, nz, NULL, NULL};
-    sl_status st = build_slices(ctx, s, fill, user, opts);
+    sl_status st = build_slices(ctx, s, fill, user, groups > 0 ? groups : 1, opts);
     if (st == SL_OK)
         st = sl_op_new_spaces(ctx, &blocked_vt, &s->diag->model, &s->diag->data, s, out);
     if (st != SL_OK)

@@ -196,8 +196,9 @@ static sl_status state_create(sl_context *ctx, sl_dtype dtype, const sl_summa_pl
     s->dtype = dtype;
     s->es = sl_dtype_size(dtype);
     s->plan = *plan;
-    s->pr = ctx->rank / plan->q;
-    s->pc = ctx->rank % plan->q;
+    int me = ctx->rank - plan->base, inside = me >= 0 && me < plan->p * plan->q;
+    s->pr = inside ? me / plan->q : -1;
+    s->pc = inside ? me % plan->q : -1;
     s->depth = lookahead + 1;
     sl_status st = tile_set_init(s, &s->a, plan->a);
     if (st == SL_OK)
@@ -235,6 +236,7 @@ typedef struct summa_request {
     size_t n, k, m;
     int p, q, lookahead;
     size_t mb, kb, nb;
+    int base, nranks; /* the ranks of the grid: base .. base + nranks - 1 */
 } summa_request;
 
 /* Fills the grid, tiles and lookahead from opts, STARLOPS_GRID and the defaults; checks them. */
@@ -246,18 +248,19 @@ static sl_status resolve(sl_context *ctx, const sl_summa_opts *o, summa_request 
     if ((o->grid_p > 0) != (o->grid_q > 0) || o->grid_p < 0 || o->grid_q < 0)
         return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: grid %dx%d: give both P and Q "
                        "(> 0) or neither", o->grid_p, o->grid_q);
-    if (o->grid_p > 0 && o->grid_p * o->grid_q != ctx->size)
+    if (o->grid_p > 0 && o->grid_p * o->grid_q != r->nranks)
         return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: grid %dx%d needs %d ranks, "
-                       "there are %d", o->grid_p, o->grid_q, o->grid_p * o->grid_q, ctx->size);
+                       "there are %d", o->grid_p, o->grid_q, o->grid_p * o->grid_q, r->nranks);
     if (o->lookahead < 0 || o->lookahead > 64)
         return sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: lookahead %d is outside "
                        "[0, 64]", o->lookahead);
     int want_p = o->grid_p, want_q = o->grid_q;
-    if (want_p == 0 && ctx->config.grid_given) {
+    if (want_p == 0 && ctx->config.grid_given &&
+        ctx->config.grid_p * ctx->config.grid_q == r->nranks) {
         want_p = ctx->config.grid_p;
         want_q = ctx->config.grid_q;
     }
-    sl_summa_choose_grid(r->n, r->k, r->m, ctx->size, want_p, want_q, &r->p, &r->q);
+    sl_summa_choose_grid(r->n, r->k, r->m, r->nranks, want_p, want_q, &r->p, &r->q);
     sl_summa_default_tiles(r->n, r->k, r->m, r->p, r->q, &r->mb, &r->kb, &r->nb);
     if (o->mb) r->mb = o->mb;
     if (o->kb) r->kb = o->kb;
@@ -308,7 +311,7 @@ static sl_summa_plan plan_of(const summa_request *r)
 {
     sl_summa_plan p = {r->p, r->q, sl_tiled_make(r->n, r->k, r->mb, r->kb),
                        sl_tiled_make(r->k, r->m, r->kb, r->nb),
-                       sl_tiled_make(r->n, r->m, r->mb, r->nb)};
+                       sl_tiled_make(r->n, r->m, r->mb, r->nb), r->base};
     return p;
 }
 
@@ -344,14 +347,30 @@ sl_status sl_op_matrixmult_summa(sl_context *ctx, sl_dtype dtype, size_t n, size
 {
     if (!ctx || !out)
         return sl_null_error(__func__);
+    return sl_op_matrixmult_summa_group(ctx, dtype, n, k, nrhs, fill, user, opts, 0, ctx->size,
+                                        out);
+}
+
+sl_status sl_op_matrixmult_summa_group(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
+                                       size_t nrhs, sl_matrix_fill_fn fill, void *user,
+                                       const sl_summa_opts *opts, int base, int nranks,
+                                       sl_op **out)
+{
+    if (!ctx || !out)
+        return sl_null_error(__func__);
     *out = NULL;
-    summa_request r = {n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0};
-    sl_status local = validate(ctx, dtype, n, k, r.m, fill);
+    summa_request r = {n, k, nrhs ? nrhs : 1, 0, 0, 0, 0, 0, 0, base, nranks};
+    sl_status local = SL_OK;
+    if (base < 0 || nranks < 1 || base > ctx->size - nranks)
+        local = sl_fail(ctx, SL_ERR_ARG, "sl_op_matrixmult_summa: ranks %d .. %d are not "
+                        "within the %d ranks", base, base + nranks - 1, ctx->size);
+    else
+        local = validate(ctx, dtype, n, k, r.m, fill);
     if (local == SL_OK)
         local = resolve(ctx, opts, &r);
-    int64_t v[10] = {dtype, (int64_t)n, (int64_t)k, (int64_t)nrhs, r.p, r.q, (int64_t)r.mb,
-                     (int64_t)r.kb, (int64_t)r.nb, r.lookahead};
-    sl_status agreed = sl_agree(ctx, v, 10, local == SL_OK, "sl_op_matrixmult_summa");
+    int64_t v[12] = {dtype, (int64_t)n, (int64_t)k, (int64_t)nrhs, r.p, r.q, (int64_t)r.mb,
+                     (int64_t)r.kb, (int64_t)r.nb, r.lookahead, base, nranks};
+    sl_status agreed = sl_agree(ctx, v, 12, local == SL_OK, "sl_op_matrixmult_summa");
     if (local != SL_OK || agreed != SL_OK)
         return local != SL_OK ? local : agreed;
     if (opts && opts->verbose)

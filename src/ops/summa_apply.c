@@ -110,14 +110,15 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
 static sl_status share_tile(const sl_summa_state *s, int along_row, size_t peers, int owner,
                             starpu_data_handle_t own, starpu_data_handle_t into, int64_t tag)
 {
-    size_t Q = (size_t)s->plan.q, pr = (size_t)s->pr, pc = (size_t)s->pc;
+    size_t pr = (size_t)s->pr, pc = (size_t)s->pc;
     size_t me = along_row ? pc : pr;
     if (owner != s->ctx->rank)
         return me < peers ? recv(s, into, owner, tag + (int64_t)me) : SL_OK;
     sl_status st = SL_OK;
     for (size_t p = 0; p < peers && st == SL_OK; p++)
         if (p != me)
-            st = send(s, own, (int)(along_row ? pr * Q + p : p * Q + pc), tag + (int64_t)p);
+            st = send(s, own, along_row ? sl_summa_rank(&s->plan, pr, p)
+                                        : sl_summa_rank(&s->plan, p, pc), tag + (int64_t)p);
     return st;
 }
 
@@ -226,7 +227,7 @@ static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
             st = insert_fail(s, "a zero task");
         }
         for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++) {
-            int src = (int)(r * Q + l % Q);
+            int src = sl_summa_rank(pl, r, l % Q);
             if (src == rank)
                 continue;
             st = recv(s, s->xin[idx], src, tag_c + (int64_t)(idx * P + r));

@@ -17,6 +17,8 @@ typedef struct sl_tiled {
 typedef struct sl_summa_plan {
     int p, q;          /* process grid */
     sl_tiled a, x, y;  /* A: mb x kb tiles, X: kb x nb, Y: mb x nb */
+    int base;          /* the grid's first rank: ranks base .. base + p*q - 1 (0 but for
+                          operators on a group of the ranks, e.g. 2D-blocked Fredholm1) */
 } sl_summa_plan;
 
 sl_tiled sl_tiled_make(size_t rows, size_t cols, size_t rb, size_t cb);
@@ -24,10 +26,16 @@ size_t sl_tiled_tile_rows(const sl_tiled *t, size_t ti);
 size_t sl_tiled_tile_cols(const sl_tiled *t, size_t tj);
 
 /* ScaLAPACK's 2D block-cyclic rule: tile (ti, tj) lives on process (ti % P, tj % Q), rank
- * (ti % P) * Q + tj % Q. */
+ * base + (ti % P) * Q + tj % Q. */
 static inline int sl_summa_owner(const sl_summa_plan *plan, size_t ti, size_t tj)
 {
-    return (int)(ti % (size_t)plan->p) * plan->q + (int)(tj % (size_t)plan->q);
+    return plan->base + (int)(ti % (size_t)plan->p) * plan->q + (int)(tj % (size_t)plan->q);
+}
+
+/* The rank of grid position (pr, pc). */
+static inline int sl_summa_rank(const sl_summa_plan *plan, size_t pr, size_t pc)
+{
+    return plan->base + (int)(pr * (size_t)plan->q + pc);
 }
 
 /* A rank's block of a tiled matrix, as a distributed array sees it: its tiles in row-major

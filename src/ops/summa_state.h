@@ -23,7 +23,8 @@ typedef struct sl_summa_state {
     sl_dtype dtype;
     size_t es;
     sl_summa_plan plan;
-    int pr, pc; /* this rank's row and column in the grid */
+    int pr, pc; /* this rank's row and column in the grid; -1 outside the grid's group (such
+                   a rank owns no tile, and the loops starting at pr or pc, as size_t, skip) */
     int depth;  /* receive slots per panel stream (lookahead + 1); slot `depth` is the last,
                    possibly narrower, panel */
     sl_tile_set a, x, y; /* x and y: the operator's own copies of the packed blocks */
@@ -41,6 +42,15 @@ static inline size_t sl_summa_slot(const sl_summa_state *s, size_t index, int la
 {
     return last ? (size_t)s->depth : index % (size_t)s->depth;
 }
+
+/* A SUMMA MatrixMult on the `nranks` ranks from `base` (a group of the context's ranks; the
+ * others hold no tile and empty model and data blocks, and take part only in the collective
+ * construction). opts' grid, when given, must have nranks ranks; else the traffic model picks
+ * one for nranks (STARLOPS_GRID only applies when it has nranks ranks). Collective. */
+sl_status sl_op_matrixmult_summa_group(sl_context *ctx, sl_dtype dtype, size_t n, size_t k,
+                                       size_t nrhs, sl_matrix_fill_fn fill, void *user,
+                                       const sl_summa_opts *opts, int base, int nranks,
+                                       sl_op **out);
 
 /* The state of a SUMMA MatrixMult, NULL for any other operator. */
 const sl_summa_state *sl_summa_state_of(const sl_op *op);
