@@ -56,6 +56,10 @@ static void along(int kind, int axis, double scale, const double *x, double *y)
         }
 }
 
+/* nonstatconvolve1d --axis 1 --hs hs.npy --ih 1,5: two 3-sample filters at 1 and 5. */
+static const double ns_filters[6] = {0.5, 1.0, -0.25, 2.0, -1.0, 0.75};
+static const size_t ns_ih[2] = {1, 5};
+
 static void gen(const char *dir)
 {
     char p[512];
@@ -79,6 +83,8 @@ static void gen(const char *dir)
     for (size_t i = 0; i < VN; i++) v[i] = val(i + 400, 0);
     snprintf(p, sizeof p, "%s/vol.npy", dir); sl_npy_write(NULL, p, SL_F64, 3, vdims, v);
     snprintf(p, sizeof p, "%s/wav.npy", dir); sl_npy_write(NULL, p, SL_F64, 1, sw, wavelet);
+    size_t sh[2] = {2, 3};
+    snprintf(p, sizeof p, "%s/hs.npy", dir); sl_npy_write(NULL, p, SL_F64, 2, sh, ns_filters);
 }
 
 static double rel_err(const double *got, const double *want, size_t n)
@@ -269,9 +275,36 @@ static void check_fftnd(const char *dir)
     free(vol); free(adj);
 }
 
+/* PyLops' NonStationaryConvolve1D along axis 1 of the volume: row i's filter interpolated
+ * between the two given (the nearest outside them), spread over rows i-1..i+1. */
+static void check_nonstationary(const char *dir)
+{
+    printf("NonStationaryConvolve1D (axis 1, filters at 1 and 5)\n");
+    double *vol = load(dir, "vol.npy", VN), *y = load(dir, "nsc.npy", VN);
+    double want[VN];
+    memset(want, 0, sizeof want);
+    for (size_t i = 0; i < V1; i++) {
+        double t = ((double)i - (double)ns_ih[0]) / (double)(ns_ih[1] - ns_ih[0]), h[3];
+        double c = floor(t), wgt = t - c;
+        for (int m = 0; m < 3; m++)
+            h[m] = c < 0 ? ns_filters[m] : c >= 1 ? ns_filters[3 + m]
+                                             : (1 - wgt) * ns_filters[m] + wgt * ns_filters[3 + m];
+        for (size_t o = 0; o < V0; o++)
+            for (size_t q = 0; q < V2; q++)
+                for (int m = 0; m < 3; m++) {
+                    long j = (long)i + m - 1;
+                    if (j >= 0 && j < (long)V1)
+                        want[(o * V1 + (size_t)j) * V2 + q] += h[m] * vol[(o * V1 + i) * V2 + q];
+                }
+    }
+    expect("apply nonstatconvolve1d", rel_err(y, want, VN), 1e-13);
+    free(vol); free(y);
+}
+
 static void check(const char *dir)
 {
     check_fft(dir);
+    check_nonstationary(dir);
     check_fftnd(dir);
     check_matrixmult(dir, "");
     check_matrixmult(dir, "_summa");

@@ -40,6 +40,8 @@ f="--op fftnd --dims 6,7,8 --axes 0,2 --real"
 run apply $f --in "$dir/vol.npy" --out "$dir/fftnd.npy"
 run apply $f --adjoint --in "$dir/fftnd.npy" --out "$dir/fftnd_adj.npy"
 run apply --op fft2d --dims 6,7,8 --real --in "$dir/vol.npy" --out "$dir/fft2d.npy"
+run apply --op nonstatconvolve1d --dims 6,7,8 --axis 1 --hs "$dir/hs.npy" --ih 1,5 \
+      --in "$dir/vol.npy" --out "$dir/nsc.npy"
 "$checker" check "$dir"
 fails=0
 expect_failure() {

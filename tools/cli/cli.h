@@ -24,6 +24,9 @@ typedef struct cli_args {
     double sampling[SL_MAX_NDIM], weights[SL_MAX_NDIM];
     int nsampling, nweights;
     int axes[SL_MAX_NDIM], naxes;
+    size_t ih[SL_MAX_NDIM];        /* --ih (nonstatconvolve1d: filter positions, up to 8) */
+    int nih;
+    const char *hs;                /* --hs hs.npy (nonstatconvolve1d: (nfilters, nh) float64) */
     const char *wavelet;           /* --wavelet w.npy (poststack, convolve) */
     long offset;                   /* --offset (convolve; default len(h) / 2) */
     /* fft (PyLops FFT's parameters) */
@@ -65,6 +68,7 @@ sl_status cli_build_laplacian(sl_context *ctx, const cli_args *args, cli_problem
 sl_status cli_build_gradient(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_convolve(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_nonstationary(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fft(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fft2d(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fftnd(sl_context *ctx, const cli_args *args, cli_problem *p);

@@ -31,6 +31,8 @@ void cli_usage(void)
             "  --op gradient --dims ... [--sampling s0,s1,...] [--edge] (data: ndim stacked)\n"
             "  --op convolve --dims ... --wavelet h.npy [--axis -1] [--offset len(h)/2]\n"
             "  --op poststack --dims nt,nx,ny --wavelet w.npy [--axis 0 (time)]\n"
+            "  --op nonstatconvolve1d --dims ... --hs hs.npy (nfilters x nh) --ih i0,i1,...\n"
+            "       (up to 8 regularly spaced positions) [--axis -1]\n"
             "  --op fft --dims ... [--axis -1] [--nfft N] [--real] [--norm ortho|none|1/n]\n"
             "       [--ifftshift-before] [--fftshift-after] (data: complex, dims[axis] -> nfft,\n"
             "       or nfft/2+1 with --real)\n"
@@ -140,6 +142,7 @@ static int string_flag(cli_args *a, const char *f, const char *v)
         {"--kind", offsetof(cli_args, kind)},      {"--wavelet", offsetof(cli_args, wavelet)},
         {"--norm", offsetof(cli_args, norm)},
         {"--G", offsetof(cli_args, g)},
+        {"--hs", offsetof(cli_args, hs)},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(f, t[i].name)) {
@@ -191,6 +194,9 @@ static int real_flag(cli_args *a, const char *f, const char *v, char *msg, size_
     else if (!strcmp(f, "--dims")) {
         if ((ok = int_list(v, 1, 1e12, list, &a->ndims)))
             for (int k = 0; k < a->ndims; k++) a->dims[k] = (size_t)list[k];
+    } else if (!strcmp(f, "--ih")) {
+        if ((ok = int_list(v, 0, CLI_INT_MAX, list, &a->nih)))
+            for (int k = 0; k < a->nih; k++) a->ih[k] = (size_t)list[k];
     } else if (!strcmp(f, "--axes")) {
         if ((ok = int_list(v, -63, 63, list, &a->naxes)))
             for (int k = 0; k < a->naxes; k++) a->axes[k] = (int)list[k];
@@ -201,6 +207,7 @@ static int real_flag(cli_args *a, const char *f, const char *v, char *msg, size_
         snprintf(msg, len, "bad value for %s: '%s' (%s)", f, v,
                  !strcmp(f, "--dims") ? "integers >= 1, comma-separated"
                  : !strcmp(f, "--axes") ? "integers from -63 to 63, comma-separated"
+                 : !strcmp(f, "--ih") ? "up to 8 integers >= 0, comma-separated"
                  : !strcmp(f, "--damp") ? "a finite number"
                                         : "finite numbers, comma-separated");
     return ok;

@@ -220,6 +220,7 @@ static const struct {
     {"gradient", cli_build_gradient},
     {"convolve", cli_build_convolve},
     {"poststack", cli_build_poststack},
+    {"nonstatconvolve1d", cli_build_nonstationary},
     {"fft", cli_build_fft},
     {"fft2d", cli_build_fft2d},
     {"fftnd", cli_build_fftnd},
@@ -234,7 +235,7 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
             return registry[i].build(ctx, args, p);
     return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult, "
                                    "firstderivative, secondderivative, laplacian, gradient, "
-                                   "convolve, poststack, fft, fft2d, fftnd, fredholm1)", args->op));
+                                   "convolve, poststack, nonstatconvolve1d, fft, fft2d, fftnd, fredholm1)", args->op));
 }
 
 void cli_free_problem(cli_problem *p)

@@ -69,6 +69,15 @@ static sl_status read_input(sl_context *ctx, const cli_args *a, int filter_axis,
     return st;
 }
 
+/* Values of a .npy array. */
+static size_t npy_count(const sl_npy_array *w)
+{
+    size_t n = 1;
+    for (int d = 0; d < w->ndim; d++)
+        n *= w->shape[d];
+    return n;
+}
+
 typedef sl_status (*make_fn)(const cli_args *a, const sl_darray *like, sl_deriv_kind kind,
                              const double *wavelet, size_t nwav, sl_op **out);
 
@@ -85,18 +94,21 @@ static sl_status build(sl_context *ctx, const cli_args *a, cli_problem *p, int f
     sl_status st = cli_agree(ctx, parse_kind(a->kind, &kind));
     const char *path = NULL;
     sl_darray *like = NULL;
+    /* needs_wavelet 2: the filter bank of nonstatconvolve1d (--hs, nfilters x nh) */
+    const char *wflag = needs_wavelet == 2 ? "--hs" : "--wavelet";
+    const char *wpath = needs_wavelet == 2 ? a->hs : a->wavelet;
     if (st == SL_OK && needs_wavelet) {
-        st = !a->wavelet ? cli_fail(SL_ERR_ARG, "%s needs --wavelet w.npy", a->op)
-                         : sl_npy_read(ctx, a->wavelet, &w);
-        if (st == SL_OK && (w.ndim != 1 || w.dtype != SL_F64))
-            st = cli_fail(SL_ERR_SHAPE, "--wavelet %s must be a 1-D float64 array (it is %d-D "
-                          "%s)", a->wavelet, w.ndim, sl_dtype_name(w.dtype));
+        st = !wpath ? cli_fail(SL_ERR_ARG, "%s needs %s FILE.npy", a->op, wflag)
+                    : sl_npy_read(ctx, wpath, &w);
+        if (st == SL_OK && (w.ndim != needs_wavelet || w.dtype != SL_F64))
+            st = cli_fail(SL_ERR_SHAPE, "%s %s must be a %d-D float64 array (it is %d-D %s)",
+                          wflag, wpath, needs_wavelet, w.ndim, sl_dtype_name(w.dtype));
         st = cli_agree(ctx, st);
     }
     if (st == SL_OK)
         st = read_input(ctx, a, filter_axis, copies, &v, &path, &like);
     if (st == SL_OK)
-        st = make(a, like, kind, w.data, needs_wavelet ? w.shape[0] : 0, &p->op);
+        st = make(a, like, kind, w.data, needs_wavelet ? npy_count(&w) : 0, &p->op);
     if (st == SL_OK)
         st = cli_make_vectors(ctx, a, p, &v, path); /* agreed inside */
     sl_darray_destroy(like);
@@ -167,6 +179,18 @@ static sl_status make_poststack(const cli_args *a, const sl_darray *like, sl_der
     return sl_op_poststack(like, axis_or(a, 0), w, nw, out);
 }
 
+/* nw = nfilters * nh values; --ih gives nfilters (the same on every rank: the same flags). */
+static sl_status make_nonstationary(const cli_args *a, const sl_darray *like,
+                                    sl_deriv_kind kind, const double *w, size_t nw, sl_op **out)
+{
+    (void)kind;
+    if (a->nih == 0 || nw % (size_t)a->nih)
+        return cli_fail(SL_ERR_ARG, "--ih: %d positions for %zu filter values (--hs has one "
+                        "row per position)", a->nih, nw);
+    return sl_op_nonstationary_convolve1d(like, axis_or(a, -1), w, (size_t)a->nih,
+                                          nw / (size_t)a->nih, a->ih, out);
+}
+
 /* A failed constructor already failed on every rank (the library agrees); a CLI-level check
  * (make_laplacian's) is the same on every rank too, since every rank parsed the same flags. */
 sl_status cli_build_firstderivative(sl_context *ctx, const cli_args *a, cli_problem *p)
@@ -197,4 +221,9 @@ sl_status cli_build_convolve(sl_context *ctx, const cli_args *a, cli_problem *p)
 sl_status cli_build_poststack(sl_context *ctx, const cli_args *a, cli_problem *p)
 {
     return build(ctx, a, p, axis_or(a, 0), 1, 1, make_poststack);
+}
+
+sl_status cli_build_nonstationary(sl_context *ctx, const cli_args *a, cli_problem *p)
+{
+    return build(ctx, a, p, axis_or(a, -1), 2, 1, make_nonstationary);
 }
