@@ -42,6 +42,9 @@ run apply $f --adjoint --in "$dir/fftnd.npy" --out "$dir/fftnd_adj.npy"
 run apply --op fft2d --dims 6,7,8 --real --in "$dir/vol.npy" --out "$dir/fft2d.npy"
 run apply --op nonstatconvolve1d --dims 6,7,8 --axis 1 --hs "$dir/hs.npy" --ih 1,5 \
       --in "$dir/vol.npy" --out "$dir/nsc.npy"
+m="--op mdc --G $dir/mdcG.npy --nt 5 --dt 0.004 --dr 10"
+run apply $m --in "$dir/mdc_x.npy" --out "$dir/mdc_Mx.npy"
+run apply $m --adjoint --in "$dir/mdc_y.npy" --out "$dir/mdc_MHy.npy"
 "$checker" check "$dir"
 fails=0
 expect_failure() {

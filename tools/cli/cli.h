@@ -36,6 +36,9 @@ typedef struct cli_args {
     const char *g;                 /* --G G.npy (fredholm1: shape (nsl, nx, ny)) */
     long nz;                       /* --nz (fredholm1; default 1, as PyLops) */
     int save_gt;                   /* --saveGt (fredholm1) */
+    long nt, nv;                   /* --nt, --nv (mdc: time samples, virtual sources) */
+    double dt, dr;                 /* --dt, --dr (mdc sampling; 0: 1) */
+    int onesided, conj, prescaled; /* --onesided, --conj, --prescaled (mdc) */
 } cli_args;
 
 #define CLI_DEFAULT_AXIS (-1000)
@@ -73,6 +76,7 @@ sl_status cli_build_fft(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fft2d(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fftnd(sl_context *ctx, const cli_args *args, cli_problem *p);
 sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p);
+sl_status cli_build_mdc(sl_context *ctx, const cli_args *args, cli_problem *p);
 
 /* The vectors of p->op, with the input file's values (flat, the stack's components in order,
  * checked against the expected element count) on the side the command reads. Collective: the

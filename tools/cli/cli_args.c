@@ -40,8 +40,11 @@ void cli_usage(void)
             "       [--real] [--norm ...] [--ifftshift-before] [--fftshift-after] (every axis)\n"
             "Fredholm1 (model (nsl, ny, nz) and data (nsl, nx, nz) split along the slices):\n"
             "  --op fredholm1 --G G.npy (shape (nsl, nx, ny)) [--nz 1] [--saveGt]\n"
-            "--adjoint, --edge, --show, --real, --ifftshift-before, --fftshift-after and --saveGt\n"
-            "take no value. Every rank must be given the same\n"
+            "MDC (model (nt, nr, nv), data (nt, ns, nv), real):\n"
+            "  --op mdc --G G.npy (complex, (nfmax, ns, nr)) --nt N [--nv 1] [--dt 1] [--dr 1]\n"
+            "       [--onesided] [--conj] [--prescaled]\n"
+            "--adjoint, --edge, --show, --real, --ifftshift-before, --fftshift-after, --saveGt,\n"
+            "--onesided, --conj and --prescaled take no value. Every rank must be given the same\n"
             "command line. --out is written by rank 0 (an existing read-only file is refused).\n"
             "Run under mpirun -np P; every rank reads the input files. Prints one JSON line\n"
             "(\"status\"; for solve the stop \"reason\"; a non-finite norm is null).\n");
@@ -167,6 +170,9 @@ static int int_flag(cli_args *a, const char *f, const char *v, char *msg, size_t
         if ((ok = int_value(f, v, -63, 63, &n, msg, len))) a->split_axis = (int)n;
     } else if (!strcmp(f, "--nrhs")) {
         if ((ok = int_value(f, v, 1, CLI_INT_MAX, &n, msg, len))) a->nrhs = n;
+    } else if (!strcmp(f, "--nt") || !strcmp(f, "--nv")) {
+        if ((ok = int_value(f, v, 1, INT_MAX, &n, msg, len)))
+            *(!strcmp(f, "--nt") ? &a->nt : &a->nv) = n;
     } else if (!strcmp(f, "--nz")) {
         if ((ok = int_value(f, v, 1, INT_MAX, &n, msg, len))) a->nz = n;
     } else if (!strcmp(f, "--offset")) {
@@ -189,6 +195,8 @@ static int real_flag(cli_args *a, const char *f, const char *v, char *msg, size_
     if (!strcmp(f, "--btol")) return tol_value(f, v, &a->btol, msg, len);
     if (!strcmp(f, "--conlim")) return tol_value(f, v, &a->conlim, msg, len);
     if (!strcmp(f, "--damp")) ok = number(v, &a->damp);
+    else if (!strcmp(f, "--dt")) ok = number(v, &a->dt);
+    else if (!strcmp(f, "--dr")) ok = number(v, &a->dr);
     else if (!strcmp(f, "--sampling")) ok = (a->nsampling = number_list(v, a->sampling)) > 0;
     else if (!strcmp(f, "--weights")) ok = (a->nweights = number_list(v, a->weights)) > 0;
     else if (!strcmp(f, "--dims")) {
@@ -220,7 +228,9 @@ static int switch_flag(cli_args *a, const char *f)
                   : !strcmp(f, "--edge") ? &a->edge : !strcmp(f, "--real") ? &a->real
                   : !strcmp(f, "--ifftshift-before") ? &a->ifftshift_before
                   : !strcmp(f, "--fftshift-after") ? &a->fftshift_after
-                  : !strcmp(f, "--saveGt") ? &a->save_gt : NULL;
+                  : !strcmp(f, "--saveGt") ? &a->save_gt
+                  : !strcmp(f, "--onesided") ? &a->onesided : !strcmp(f, "--conj") ? &a->conj
+                  : !strcmp(f, "--prescaled") ? &a->prescaled : NULL;
     if (target)
         *target = 1;
     return target != NULL;
@@ -286,6 +296,7 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
     a->offset = -1;
     a->nrhs = -1;
     a->nz = 1;
+    a->nv = 1;
     if (argc < 2 || (strcmp(argv[1], "apply") && strcmp(argv[1], "solve"))) {
         snprintf(msg, len, "the first argument must be 'apply' or 'solve'");
         return 0;
@@ -299,7 +310,8 @@ int cli_parse(int argc, char **argv, cli_args *a, char *msg, size_t len)
             int after_switch = i > 2 && !strncmp(argv[i - 1], "--", 2);
             snprintf(msg, len, "unexpected argument '%s'%s", f, after_switch ?
                      " (--edge, --adjoint, --show, --real, --ifftshift-before, "
-                     "--fftshift-after and --saveGt take no value)" : "");
+                     "--fftshift-after, --saveGt, --onesided, --conj and --prescaled take no "
+                     "value)" : "");
             return 0;
         }
         /* a value starting with "--" is the next flag: `--op --in x.npy` lacks the value */

@@ -225,6 +225,7 @@ static const struct {
     {"fft2d", cli_build_fft2d},
     {"fftnd", cli_build_fftnd},
     {"fredholm1", cli_build_fredholm1},
+    {"mdc", cli_build_mdc},
 };
 
 sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *p)
@@ -235,7 +236,7 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
             return registry[i].build(ctx, args, p);
     return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult, "
                                    "firstderivative, secondderivative, laplacian, gradient, "
-                                   "convolve, poststack, nonstatconvolve1d, fft, fft2d, fftnd, fredholm1)", args->op));
+                                   "convolve, poststack, nonstatconvolve1d, fft, fft2d, fftnd, fredholm1, mdc)", args->op));
 }
 
 void cli_free_problem(cli_problem *p)
