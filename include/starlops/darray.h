@@ -141,8 +141,8 @@ sl_status sl_darray_conj_multiply(const sl_darray *x, const sl_darray *y, sl_dar
 sl_status sl_darray_dot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
 sl_status sl_darray_vdot(const sl_darray *x, const sl_darray *y, sl_scalar **out);
 sl_status sl_darray_norm(const sl_darray *x, double ord, sl_scalar **out);
-/* Blocking, plain arrays: norms along `axis` (same ord values), computed by tasks into `out` (doubles).
- * Along the distributed axis the result has the global shape without that axis and is the same
+/* Blocking, plain arrays: norms along `axis` (same ord values), computed by tasks into `out`
+ * (doubles). Along the distributed axis the result has the global shape without that axis and is the same
  * on every rank (combined within the mask group); along another axis it has this rank's local
  * shape without that axis (no communication; a rank without rows gets nothing). */
 sl_status sl_darray_norm_axis(const sl_darray *x, double ord, int axis, double *out,

@@ -52,8 +52,8 @@ const char *sl_fft_norm_name(sl_fft_norm norm);
  * application moves the values to arrays distributed along the longest other axis, transforms
  * there and moves the result back: two all-to-alls of packed boxes, submitted as tasks like the
  * rest (no host wait); the operator keeps those two arrays and the message buffers. A 1-d
- * array scattered over several ranks is refused (SL_ERR_ARG: gather or replicate it first). FFTW plans are made once here
- * (FFTW_MEASURE); applications run one task per tile. */
+ * array scattered over several ranks is refused (SL_ERR_ARG: gather or replicate it first).
+ * FFTW plans are made once here (FFTW_MEASURE); applications run one task per tile. */
 sl_status sl_op_fft(const sl_darray *like, int axis, const sl_fft_opts *opts, sl_op **out);
 
 /* PyLops FFTND (FFT2D: two axes) over `naxes` distinct axes of `like` (negative counts from

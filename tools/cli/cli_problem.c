@@ -236,7 +236,8 @@ sl_status cli_build_problem(sl_context *ctx, const cli_args *args, cli_problem *
             return registry[i].build(ctx, args, p);
     return cli_agree(ctx, cli_fail(SL_ERR_ARG, "unknown operator '%s' (known: matrixmult, "
                                    "firstderivative, secondderivative, laplacian, gradient, "
-                                   "convolve, poststack, nonstatconvolve1d, fft, fft2d, fftnd, fredholm1, mdc)", args->op));
+                                   "convolve, poststack, nonstatconvolve1d, fft, fft2d, fftnd, "
+                                   "fredholm1, mdc)", args->op));
 }
 
 void cli_free_problem(cli_problem *p)
