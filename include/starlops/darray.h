@@ -56,7 +56,8 @@ sl_status sl_darray_destroy(sl_darray *x);
  * contributes its parts (stacks nest and are stored flattened: a nested stack behaves exactly
  * as the flat stack of its plain arrays). Not collective; borrows the parts (destroy them after
  * the stack). Stacks made by starlops (an operator's model or data, sl_darray_create_like of a
- * stack) own their parts and destroy them with themselves. */
+ * stack) own their parts and destroy them with themselves. count < 1 is SL_ERR_ARG (with no
+ * context to hold a message). */
 sl_status sl_darray_stack(int count, sl_darray *const *parts, sl_darray **out);
 /* The plain array at `index` of a stack (index 0 of a plain array is the array itself). */
 sl_status sl_darray_stack_part(const sl_darray *x, int index, sl_darray **part);

@@ -11,12 +11,11 @@ static sl_status check_parts(int count, sl_darray *const *arrays, const char *wh
 {
     if (!arrays)
         return sl_null_error(who);
+    if (count < 1) /* no part to take a context from: the status alone */
+        return SL_ERR_ARG;
     for (int i = 0; i < count; i++)
         if (!arrays[i])
             return sl_null_error(who);
-    if (count < 1)
-        return sl_fail(arrays[0] ? arrays[0]->ctx : NULL, SL_ERR_ARG,
-                       "%s: count %d (a stack has at least one part)", who, count);
     for (int i = 1; i < count; i++)
         if (arrays[i]->ctx != arrays[0]->ctx)
             return sl_fail(arrays[0]->ctx, SL_ERR_ARG, "%s: part %d belongs to another "
