@@ -184,7 +184,9 @@ static void run(sl_context *ctx, sl_dtype dt)
         sl_scalar_destroy(zero);
     }
     sl_darray_destroy(like); /* frees its parts */
-    CHECK_STATUS(sl_darray_stack(0, px, &short_stack), SL_ERR_ARG, ctx);
+    sl_darray *empty = NULL;
+    CHECK_STATUS(sl_darray_stack(0, px, &empty), SL_ERR_ARG, ctx);
+    CHECK(empty == NULL, "a stack of no parts was made");
     sl_darray_destroy(short_stack);
     sl_darray_destroy(x);
     sl_darray_destroy(y);
