@@ -163,6 +163,48 @@ sl_status sl_op_product(const sl_op *a, const sl_op *b, sl_op **out)
     return make(&product_vt, a, b, &b->model, &a->data, &b->data, NULL, plain, out);
 }
 
+/* Destroys ops[n-1] ... ops[0]: later entries may borrow earlier ones, never the reverse. */
+static void destroy_backwards(int n, sl_op *const *ops)
+{
+    for (int i = n - 1; i >= 0; i--)
+        sl_op_destroy(ops[i]);
+}
+
+sl_status sl_op_chain(int n, sl_op *const *ops, int nextra, sl_op *const *extra, sl_op **out)
+{
+    enum { MAX = 16 };
+    *out = NULL;
+    sl_op *products[MAX] = {0}, *prod = ops[0];
+    int np = 0;
+    sl_status st = n <= MAX && nextra <= MAX ? SL_OK
+                   : sl_fail(ops[0]->ctx, SL_ERR_ARG, "sl_op_chain: %d factors, %d extra (at "
+                             "most %d each)", n, nextra, MAX);
+    for (int k = 1; k < n && st == SL_OK; k++)
+        if ((st = sl_op_product(ops[k], prod, &products[np])) == SL_OK)
+            prod = products[np++];
+    /* the result owns, destroyed in this order: the older products (each borrowing the one
+     * before), the factors from the last, then what they borrow */
+    sl_op *owned[3 * MAX];
+    int m = 0;
+    for (int i = np - 2; i >= 0 && st == SL_OK; i--)
+        owned[m++] = products[i];
+    for (int k = n - 1; k >= 0 && st == SL_OK; k--)
+        if (ops[k] != prod)
+            owned[m++] = ops[k];
+    for (int k = nextra - 1; k >= 0 && st == SL_OK; k--)
+        owned[m++] = extra[k];
+    if (st == SL_OK && m > 0)
+        st = sl_op_take(prod, m, owned);
+    if (st != SL_OK) {
+        destroy_backwards(np, products);
+        destroy_backwards(n, ops);
+        destroy_backwards(nextra, extra);
+        return st;
+    }
+    *out = prod;
+    return SL_OK;
+}
+
 /* --- conjugate and transpose: conj(A) x = conj(A conj(x)); A^T = conj(A)^H.
  * Scratch 0 holds conj of A's model-side input, scratch 1 of its data-side input. --- */
 static sl_status conj_apply(const sl_op *op, int adjoint, const sl_stacked *in, sl_stacked *out)

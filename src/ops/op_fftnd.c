@@ -72,7 +72,7 @@ sl_status sl_op_fftnd(const sl_darray *like, int naxes, const int *axes,
                              "axis is transformed as real (numpy's rfftn)", what, a[k]);
     if (st != SL_OK)
         return st;
-    sl_op *factors[SL_MAX_NDIM] = {0}, *prod = NULL;
+    sl_op *factors[SL_MAX_NDIM] = {0};
     sl_darray *cur = (sl_darray *)like, *next = NULL;
     for (int k = naxes - 1; k >= 0 && st == SL_OK; k--) {
         sl_fft_opts o = factor_opts(opts, naxes, k);
@@ -84,29 +84,13 @@ sl_status sl_op_fftnd(const sl_darray *like, int naxes, const int *axes,
     }
     if (cur != like)
         sl_darray_destroy(cur);
-    /* factors[0] ... factors[naxes-1]: the product applies the last one first */
-    sl_op *products[SL_MAX_NDIM] = {0};
-    int np = 0;
-    prod = factors[naxes - 1];
-    for (int k = naxes - 2; k >= 0 && st == SL_OK; k--)
-        if ((st = sl_op_product(factors[k], prod, &products[np])) == SL_OK)
-            prod = products[np++];
-    if (st == SL_OK && np > 0) { /* the last product owns the others and the factors */
-        sl_op *owned[2 * SL_MAX_NDIM];
-        int n = 0;
-        for (int i = 0; i + 1 < np; i++)
-            owned[n++] = products[i];
-        for (int k = 0; k < naxes; k++)
-            owned[n++] = factors[k];
-        st = sl_op_take(prod, n, owned);
-    }
-    if (st != SL_OK) { /* the products first: they borrow the factors */
-        for (int i = np - 1; i >= 0; i--)
-            sl_op_destroy(products[i]);
+    if (st != SL_OK) {
         for (int k = 0; k < naxes; k++)
             sl_op_destroy(factors[k]);
         return st;
     }
-    *out = prod;
-    return SL_OK;
+    sl_op *order[SL_MAX_NDIM]; /* the last listed axis applies first */
+    for (int k = 0; k < naxes; k++)
+        order[k] = factors[naxes - 1 - k];
+    return sl_op_chain(naxes, order, 0, NULL, out);
 }

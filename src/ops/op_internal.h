@@ -79,6 +79,12 @@ sl_status sl_op_new_spaces(sl_context *ctx, const sl_op_vtable *vt, const sl_spa
  * memory) it owns nothing and the caller keeps them. */
 sl_status sl_op_take(sl_op *op, int n, sl_op *const *ops);
 
+/* The product ops[n-1] ... ops[1] ops[0] (ops[0] applies first), owning its factors, the
+ * partial products and `extra` (operators the factors borrow, e.g. what an adjoint was made
+ * of). Takes ownership whatever happens: on failure everything is destroyed (an entry may
+ * borrow earlier entries of its list, and any of `extra`). n >= 1, n and nextra <= 16. */
+sl_status sl_op_chain(int n, sl_op *const *ops, int nextra, sl_op *const *extra, sl_op **out);
+
 /* 1 if op is the 1D (row-split) MatrixMult. */
 int sl_op_is_matrixmult_row(const sl_op *op);
 

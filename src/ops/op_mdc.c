@@ -186,37 +186,6 @@ static sl_status build_parts(sl_context *ctx, const mdc_args *a, const void *g, 
     return st;
 }
 
-/* F1^H I1^H R2 Fred R1 I F, owning every factor and partial product. */
-static sl_status compose(sl_context *ctx, mdc_parts *p, sl_op **out)
-{
-    sl_op *chain[7] = {p->f, p->trunc, p->r1, p->fred, p->r2, p->trunc1_h, p->f1_h};
-    sl_op *products[6] = {0}, *prod = chain[0];
-    int np = 0;
-    sl_status st = SL_OK;
-    for (int k = 1; k < 7 && st == SL_OK; k++)
-        if ((st = sl_op_product(chain[k], prod, &products[np])) == SL_OK)
-            prod = products[np++];
-    sl_op *owned[15];
-    int n = 0;
-    for (int i = 0; i + 1 < np; i++)
-        owned[n++] = products[i];
-    sl_op *parts[9] = {p->f, p->trunc, p->r1, p->fred, p->r2, p->trunc1, p->f1, p->trunc1_h,
-                       p->f1_h};
-    for (int i = 0; i < 9; i++)
-        owned[n++] = parts[i];
-    if (st == SL_OK)
-        st = sl_op_take(prod, n, owned);
-    if (st != SL_OK) {
-        for (int i = np - 1; i >= 0; i--)
-            sl_op_destroy(products[i]);
-        free_parts(p);
-        return st;
-    }
-    (void)ctx;
-    *out = prod;
-    return SL_OK;
-}
-
 sl_status sl_op_mdc(sl_context *ctx, sl_dtype dtype, size_t nt, size_t nv, size_t nfmax,
                     size_t ns, size_t nr, sl_mdc_fill_fn fill, void *user,
                     const sl_mdc_opts *opts, sl_op **out)
@@ -246,5 +215,8 @@ sl_status sl_op_mdc(sl_context *ctx, sl_dtype dtype, size_t nt, size_t nv, size_
         free_parts(&p);
         return st;
     }
-    return compose(ctx, &p, out);
+    /* F1^H I1^H R2 Fred R1 I F; the adjoints borrow I1 and F1 */
+    sl_op *chain[7] = {p.f, p.trunc, p.r1, p.fred, p.r2, p.trunc1_h, p.f1_h};
+    sl_op *borrowed[2] = {p.trunc1, p.f1};
+    return sl_op_chain(7, chain, 2, borrowed, out);
 }

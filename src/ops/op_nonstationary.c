@@ -231,34 +231,6 @@ static sl_status make_reshape(sl_context *ctx, const sl_layout *from, const sl_l
     return sl_op_from_callback_owned(ctx, from, to, copy_block, bytes, free, out);
 }
 
-/* The chain ops[0] applied first ... ops[n-1] last, owning every factor and partial product. */
-static sl_status chain(int n, sl_op **ops, sl_op **out)
-{
-    sl_op *products[8] = {0}, *prod = ops[0];
-    int np = 0;
-    sl_status st = SL_OK;
-    for (int k = 1; k < n && st == SL_OK; k++)
-        if ((st = sl_op_product(ops[k], prod, &products[np])) == SL_OK)
-            prod = products[np++];
-    sl_op *owned[16];
-    int m = 0;
-    for (int i = 0; i + 1 < np; i++)
-        owned[m++] = products[i];
-    for (int k = 0; k < n; k++)
-        owned[m++] = ops[k];
-    if (st == SL_OK && np > 0)
-        st = sl_op_take(prod, m, owned);
-    if (st != SL_OK) {
-        for (int i = np - 1; i >= 0; i--)
-            sl_op_destroy(products[i]);
-        for (int k = 0; k < n; k++)
-            sl_op_destroy(ops[k]);
-        return st;
-    }
-    *out = prod;
-    return SL_OK;
-}
-
 /* Reshape^H . Halo^H . Local . Halo . Reshape (Reshape: the array's layout to the halo's
  * model). */
 static sl_status build_halo_path(const sl_darray *like, const nsc_args *a, sl_op **out)
@@ -289,7 +261,7 @@ static sl_status build_halo_path(const sl_darray *like, const nsc_args *a, sl_op
             sl_op_destroy(ops[k]);
         return local != SL_OK ? local : st;
     }
-    return chain(5, ops, out);
+    return sl_op_chain(5, ops, 0, NULL, out);
 }
 
 /* The convolution axis is whole on every rank (split along another axis, replicated, or one
