@@ -5,14 +5,10 @@
 
 #include "darray/stacked_internal.h"
 
-/* 64-bit FNV-1a: ranks compare fingerprints of per-rank tables instead of whole tables. */
+/* Ranks compare fingerprints of per-rank tables instead of whole tables. */
 static int64_t fingerprint(const void *data, size_t bytes)
 {
-    const unsigned char *p = data;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < bytes; i++)
-        h = (h ^ p[i]) * 1099511628211ULL;
-    return (int64_t)(h >> 1);
+    return sl_fnv1a_value(sl_fnv1a(SL_FNV1A_SEED, data, bytes));
 }
 
 typedef struct create_args {

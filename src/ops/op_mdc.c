@@ -51,18 +51,17 @@ static sl_status check_args(sl_context *ctx, mdc_args *a, const char *what)
     return SL_OK;
 }
 
-/* 64-bit FNV-1a over the arguments' values (field by field: no padding bytes). */
+/* The arguments' fingerprint, field by field (no padding bytes). */
 static int64_t args_hash(const mdc_args *a)
 {
-    uint64_t h = 1469598103934665603ULL;
-#define MIX(v)                                                                                 \
-    for (size_t b_ = 0; b_ < sizeof(v); b_++)                                                  \
-        h = (h ^ ((const unsigned char *)&(v))[b_]) * 1099511628211ULL;
-    MIX(a->dtype) MIX(a->nt) MIX(a->nv) MIX(a->nfmax) MIX(a->ns) MIX(a->nr)
-    MIX(a->o.dt) MIX(a->o.dr) MIX(a->o.onesided) MIX(a->o.no_saveGt) MIX(a->o.conj)
-    MIX(a->o.prescaled)
-#undef MIX
-    return (int64_t)(h >> 1);
+    uint64_t h = sl_fnv1a(SL_FNV1A_SEED, &a->dtype, sizeof a->dtype);
+    const size_t sizes[5] = {a->nt, a->nv, a->nfmax, a->ns, a->nr};
+    const double sampling[2] = {a->o.dt, a->o.dr};
+    const int flags[4] = {a->o.onesided, a->o.no_saveGt, a->o.conj, a->o.prescaled};
+    h = sl_fnv1a(h, sizes, sizeof sizes);
+    h = sl_fnv1a(h, sampling, sizeof sampling);
+    h = sl_fnv1a(h, flags, sizeof flags);
+    return sl_fnv1a_value(h);
 }
 
 /* ---- the truncation to the first frequencies (local: time/frequency is not split) ---- */

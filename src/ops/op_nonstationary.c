@@ -160,23 +160,18 @@ static sl_status check_args(sl_context *ctx, nsc_args *a, const char *what)
     return SL_OK;
 }
 
-/* 64-bit FNV-1a over the arguments: ranks compare one number each. */
+/* The arguments' fingerprint: ranks compare one number each. */
 static int64_t args_hash(const nsc_args *a)
 {
-    uint64_t h = 1469598103934665603ULL;
-#define MIX(ptr, bytes)                                                                        \
-    for (size_t b_ = 0; b_ < (bytes); b_++)                                                    \
-        h = (h ^ ((const unsigned char *)(ptr))[b_]) * 1099511628211ULL;
-    MIX(&a->dtype, sizeof a->dtype);
-    MIX(&a->ndim, sizeof a->ndim);
-    MIX(&a->axis, sizeof a->axis);
-    MIX(a->dims, (size_t)a->ndim * sizeof *a->dims);
-    MIX(&a->nf, sizeof a->nf);
-    MIX(&a->nh, sizeof a->nh);
-    MIX(a->ih, a->nf * sizeof *a->ih);
-    MIX(a->hs, a->nf * a->nh * sizeof *a->hs);
-#undef MIX
-    return (int64_t)(h >> 1);
+    uint64_t h = sl_fnv1a(SL_FNV1A_SEED, &a->dtype, sizeof a->dtype);
+    h = sl_fnv1a(h, &a->ndim, sizeof a->ndim);
+    h = sl_fnv1a(h, &a->axis, sizeof a->axis);
+    h = sl_fnv1a(h, a->dims, (size_t)a->ndim * sizeof *a->dims);
+    h = sl_fnv1a(h, &a->nf, sizeof a->nf);
+    h = sl_fnv1a(h, &a->nh, sizeof a->nh);
+    h = sl_fnv1a(h, a->ih, a->nf * sizeof *a->ih);
+    h = sl_fnv1a(h, a->hs, a->nf * a->nh * sizeof *a->hs);
+    return sl_fnv1a_value(h);
 }
 
 /* The rank's part of the operator for a block of `ext` along every dim whose rows along the

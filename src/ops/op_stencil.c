@@ -227,16 +227,12 @@ sl_status sl_stencil_refuse(const sl_darray *like, sl_status local, const char *
 
 int64_t sl_stencil_terms_hash(int nterms, const sl_stencil_term *terms)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a over the axes and the stencils' bytes */
+    uint64_t h = SL_FNV1A_SEED; /* over the axes and the stencils' bytes */
     for (int k = 0; k < nterms; k++) {
-        const unsigned char *p[2] = {(const unsigned char *)&terms[k].axis,
-                                     (const unsigned char *)&terms[k].stencil};
-        size_t len[2] = {sizeof terms[k].axis, sizeof terms[k].stencil};
-        for (int j = 0; j < 2; j++)
-            for (size_t i = 0; i < len[j]; i++)
-                h = (h ^ p[j][i]) * 1099511628211ull;
+        h = sl_fnv1a(h, &terms[k].axis, sizeof terms[k].axis);
+        h = sl_fnv1a(h, &terms[k].stencil, sizeof terms[k].stencil);
     }
-    return (int64_t)(h >> 1); /* non-negative, so a negation in sl_agree cannot overflow */
+    return sl_fnv1a_value(h);
 }
 
 /* Terms against the array: axes, lengths, coefficient ranges. */

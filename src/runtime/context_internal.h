@@ -80,6 +80,22 @@ int64_t sl_tags_book(sl_context *ctx, int64_t count);
 sl_status sl_agree(sl_context *ctx, const int64_t *values, int count, int local_ok,
                    const char *what);
 
+/* 64-bit FNV-1a, for fingerprints the ranks compare in sl_agree instead of whole tables:
+ * start from SL_FNV1A_SEED, feed each field's bytes, then sl_fnv1a_value (non-negative, so a
+ * negation in sl_agree cannot overflow). */
+#define SL_FNV1A_SEED 1469598103934665603ULL
+static inline uint64_t sl_fnv1a(uint64_t h, const void *data, size_t bytes)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+static inline int64_t sl_fnv1a_value(uint64_t h)
+{
+    return (int64_t)(h >> 1);
+}
+
 /* The communicator of this rank's colour group for `mask` (NULL mask: task_comm). */
 sl_status sl_mask_comm(sl_context *ctx, const int *mask, MPI_Comm *comm);
 
