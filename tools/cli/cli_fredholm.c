@@ -28,11 +28,19 @@ static sl_status check_kernel(const sl_npy_array *g, const sl_npy_array *v, cons
     return SL_OK;
 }
 
-sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p)
+/* Reads --G and the vector file (every rank), checks them with `check`, builds the operator
+ * with `make` and fills the vectors; the two operators below differ only in those steps. */
+typedef sl_status (*kernel_check_fn)(const cli_args *a, const sl_npy_array *g,
+                                     const sl_npy_array *v, const char *path);
+typedef sl_status (*kernel_make_fn)(sl_context *ctx, const cli_args *a, const sl_npy_array *g,
+                                    sl_op **out);
+
+static sl_status build_with_kernel(sl_context *ctx, const cli_args *args, cli_problem *p,
+                                   kernel_check_fn check, kernel_make_fn make)
 {
     memset(p, 0, sizeof *p);
     if (!args->g)
-        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "fredholm1 needs --G G.npy"));
+        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "%s needs --G G.npy", args->op));
     const char *vec_path = !strcmp(args->command, "solve") ? args->data : args->in;
     /* zeroed before any exit: both are freed at the end whichever step failed */
     sl_npy_array g, v;
@@ -42,14 +50,10 @@ sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem
     if (st == SL_OK)
         st = sl_npy_read(ctx, vec_path, &v);
     if (st == SL_OK)
-        st = check_kernel(&g, &v, vec_path);
+        st = check(args, &g, &v, vec_path);
     st = cli_agree(ctx, st);
-    if (st == SL_OK) {
-        size_t nsl = g.shape[0], nx = g.shape[1], ny = g.shape[2];
-        size_t offset = first_slice(ctx, nsl) * nx * ny * sl_dtype_size(g.dtype);
-        st = sl_op_fredholm1(ctx, g.dtype, nsl, nx, ny, (size_t)args->nz,
-                             (const char *)g.data + offset, NULL, args->save_gt, &p->op);
-    }
+    if (st == SL_OK)
+        st = make(ctx, args, &g, &p->op);
     if (st == SL_OK)
         st = cli_make_vectors(ctx, args, p, &v, vec_path);
     sl_npy_free(&g);
@@ -57,6 +61,27 @@ sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem
     if (st != SL_OK)
         cli_free_problem(p);
     return st;
+}
+
+static sl_status fredholm_check(const cli_args *a, const sl_npy_array *g, const sl_npy_array *v,
+                                const char *path)
+{
+    (void)a;
+    return check_kernel(g, v, path);
+}
+
+static sl_status fredholm_make(sl_context *ctx, const cli_args *args, const sl_npy_array *g,
+                               sl_op **out)
+{
+    size_t nsl = g->shape[0], nx = g->shape[1], ny = g->shape[2];
+    size_t offset = first_slice(ctx, nsl) * nx * ny * sl_dtype_size(g->dtype);
+    return sl_op_fredholm1(ctx, g->dtype, nsl, nx, ny, (size_t)args->nz,
+                           (const char *)g->data + offset, NULL, args->save_gt, out);
+}
+
+sl_status cli_build_fredholm1(sl_context *ctx, const cli_args *args, cli_problem *p)
+{
+    return build_with_kernel(ctx, args, p, fredholm_check, fredholm_make);
 }
 
 /* ---- mdc (PyLops MDC's parameters): --G the frequency-domain kernel (nfmax, ns, nr), complex,
@@ -90,34 +115,18 @@ static sl_status check_mdc(const cli_args *a, const sl_npy_array *g, const sl_np
     return SL_OK;
 }
 
+static sl_status mdc_make(sl_context *ctx, const cli_args *args, const sl_npy_array *g,
+                          sl_op **out)
+{
+    sl_mdc_opts o = {.dt = args->dt, .dr = args->dr, .onesided = args->onesided,
+                     .conj = args->conj, .prescaled = args->prescaled};
+    kernel_file k = {g};
+    return sl_op_mdc(ctx, g->dtype == SL_C64 ? SL_F32 : SL_F64, (size_t)args->nt,
+                     (size_t)args->nv, g->shape[0], g->shape[1], g->shape[2], fill_from_file,
+                     &k, &o, out);
+}
+
 sl_status cli_build_mdc(sl_context *ctx, const cli_args *args, cli_problem *p)
 {
-    memset(p, 0, sizeof *p);
-    if (!args->g)
-        return cli_agree(ctx, cli_fail(SL_ERR_ARG, "mdc needs --G G.npy"));
-    const char *vec_path = !strcmp(args->command, "solve") ? args->data : args->in;
-    sl_npy_array g, v;
-    memset(&g, 0, sizeof g);
-    memset(&v, 0, sizeof v);
-    sl_status st = sl_npy_read(ctx, args->g, &g);
-    if (st == SL_OK)
-        st = sl_npy_read(ctx, vec_path, &v);
-    if (st == SL_OK)
-        st = check_mdc(args, &g, &v, vec_path);
-    st = cli_agree(ctx, st);
-    if (st == SL_OK) {
-        sl_mdc_opts o = {.dt = args->dt, .dr = args->dr, .onesided = args->onesided,
-                         .conj = args->conj, .prescaled = args->prescaled};
-        kernel_file k = {&g};
-        st = sl_op_mdc(ctx, g.dtype == SL_C64 ? SL_F32 : SL_F64, (size_t)args->nt,
-                       (size_t)args->nv, g.shape[0], g.shape[1], g.shape[2], fill_from_file, &k,
-                       &o, &p->op);
-    }
-    if (st == SL_OK)
-        st = cli_make_vectors(ctx, args, p, &v, vec_path);
-    sl_npy_free(&g);
-    sl_npy_free(&v);
-    if (st != SL_OK)
-        cli_free_problem(p);
-    return st;
+    return build_with_kernel(ctx, args, p, check_mdc, mdc_make);
 }
