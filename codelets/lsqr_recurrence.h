@@ -8,13 +8,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "guard_codes.h"
-
-#ifdef __CUDACC__
-#define SL_HOST_DEVICE __host__ __device__
-#else
-#define SL_HOST_DEVICE
-#endif
+#include "guard_codes.h" /* SL_GUARD_*, SL_HOST_DEVICE */
 
 /* State vector slots. The recurrences, all of scipy's stopping tests and the guards run in the
  * tasks: once STOPPED is set (ISTOP: scipy's code; GUARD: SL_GUARD_*; ITN: the iterations x

@@ -101,11 +101,7 @@ int sl_task_scalar_combine(sl_combine_args how, starpu_data_handle_t out,
     return ret;
 }
 
-/* out = num / (den1 + w * den2), guarded. A step whose denominator is zero (0/0 when the
- * iterate already solves the problem; a zero operator or zero data) or whose value is not
- * finite is reported in the guard (first event only: code and the iteration count x holds)
- * and yields 0, as does every ratio after it: later steps become no-ops and x keeps its last
- * good iterate, instead of turning into NaN. */
+/* out = num / (den1 + w * den2), guarded (sl_guarded_ratio, guard_codes.h). */
 static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
 {
     sl_ratio_args a;
@@ -115,21 +111,7 @@ static void scalar_ratio_cpu(void *buffers[], void *cl_arg)
     int nden = n - 2 - (a.guarded ? 1 : 0);
     double num = acc_ptr(buffers[1])[0];
     double den = acc_ptr(buffers[2])[0] + (nden > 1 ? a.w * acc_ptr(buffers[3])[0] : 0.0);
-    double q = num / den, code = SL_GUARD_OK;
-    if (!isfinite(num) || !isfinite(den))
-        code = SL_GUARD_NONFINITE;
-    else if (den == 0)
-        code = SL_GUARD_BREAKDOWN;
-    else if (!isfinite(q))
-        code = SL_GUARD_NONFINITE;
-    if (guard && guard[0] != SL_GUARD_OK) {
-        q = 0; /* an earlier step stopped the solve */
-    } else if (code != SL_GUARD_OK) {
-        q = 0;
-        if (guard)
-            guard[0] = code, guard[1] = a.completed;
-    }
-    acc_ptr(buffers[0])[0] = q;
+    acc_ptr(buffers[0])[0] = sl_guarded_ratio(num, den, guard, a.completed);
     acc_ptr(buffers[0])[1] = 0.0;
 }
 #ifdef STARLOPS_USE_CUDA

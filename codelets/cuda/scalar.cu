@@ -44,23 +44,8 @@ __global__ void combine_kernel(double *out, parts in, int n, int how, double p, 
 __global__ void ratio_kernel(double *out, const double *num_p, const double *den1,
                              const double *den2, double w, double *guard, double completed)
 {
-    double num = num_p[0];
     double den = den1[0] + (den2 ? w * den2[0] : 0.0);
-    double q = num / den, code = SL_GUARD_OK;
-    if (!isfinite(num) || !isfinite(den))
-        code = SL_GUARD_NONFINITE;
-    else if (den == 0)
-        code = SL_GUARD_BREAKDOWN;
-    else if (!isfinite(q))
-        code = SL_GUARD_NONFINITE;
-    if (guard && guard[0] != SL_GUARD_OK) {
-        q = 0; /* an earlier step stopped the solve */
-    } else if (code != SL_GUARD_OK) {
-        q = 0;
-        if (guard)
-            guard[0] = code, guard[1] = completed;
-    }
-    out[0] = q;
+    out[0] = sl_guarded_ratio(num_p[0], den, guard, completed); /* as scalar.c */
     out[1] = 0.0;
 }
 
