@@ -44,8 +44,8 @@ sl_status sl_op_laplacian(const sl_darray *like, int naxes, const int *axes,
 
 /* Gradient: data is a stack of ndim arrays laid out like `like`, component k the
  * FirstDerivative(axis k, sampling[k], kind, order 3, edge); the adjoint sums the components'
- * adjoints. sampling may be NULL (ones). The result owns its component operators. Use the
- * _stacked entry points (sl_op_matvec_stacked, sl_op_create_data_stacked). */
+ * adjoints. sampling may be NULL (ones). The result owns its component operators. Its data
+ * is a stack (sl_darray_stack; sl_op_create_data makes one). */
 sl_status sl_op_gradient(const sl_darray *like, const double *sampling, int edge,
                          sl_deriv_kind kind, sl_op **out);
 
