@@ -6,10 +6,63 @@
  * change. */
 #include "fredholm.h"
 
-/* Slices held by a tile (a StarPU matrix of one row of whole slices, `slice` elements each). */
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/blas_cuda.h"
+#include "cuda/cuda_scratch.h"
+#endif
+
+/* Slices held by a tile (a StarPU matrix of one row of whole slices, `slice` elements each;
+ * on a device too, since a one-row tile's packed copy is the same row). */
 static size_t tile_slices(void *buffer, size_t slice)
 {
-    return STARPU_MATRIX_GET_NX(buffer) / slice;
+    return slice ? STARPU_MATRIX_GET_NX(buffer) / slice : 0;
+}
+
+/* The walk over a task's output slices, shared by the CPU and CUDA functions: runs of
+ * consecutive output slices that read consecutive slices of one input tile. Within a run the
+ * operands advance by fixed strides (output slice, input slice, one row of G), so a run is one
+ * uniform batch (cuBLAS's strided-batched gemm); the input tiles cut the output tile's slices
+ * wherever their boundaries fall. */
+typedef struct fred_walk {
+    void **in;          /* the input tiles' buffers, in slice order */
+    int nin;
+    size_t in_slice;    /* elements per input slice */
+    size_t nslices, s;  /* the output tile's slices, the next one */
+    int j;              /* input tile of slice s */
+    size_t pos;         /* slice s's place in tile j */
+} fred_walk;
+
+typedef struct fred_run {
+    int tile;    /* index into the input tiles */
+    size_t pos;  /* first slice read, within that tile */
+    size_t out0; /* first output slice */
+    size_t count;
+} fred_run;
+
+static fred_walk walk_start(void *buffers[], int nbuffers, const sl_fredholm_args *a)
+{
+    size_t out_slice = a->m * a->nz;
+    return (fred_walk){buffers + 2, nbuffers - 2, a->k * a->nz,
+                       tile_slices(buffers[0], out_slice), 0, 0, a->skip};
+}
+
+/* The next run; 0 when every output slice was covered. The last input tile takes whatever is
+ * left (the operator hands over exactly the tiles the output's slices need). */
+static int walk_next(fred_walk *w, fred_run *r)
+{
+    if (w->s >= w->nslices)
+        return 0;
+    while (w->j + 1 < w->nin && w->pos >= tile_slices(w->in[w->j], w->in_slice)) {
+        w->pos -= tile_slices(w->in[w->j], w->in_slice);
+        w->j++;
+    }
+    size_t count = w->nslices - w->s;
+    if (w->j + 1 < w->nin && tile_slices(w->in[w->j], w->in_slice) - w->pos < count)
+        count = tile_slices(w->in[w->j], w->in_slice) - w->pos;
+    *r = (fred_run){w->j, w->pos, w->s, count};
+    w->s += count;
+    w->pos += count;
+    return 1;
 }
 
 /* Buffers: out (W), g (R), then the input tiles (R) in slice order. */
@@ -18,29 +71,51 @@ static void fredholm_cpu(void *buffers[], void *cl_arg)
     sl_fredholm_args a;
     starpu_codelet_unpack_args(cl_arg, &a);
     size_t es = sl_dtype_size(a.dtype), out_slice = a.m * a.nz, in_slice = a.k * a.nz;
-    size_t nslices = tile_slices(buffers[0], out_slice);
     size_t g_ld = STARPU_MATRIX_GET_LD(buffers[1]);
     size_t lda = a.adjoint_g ? a.m : a.k;
     char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
     const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    int nbuffers = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
-    int j = 2;
-    size_t pos = a.skip; /* slice within input tile j */
-    for (size_t s = 0; s < nslices; s++, pos++) {
-        while (j + 1 < nbuffers && pos >= tile_slices(buffers[j], in_slice)) {
-            pos -= tile_slices(buffers[j], in_slice);
-            j++;
+    fred_walk w = walk_start(buffers, STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()), &a);
+    fred_run r;
+    while (walk_next(&w, &r)) {
+        const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
+        for (size_t i = 0; i < r.count; i++) {
+            size_t s = r.out0 + i;
+            sl_kernel_gemm(a.dtype, a.adjoint_g, a.m, a.nz, a.k, g + s * g_ld * es, lda,
+                           in + i * in_slice * es, a.nz, 0, out + s * out_slice * es, a.nz);
         }
-        const char *in = (const char *)STARPU_MATRIX_GET_PTR(buffers[j]) + pos * in_slice * es;
-        sl_kernel_gemm(a.dtype, a.adjoint_g, a.m, a.nz, a.k, g + s * g_ld * es, lda, in, a.nz,
-                       0, out + s * out_slice * es, a.nz);
     }
 }
+
+#ifdef STARLOPS_USE_CUDA
+/* The same products through cuBLAS on the worker's handle and stream: one strided-batched
+ * gemm per run (a plain gemm, or gemv for one column, when the run is one slice). G's row
+ * stride is its buffer's (packed on the device: one slice per row either way). */
+static void fredholm_cuda(void *buffers[], void *cl_arg)
+{
+    sl_fredholm_args a;
+    starpu_codelet_unpack_args(cl_arg, &a);
+    size_t es = sl_dtype_size(a.dtype), out_slice = a.m * a.nz, in_slice = a.k * a.nz;
+    size_t g_ld = STARPU_MATRIX_GET_LD(buffers[1]);
+    size_t lda = a.adjoint_g ? a.m : a.k;
+    char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
+    const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
+    fred_walk w = walk_start(buffers, STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()), &a);
+    fred_run r;
+    while (walk_next(&w, &r)) {
+        const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
+        SL_CUBLAS_CHECK(sl_cuda_gemm_strided(a.dtype, a.adjoint_g, a.m, a.nz, a.k,
+                                             g + r.out0 * g_ld * es, lda, g_ld, in, a.nz,
+                                             in_slice, out + r.out0 * out_slice * es, a.nz,
+                                             out_slice, r.count));
+    }
+}
+#endif
 
 SL_HISTORY_MODEL(fredholm_model, "sl_fredholm");
 
 static struct starpu_codelet fredholm_cl = {
-    .cpu_funcs = {fredholm_cpu}, SL_CUDA_PENDING(fredholm_cuda)
+    .cpu_funcs = {fredholm_cpu}, SL_CUDA_FUNCS(fredholm_cuda)
     .nbuffers = STARPU_VARIABLE_NBUFFERS, .model = &fredholm_model, .name = "fredholm"};
 
 int sl_task_fredholm(const sl_fredholm_args *args, starpu_data_handle_t out,
