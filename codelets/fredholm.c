@@ -1,10 +1,12 @@
 /* Codelet of Fredholm1: one task multiplies the slices of one output tile by their kernel
- * slices (a batched gemm as a loop of OpenBLAS calls, each slice being one independent
- * product), reading them from the input tiles that overlap the output tile: model and data
+ * slices (a batched gemm: on a CPU worker a loop of OpenBLAS calls, each slice being one
+ * independent product; on a CUDA worker one cuBLAS strided-batched gemm per run of slices read
+ * from one input tile, fredholm_walk.h), reading them from the input tiles that overlap the output tile: model and data
  * rows differ in size (ny*nz against nx*nz elements), so their tiles cut the slices at
  * different places. One codelet serves both directions; only the roles of m, k and op(G)
  * change. */
 #include "fredholm.h"
+#include "fredholm_walk.h"
 
 #ifdef STARLOPS_USE_CUDA
 #include "cuda/blas_cuda.h"
@@ -18,51 +20,12 @@ static size_t tile_slices(void *buffer, size_t slice)
     return slice ? STARPU_MATRIX_GET_NX(buffer) / slice : 0;
 }
 
-/* The walk over a task's output slices, shared by the CPU and CUDA functions: runs of
- * consecutive output slices that read consecutive slices of one input tile. Within a run the
- * operands advance by fixed strides (output slice, input slice, one row of G), so a run is one
- * uniform batch (cuBLAS's strided-batched gemm); the input tiles cut the output tile's slices
- * wherever their boundaries fall. */
-typedef struct fred_walk {
-    void **in;          /* the input tiles' buffers, in slice order */
-    int nin;
-    size_t in_slice;    /* elements per input slice */
-    size_t nslices, s;  /* the output tile's slices, the next one */
-    int j;              /* input tile of slice s */
-    size_t pos;         /* slice s's place in tile j */
-} fred_walk;
-
-typedef struct fred_run {
-    int tile;    /* index into the input tiles */
-    size_t pos;  /* first slice read, within that tile */
-    size_t out0; /* first output slice */
-    size_t count;
-} fred_run;
-
-static fred_walk walk_start(void *buffers[], int nbuffers, const sl_fredholm_args *a)
+/* The walk over the output slices (fredholm_walk.h), from a task's buffers. */
+static sl_fred_walk walk_start(void *buffers[], const sl_fredholm_args *a)
 {
-    size_t out_slice = a->m * a->nz;
-    return (fred_walk){buffers + 2, nbuffers - 2, a->k * a->nz,
-                       tile_slices(buffers[0], out_slice), 0, 0, a->skip};
-}
-
-/* The next run; 0 when every output slice was covered. The last input tile takes whatever is
- * left (the operator hands over exactly the tiles the output's slices need). */
-static int walk_next(fred_walk *w, fred_run *r)
-{
-    if (w->s >= w->nslices)
-        return 0;
-    while (w->j + 1 < w->nin && w->pos >= tile_slices(w->in[w->j], w->in_slice)) {
-        w->pos -= tile_slices(w->in[w->j], w->in_slice);
-        w->j++;
-    }
-    size_t count = w->nslices - w->s;
-    if (w->j + 1 < w->nin && tile_slices(w->in[w->j], w->in_slice) - w->pos < count)
-        count = tile_slices(w->in[w->j], w->in_slice) - w->pos;
-    *r = (fred_run){w->j, w->pos, w->s, count};
-    w->s += count;
-    w->pos += count;
-    return 1;
+    int nbuffers = STARPU_TASK_GET_NBUFFERS(starpu_task_get_current());
+    return sl_fred_walk_start(buffers + 2, nbuffers - 2, tile_slices, a->k * a->nz,
+                              tile_slices(buffers[0], a->m * a->nz), a->skip);
 }
 
 /* Buffers: out (W), g (R), then the input tiles (R) in slice order. */
@@ -75,9 +38,9 @@ static void fredholm_cpu(void *buffers[], void *cl_arg)
     size_t lda = a.adjoint_g ? a.m : a.k;
     char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
     const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    fred_walk w = walk_start(buffers, STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()), &a);
-    fred_run r;
-    while (walk_next(&w, &r)) {
+    sl_fred_walk w = walk_start(buffers, &a);
+    sl_fred_run r;
+    while (sl_fred_walk_next(&w, &r)) {
         const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
         for (size_t i = 0; i < r.count; i++) {
             size_t s = r.out0 + i;
@@ -100,9 +63,9 @@ static void fredholm_cuda(void *buffers[], void *cl_arg)
     size_t lda = a.adjoint_g ? a.m : a.k;
     char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
     const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    fred_walk w = walk_start(buffers, STARPU_TASK_GET_NBUFFERS(starpu_task_get_current()), &a);
-    fred_run r;
-    while (walk_next(&w, &r)) {
+    sl_fred_walk w = walk_start(buffers, &a);
+    sl_fred_run r;
+    while (sl_fred_walk_next(&w, &r)) {
         const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
         SL_CUBLAS_CHECK(sl_cuda_gemm_strided(a.dtype, a.adjoint_g, a.m, a.nz, a.k,
                                              g + r.out0 * g_ld * es, lda, g_ld, in, a.nz,
