@@ -27,16 +27,19 @@ static void box_cpu(void *buffers[], void *cl_arg)
 }
 
 #ifdef STARLOPS_USE_CUDA
-/* A buffer as box_point.h's tile: its own pointer, sizes and row stride (on the device a
- * packed copy, a separate allocation per tile). */
-static sl_box_tile tile_of(void *buffer, int is_vector)
+/* A buffer as box_point.h's tile of esize-byte elements: its own pointer, sizes and row stride
+ * (on the device a packed copy, a separate allocation per tile). Slabs and the scratch are
+ * vectors of bytes. */
+static sl_box_tile tile_of(void *buffer, int is_vector, size_t esize)
 {
     if (is_vector) {
         size_t n = STARPU_VECTOR_GET_NX(buffer);
-        return (sl_box_tile){(char *)STARPU_VECTOR_GET_PTR(buffer), n, 1, n};
+        return sl_box_tile_of((char *)STARPU_VECTOR_GET_PTR(buffer), n, 1, n,
+                              STARPU_VECTOR_GET_ELEMSIZE(buffer), esize);
     }
-    return (sl_box_tile){(char *)STARPU_MATRIX_GET_PTR(buffer), STARPU_MATRIX_GET_NX(buffer),
-                         STARPU_MATRIX_GET_NY(buffer), STARPU_MATRIX_GET_LD(buffer)};
+    return sl_box_tile_of((char *)STARPU_MATRIX_GET_PTR(buffer), STARPU_MATRIX_GET_NX(buffer),
+                          STARPU_MATRIX_GET_NY(buffer), STARPU_MATRIX_GET_LD(buffer),
+                          STARPU_MATRIX_GET_ELEMSIZE(buffer), esize);
 }
 
 static int launch_cuda(const sl_box_launch *p, void *ctx)
@@ -70,7 +73,7 @@ static void box_cuda(void *buffers[], void *cl_arg)
         return;
     }
     for (int i = 0; i < a.ndst + a.nsrc; i++)
-        t[i] = tile_of(buffers[i], i < a.ndst ? a.dst_vector : a.src_vector);
+        t[i] = tile_of(buffers[i], i < a.ndst ? a.dst_vector : a.src_vector, a.esize);
     const sl_box_exec ex = {launch_cuda, zero_tile_cuda, NULL};
     sl_box_run(t, a.ndst, t + a.ndst, a.nsrc, &a.db, &a.sb, a.count, a.esize, a.add, a.single,
                a.zero_dst, a.zero_src, &ex);

@@ -30,6 +30,15 @@ typedef struct sl_box_tile {
     size_t nx, ny, ld;
 } sl_box_tile;
 
+/* A buffer as a tile of esize-byte elements: ny rows of nx items of `itemsize` bytes, ld items
+ * apart. The halo's slabs and scratch are StarPU vectors of bytes (itemsize 1), the arrays'
+ * tiles matrices of elements (itemsize == esize). */
+static inline sl_box_tile sl_box_tile_of(char *ptr, size_t nx, size_t ny, size_t ld,
+                                         size_t itemsize, size_t esize)
+{
+    return (sl_box_tile){ptr, nx * itemsize / esize, ny, ld * itemsize / esize};
+}
+
 /* Up to SL_BOX_WINDOW consecutive non-empty tiles of a side: tile i holds the block's flat
  * elements [start[i], start[i + 1]). n == 0: the side is absent (zeroing). */
 typedef struct sl_box_window {

@@ -2,7 +2,8 @@
  * run on the host against the CPU kernel (cpu/box_kernels.c's sl_kernel_box). The CPU kernel
  * works on contiguous blocks; here each block is also cut into tiles of random sizes, each a
  * separately allocated copy as a device holds it (packed: one row, or rows with ld == nx) or as
- * main memory does (rows with ld > nx, whose gaps must stay untouched), and sl_box_run addresses
+ * main memory does (rows with ld > nx, whose gaps must stay untouched), or one side is a single
+ * vector of bytes (the halo's slabs and scratch: sizes in bytes), and sl_box_run addresses
  * every element through the tile holding it. N-d shapes 1 to 4, boxes spanning many tiles (more
  * than one launch window per side), copy and add, zero_dst and zero_src, float, double and the
  * two complex element sizes. The results must be bit-identical: each element is one copy or one
@@ -56,9 +57,16 @@ typedef struct tiled {
 
 /* Tiles of 0 to max_len elements (empty ones included); half of the non-empty ones hold 2
  * rows, half of those with a gap (ld > nx, filled with PAD_BYTE). */
-static void cut(tiled *b, const char *block, size_t n, size_t esize, size_t max_len)
+static void cut(tiled *b, const char *block, size_t n, size_t esize, size_t max_len,
+                int byte_vector)
 {
     b->ntiles = 0;
+    if (byte_vector) { /* one StarPU vector of bytes, as the halo's slabs and scratch are */
+        b->ntiles = 1;
+        b->t[0] = sl_box_tile_of(malloc(n * esize + 1), n * esize, 1, n * esize, 1, esize);
+        memcpy(b->t[0].ptr, block, n * esize);
+        return;
+    }
     for (size_t at = 0; at < n || b->ntiles == 0;) {
         size_t len = rnd(max_len + 1);
         len = len > n - at || b->ntiles == 1999 ? n - at : len; /* the last one takes the rest */
@@ -136,7 +144,7 @@ typedef struct dtype_case {
 
 /* One case: dst/src blocks, the reference on contiguous blocks, the tiled run, compared. */
 static void one_case(const dtype_case *dt, int ndim, const size_t *count, int add, int zero_dst,
-                     int zero_src, size_t max_tile)
+                     int zero_src, size_t max_tile, int vectors)
 {
     sl_box db, sb;
     size_t nd = random_box(&db, ndim, count), ns = random_box(&sb, ndim, count);
@@ -146,8 +154,8 @@ static void one_case(const dtype_case *dt, int ndim, const size_t *count, int ad
     fill_random(dref, nd, es, dt->single);
     fill_random(sref, ns, es, dt->single);
     tiled dt_tiles, st_tiles;
-    cut(&dt_tiles, dref, nd, es, max_tile);
-    cut(&st_tiles, sref, ns, es, max_tile);
+    cut(&dt_tiles, dref, nd, es, max_tile, vectors == 1);
+    cut(&st_tiles, sref, ns, es, max_tile, vectors == 2);
     /* the reference: box_cpu's steps on contiguous blocks */
     if (zero_dst)
         memset(dref, 0, nd * es);
@@ -199,16 +207,16 @@ int main(void)
     int cases = 0;
     for (int d = 0; d < 4; d++)
         for (int s = 0; s < 6; s++)
-            for (int mode = 0; mode < 16; mode++) {
+            for (int mode = 0; mode < 48; mode++) {
                 /* tiles of up to 3 elements give hundreds of tiles: several launch windows */
                 size_t max_tile = mode % 2 ? 3 : 40;
                 one_case(&dts[d], ndims[s], shapes[s], mode & 2, mode & 4, mode & 8,
-                         max_tile);
+                         max_tile, mode / 16);
                 cases++;
             }
     int before = launches;
     size_t big[2] = {30, 20};
-    one_case(&dts[1], 2, big, 1, 0, 0, 2); /* ~600 tiles per side at most: many windows */
+    one_case(&dts[1], 2, big, 1, 0, 0, 2, 0); /* ~600 tiles per side at most: many windows */
     CHECK(launches - before > 1, "the many-tile case took %d launch(es)", launches - before);
     if (failures) {
         fprintf(stderr, "test_box_point: %d failure(s)\n", failures);
