@@ -1,10 +1,10 @@
 /* Codelet of Fredholm1: one task multiplies the slices of one output tile by their kernel
  * slices (a batched gemm: on a CPU worker a loop of OpenBLAS calls, each slice being one
  * independent product; on a CUDA worker one cuBLAS strided-batched gemm per run of slices read
- * from one input tile, fredholm_walk.h), reading them from the input tiles that overlap the output tile: model and data
- * rows differ in size (ny*nz against nx*nz elements), so their tiles cut the slices at
- * different places. One codelet serves both directions; only the roles of m, k and op(G)
- * change. */
+ * from one input tile, see fredholm_walk.h), reading them from the input tiles that overlap the
+ * output tile: model and data rows differ in size (ny*nz against nx*nz elements), so their
+ * tiles cut the slices at different places. One codelet serves both directions; only the roles
+ * of m, k and op(G) change. */
 #include "fredholm.h"
 #include "fredholm_walk.h"
 
