@@ -6,8 +6,10 @@
 #include "cpu/box_kernels.h"
 
 /* Box copies: dst box (=, or +=) src box. Each side is a whole rank block given as its buffers
- * in order — every tile of a 1-d array, whose block is contiguous from the first tile on (so
- * the first tile's pointer is the block's), or one vector — the dst side first. zero_dst: the
+ * in order — every tile of a 1-d array, whose block is contiguous from the first tile on in main
+ * memory (so the CPU function takes the first tile's pointer as the block's; on a device the
+ * tiles are separate allocations and the CUDA function addresses each element through its own
+ * tile, box_point.h), or one vector of bytes — the dst side first. zero_dst: the
  * whole dst block is zeroed first (nbytes_dst bytes); zero_src: the src box is zeroed after the
  * copy (the src side is then RW). */
 typedef struct sl_box_args {

@@ -74,3 +74,54 @@ cublasStatus_t sl_cuda_gemm(sl_dtype dtype, int adjoint_a, size_t m, size_t n, s
         return cublasZgemm(h, CUBLAS_OP_N, opa, M, N, K, &z1, b, LB, a, LA, &zb, c, LC);
     }
 }
+
+/* k == 0 for a batch: each C_i (m rows of n, ldc apart) = 0. */
+static cublasStatus_t empty_batch(sl_dtype dtype, size_t m, size_t n, void *c, size_t ldc,
+                                  size_t stride_c, size_t batch)
+{
+    size_t es = sl_dtype_size(dtype);
+    for (size_t i = 0; i < batch; i++) {
+        cublasStatus_t st = empty_product(dtype, m, n, 0, (char *)c + i * stride_c * es, ldc);
+        if (st != CUBLAS_STATUS_SUCCESS)
+            return st;
+    }
+    return CUBLAS_STATUS_SUCCESS;
+}
+
+cublasStatus_t sl_cuda_gemm_strided(sl_dtype dtype, int adjoint_a, size_t m, size_t n, size_t k,
+                                    const void *a, size_t lda, size_t stride_a, const void *b,
+                                    size_t ldb, size_t stride_b, void *c, size_t ldc,
+                                    size_t stride_c, size_t batch)
+{
+    if (batch == 1)
+        return sl_cuda_gemm(dtype, adjoint_a, m, n, k, a, lda, b, ldb, 0, c, ldc);
+    if (batch == 0 || m == 0 || n == 0)
+        return CUBLAS_STATUS_SUCCESS;
+    if (k == 0)
+        return empty_batch(dtype, m, n, c, ldc, stride_c, batch);
+    cublasHandle_t h = starpu_cublas_get_local_handle();
+    /* as in sl_cuda_gemm: C_i^T (n x m) = B_i^T (n x k) op(A_i)^T (k x m) */
+    const cublasOperation_t opa =
+        adjoint_a ? (sl_dtype_is_complex(dtype) ? CUBLAS_OP_C : CUBLAS_OP_T) : CUBLAS_OP_N;
+    const int M = (int)n, N = (int)m, K = (int)k, NB = (int)batch;
+    const int LB = (int)ldb, LA = (int)lda, LC = (int)ldc;
+    const long long SA = (long long)stride_a, SB = (long long)stride_b, SC = (long long)stride_c;
+    const float f1 = 1.0f, f0 = 0.0f;
+    const double d1 = 1.0, d0 = 0.0;
+    const cuComplex c1 = {1.0f, 0.0f}, c0 = {0.0f, 0.0f};
+    const cuDoubleComplex z1 = {1.0, 0.0}, z0 = {0.0, 0.0};
+    switch (dtype) {
+    case SL_F32:
+        return cublasSgemmStridedBatched(h, CUBLAS_OP_N, opa, M, N, K, &f1, b, LB, SB, a, LA, SA,
+                                         &f0, c, LC, SC, NB);
+    case SL_F64:
+        return cublasDgemmStridedBatched(h, CUBLAS_OP_N, opa, M, N, K, &d1, b, LB, SB, a, LA, SA,
+                                         &d0, c, LC, SC, NB);
+    case SL_C64:
+        return cublasCgemmStridedBatched(h, CUBLAS_OP_N, opa, M, N, K, &c1, b, LB, SB, a, LA, SA,
+                                         &c0, c, LC, SC, NB);
+    default:
+        return cublasZgemmStridedBatched(h, CUBLAS_OP_N, opa, M, N, K, &z1, b, LB, SB, a, LA, SA,
+                                         &z0, c, LC, SC, NB);
+    }
+}

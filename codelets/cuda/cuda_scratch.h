@@ -26,6 +26,9 @@ double *sl_cuda_scratch(void);
 extern "C" {
 #endif
 void sl_cuda_note_failure(int error, const char *file, int line);
+/* The same for a cuBLAS call (its status, named by cublasGetStatusString): counted with the
+ * CUDA failures, never an abort (StarPU's STARPU_CUBLAS_REPORT_ERROR aborts). */
+void sl_cuda_note_cublas_failure(int status, const char *file, int line);
 #ifdef __cplusplus
 }
 #endif
@@ -34,6 +37,13 @@ void sl_cuda_note_failure(int error, const char *file, int line);
         cudaError_t sl_cuda_err_ = (call);                               \
         if (sl_cuda_err_ != cudaSuccess)                                 \
             sl_cuda_note_failure((int)sl_cuda_err_, __FILE__, __LINE__); \
+    } while (0)
+/* A cuBLAS call (cublasStatus_t; 0 is CUBLAS_STATUS_SUCCESS), counted likewise. */
+#define SL_CUBLAS_CHECK(call)                                                   \
+    do {                                                                        \
+        int sl_cublas_st_ = (int)(call);                                        \
+        if (sl_cublas_st_ != 0)                                                 \
+            sl_cuda_note_cublas_failure(sl_cublas_st_, __FILE__, __LINE__);     \
     } while (0)
 
 #endif

@@ -10,6 +10,7 @@
 #include "cuda/cuda_workers.h"
 #ifdef STARLOPS_USE_CUDA
 #include <cuda_runtime_api.h>
+#include <cublas_v2.h>
 #include <starpu_cublas.h>
 
 #include "cuda/cuda_scratch.h"
@@ -64,6 +65,13 @@ void sl_cuda_note_failure(int error, const char *file, int line)
     if (__atomic_fetch_add(&cuda_failures, 1, __ATOMIC_RELAXED) == 0)
         snprintf(first_failure, sizeof first_failure, "%s at %s:%d",
                  cudaGetErrorString((cudaError_t)error), file, line);
+}
+
+void sl_cuda_note_cublas_failure(int status, const char *file, int line)
+{
+    if (__atomic_fetch_add(&cuda_failures, 1, __ATOMIC_RELAXED) == 0)
+        snprintf(first_failure, sizeof first_failure, "cuBLAS: %s at %s:%d",
+                 cublasGetStatusString((cublasStatus_t)status), file, line);
 }
 
 static void scratch_alloc(void *arg)
