@@ -54,10 +54,8 @@ static void mm_forward_cuda(void *buffers[], void *cl_arg)
     for (int j = 0; j < nx_tiles; j++) {
         void *xb = buffers[2 + j];
         size_t cols = STARPU_MATRIX_GET_NX(xb) / m;
-        cublasStatus_t st = sl_cuda_gemm(a.dtype, 0, rows, m, cols, at + col0 * es, k,
-                                         (const void *)STARPU_MATRIX_GET_PTR(xb), m, j > 0, y, m);
-        if (st != CUBLAS_STATUS_SUCCESS)
-            STARPU_CUBLAS_REPORT_ERROR(st);
+        SL_CUBLAS_CHECK(sl_cuda_gemm(a.dtype, 0, rows, m, cols, at + col0 * es, k,
+                                     (const void *)STARPU_MATRIX_GET_PTR(xb), m, j > 0, y, m));
         col0 += cols;
     }
 }
@@ -68,12 +66,10 @@ static void mm_adjoint_cuda(void *buffers[], void *cl_arg)
     starpu_codelet_unpack_args(cl_arg, &a);
     size_t m = a.nrhs;
     size_t rows = STARPU_MATRIX_GET_NX(buffers[2]) / m;
-    cublasStatus_t st = sl_cuda_gemm(a.dtype, 1, a.k, m, rows,
-                                     (const void *)STARPU_MATRIX_GET_PTR(buffers[1]), a.k,
-                                     (const void *)STARPU_MATRIX_GET_PTR(buffers[2]), m, 1,
-                                     (void *)STARPU_VECTOR_GET_PTR(buffers[0]), m);
-    if (st != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(st);
+    SL_CUBLAS_CHECK(sl_cuda_gemm(a.dtype, 1, a.k, m, rows,
+                                 (const void *)STARPU_MATRIX_GET_PTR(buffers[1]), a.k,
+                                 (const void *)STARPU_MATRIX_GET_PTR(buffers[2]), m, 1,
+                                 (void *)STARPU_VECTOR_GET_PTR(buffers[0]), m));
 }
 #endif
 

@@ -60,14 +60,12 @@ static void summa_gemm_cuda(void *buffers[], void *cl_arg)
     void *c = buffers[0], *am = buffers[1], *b = buffers[2];
     size_t m = STARPU_MATRIX_GET_NY(c), n = STARPU_MATRIX_GET_NX(c);
     size_t k = a.adjoint_a ? STARPU_MATRIX_GET_NY(am) : STARPU_MATRIX_GET_NX(am);
-    cublasStatus_t st = sl_cuda_gemm(a.dtype, a.adjoint_a, m, n, k,
-                                     (const void *)STARPU_MATRIX_GET_PTR(am),
-                                     STARPU_MATRIX_GET_LD(am),
-                                     (const void *)STARPU_MATRIX_GET_PTR(b),
-                                     STARPU_MATRIX_GET_LD(b), a.beta_one,
-                                     (void *)STARPU_MATRIX_GET_PTR(c), STARPU_MATRIX_GET_LD(c));
-    if (st != CUBLAS_STATUS_SUCCESS)
-        STARPU_CUBLAS_REPORT_ERROR(st);
+    SL_CUBLAS_CHECK(sl_cuda_gemm(a.dtype, a.adjoint_a, m, n, k,
+                                 (const void *)STARPU_MATRIX_GET_PTR(am),
+                                 STARPU_MATRIX_GET_LD(am),
+                                 (const void *)STARPU_MATRIX_GET_PTR(b),
+                                 STARPU_MATRIX_GET_LD(b), a.beta_one,
+                                 (void *)STARPU_MATRIX_GET_PTR(c), STARPU_MATRIX_GET_LD(c)));
 }
 
 static void summa_copy_cuda(void *buffers[], void *cl_arg)
