@@ -246,7 +246,7 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
                 T f = (T)(mv->factor ? mv->factor[kb] : 1.0);                                  \
                 T *w = buf + kb * mv->batch * bf;                                              \
                 for (size_t b = 0; b < nb; b++)                                                \
-                    sl_fft_elem_##SUF(arr + (off[b] + ka) * af, w + b * bf, f, ac, wc, to_buf);  \
+                    sl_fft_elem_##SUF(arr + (off[b] + ka) * af, w + b * bf, f, ac, wc, to_buf); \
             }                                                                                  \
             return;                                                                            \
         }                                                                                      \
@@ -254,8 +254,8 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
             T *a = arr + (off[b] + r->k * sk) * af, *w = buf + (b * mv->blen + r->kb) * bf;    \
             const double *fk = mv->factor ? mv->factor + r->kb : NULL;                         \
             for (size_t i = 0; i < r->count; i++)                                              \
-                sl_fft_elem_##SUF(a + i * sk * af, w + i * bf, (T)(fk ? fk[i] : 1.0), ac, wc,    \
-                                to_buf);                                                       \
+                sl_fft_elem_##SUF(a + i * sk * af, w + i * bf, (T)(fk ? fk[i] : 1.0), ac, wc,  \
+                                  to_buf);                                                     \
         }                                                                                      \
     }                                                                                          \
     /* Array places of a run beyond the workspace line (truncated model samples) zeroed. */   \
@@ -339,7 +339,7 @@ static void zero_end_imag(const sl_fft_engine *e, void *buf)
     size_t bins[2] = {0, e->nfft / 2};
     for (size_t b = 0; b < e->batch; b++)
         for (size_t i = 0; i < 2; i++) {
-            if (i > 0 && !sl_fft_is_end(bins[i], e->nfft))
+            if (!sl_fft_is_end(bins[i], e->nfft)) /* odd nfft: no Nyquist bin */
                 continue;
             size_t at = sl_fft_work_index(b, bins[i], e->in_len, e->batch, e->interleaved);
             if (e->single)
