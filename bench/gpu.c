@@ -12,6 +12,9 @@
  *   cgls-cpu   the same CGLS pinned to the CPU workers (smaller tiles: two per CPU worker)
  *   sched      one 8000 x 6000 CGLS pinned to the CPU, to the GPU, and free (STARPU_SCHED, dmdas
  *              unless set), after a calibration solve, with the tasks each kind of worker ran
+ *   fft        sl_op_fft (complex128, 4096 x 4096) along the contiguous and the strided axis,
+ *              forward and adjoint, pinned to the GPU, ms per application vs cuFFT alone
+ *              (one batched Z2Z of the same lines, contiguous, no gather/scale/scatter)
  *   allreduce  the library's reduction round trip and an adjoint's vector allreduce with the
  *              backend STARLOPS_COMM selects, vs MPI_Allreduce on host buffers; under
  *              STARLOPS_COMM=nccl a build without the NCCL backend writes a "not built" row
@@ -30,6 +33,7 @@
  * them all; plot: bench/plot_gpu.py). STARLOPS_TILE, if set, overrides each mode's tile. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <cufft.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -311,6 +315,42 @@ static double cublas_gemv_pair_seconds(size_t n, size_t k)
 }
 
 /* ---- the library side ---- */
+
+typedef struct cufft_arg {
+    cufftHandle plan;
+    void *in, *out;
+} cufft_arg;
+
+static void cufft_run(void *p)
+{
+    cufft_arg *f = p;
+    cufftResult r = cufftExecZ2Z(f->plan, f->in, f->out, CUFFT_FORWARD);
+    if (r != CUFFT_SUCCESS) {
+        fprintf(stderr, "gpu: cufftExecZ2Z failed: cuFFT status %d\n", (int)r);
+        exit(2);
+    }
+}
+
+/* Seconds of cuFFT alone on `lines` contiguous lines of n complex128 (out of place). */
+static double cufft_seconds(size_t lines, size_t n)
+{
+    cufft_arg f;
+    size_t bytes = lines * n * 16;
+    int ni = (int)n;
+    CUDA_OK(cudaMalloc(&f.in, bytes));
+    CUDA_OK(cudaMalloc(&f.out, bytes));
+    CUDA_OK(cudaMemset(f.in, 0x3f, bytes));
+    if (cufftPlanMany(&f.plan, 1, &ni, NULL, 1, 0, NULL, 1, 0, CUFFT_Z2Z, (int)lines) !=
+        CUFFT_SUCCESS) {
+        fprintf(stderr, "gpu: cufftPlanMany failed\n");
+        exit(2);
+    }
+    double sec = cuda_time(cufft_run, &f);
+    cufftDestroy(f.plan);
+    CUDA_OK(cudaFree(f.in));
+    CUDA_OK(cudaFree(f.out));
+    return sec;
+}
 
 static sl_context *ctx;
 
@@ -764,12 +804,56 @@ static void mode_allreduce(const char *backend, int size)
         adjoint_allreduce(backend, size, cols, mpi_allreduce_seconds(cols));
 }
 
+/* ---- fft ---- */
+
+static double ceiling_fft;
+
+static void mode_fft(void)
+{
+    size_t dims[2] = {sz(4096, 64), sz(4096, 64)}; /* 2^24 complex128: 256 MiB */
+    char size[64];
+    fmt_size(size, sizeof size, dims[0], dims[1], 0);
+    sl_darray *x = NULL;
+    CASE_OK(sl_darray_create(ctx, SL_C128, 2, dims, SL_SCATTER, 0, NULL, NULL, &x), "fft",
+            "create", size);
+    if (!place(SL_PLACE_CUDA))
+        return;
+    sl_darray_fill(x, 1.0);
+    for (int axis = 1; axis >= 0; axis--) {
+        char name[64];
+        sl_fft_opts o = {0, 0, SL_FFT_NORM_ORTHO, 0, 0, 1};
+        sl_op *op = NULL;
+        sl_darray *y = NULL;
+        snprintf(name, sizeof name, "FFT axis %d", axis);
+        CASE_OK(sl_op_fft(x, axis, &o, &op), "fft", name, size);
+        CASE_OK(sl_op_create_data(op, &y), "fft", name, size);
+        for (int adjoint = 0; adjoint < 2; adjoint++) {
+            apply_arg a = {op, x, y, adjoint};
+            for (int w = 0; w < 2; w++)
+                apply_run(&a);
+            take_counts();
+            double sec = bench_time(apply_run, &a, MPI_COMM_WORLD);
+            worker_counts c = take_counts();
+            char case_name[80], note[160];
+            snprintf(case_name, sizeof case_name, "%s %s", name,
+                     adjoint ? "adjoint" : "forward");
+            snprintf(note, sizeof note, "%s lines; tasks cuda %ld cpu %ld",
+                     axis == 1 ? "contiguous" : "strided", c.cuda, c.cpu);
+            emit(&(row){"fft", case_name, size, "cuda", sec * 1e3, "ms", "cuFFT Z2Z alone",
+                        ceiling_fft * 1e3, TARGET_NONE, 0, NULL, note});
+        }
+        sl_op_destroy(op);
+        sl_darray_destroy(y);
+    }
+    sl_darray_destroy(x);
+}
+
 /* ---- main ---- */
 
 static void usage(void)
 {
     fprintf(stderr, "usage: mpirun -n 1 gpu MODE [out.csv]\n  MODE: vector stencil gemm cgls "
-                    "cgls-cpu sched allreduce (allreduce also at -n 2)\n");
+                    "cgls-cpu sched fft allreduce (allreduce also at -n 2)\n");
 }
 
 int main(int argc, char **argv)
@@ -781,7 +865,7 @@ int main(int argc, char **argv)
     const char *mode = argv[1];
     const char *csv_path = argc > 2 ? argv[2] : "gpu_bench.csv";
     static const char *modes[] = {"vector", "stencil", "gemm", "cgls", "cgls-cpu", "sched",
-                                  "allreduce"};
+                                  "fft", "allreduce"};
     int known = 0;
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         known |= strcmp(mode, modes[i]) == 0;
@@ -835,6 +919,9 @@ int main(int argc, char **argv)
         ceiling_copy = copy_gbps((size_t)1 << 30);
     if (strcmp(mode, "stencil") == 0)
         tile = sz((size_t)1 << 20, 1024); /* CPU tiles, several per CPU worker */
+    ceiling_fft = NAN;
+    if (!dry && strcmp(mode, "fft") == 0)
+        ceiling_fft = cufft_seconds(4096, 4096);
     if (!dry && (strncmp(mode, "cgls", 4) == 0 || strcmp(mode, "sched") == 0))
         for (int i = 0; i < 2; i++)
             cases[i].floor = cublas_gemv_pair_seconds(cases[i].n, cases[i].k);
@@ -894,6 +981,8 @@ int main(int argc, char **argv)
             mode_cgls(SL_PLACE_CPU, cases, 2, tile);
         else if (strcmp(mode, "sched") == 0)
             mode_sched(&cases[0], tile);
+        else if (strcmp(mode, "fft") == 0)
+            mode_fft();
         else
             mode_allreduce(backend, size);
     }

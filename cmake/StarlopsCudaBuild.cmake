@@ -34,7 +34,7 @@ if(STARLOPS_USE_CUDA)
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   enable_language(CUDA)
-  find_package(CUDAToolkit REQUIRED) # CUDA::cudart, CUDA::cublas
+  find_package(CUDAToolkit REQUIRED) # CUDA::cudart, CUDA::cublas, CUDA::cufft
 endif()
 # NCCL (STARLOPS_COMM=nccl): the toolkit's own copy (CUDA's NCCL lives next to cuBLAS here).
 set(STARLOPS_HAVE_NCCL OFF)

@@ -14,10 +14,12 @@ typedef struct sl_fft_task_segment {
 } sl_fft_task_segment;
 
 /* One kernel call: its lines, each side's strides and segments (side 0 the source, 1 the
- * destination; segments seg0[s] .. seg0[s] + nseg[s] - 1 of the task's list). */
+ * destination; segments seg0[s] .. seg0[s] + nseg[s] - 1 of the task's list). A stride is
+ * resolved against the row stride (ld) of the buffer a segment lies in when the task runs:
+ * the block's row length in main memory, the tile's own on a device (packed copies). */
 typedef struct sl_fft_task_call {
     sl_fft_lines lines;
-    size_t s1[2], s2[2], sk[2];
+    sl_fft_stride s1[2], s2[2], sk[2];
     int seg0[2], nseg[2];
 } sl_fft_task_call;
 
@@ -28,6 +30,7 @@ typedef struct sl_fft_task_call {
 typedef struct sl_fft_task_args {
     const sl_fft_engine *engine;
     void *const *workspaces; /* two per StarPU worker (input, output), by worker id */
+    const struct sl_fft_cuda *cuda; /* the CUDA workers' cuFFT plans (NULL: none) */
     size_t esize[2];         /* element bytes of the source and destination arrays */
     int ndst, nsrc, ncalls, nsegs;
 } sl_fft_task_args;

@@ -248,6 +248,7 @@ bench_runs=(
   "cgls 90 1"
   "sched 90 1"
   "stencil 60 1"
+  "fft 60 1"
   "cgls-cpu 90 1"
   "allreduce 45 1"
   "allreduce 45 2 STARPU_NCPU=$(( ncpu / 2 > 0 ? ncpu / 2 : 1 ))"

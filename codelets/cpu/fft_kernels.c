@@ -129,15 +129,8 @@ static void execute(const sl_fft_engine *e, void *plan, void *in, void *out)
 static void line_offsets(const sl_fft_lines *ln, const sl_fft_side *s, size_t l0, size_t nb,
                          size_t *off)
 {
-    size_t per1 = ln->n2 * ln->nq, p1 = l0 / per1, p2 = l0 % per1 / ln->nq, q = l0 % ln->nq;
-    for (size_t b = 0; b < nb; b++) {
-        off[b] = p1 * s->s1 + p2 * s->s2 + q;
-        if (++q == ln->nq) {
-            q = 0;
-            if (++p2 == ln->n2)
-                p2 = 0, p1++;
-        }
-    }
+    for (size_t b = 0; b < nb; b++)
+        off[b] = sl_fft_line_start(l0 + b, ln->n2, ln->nq, s->s1, s->s2);
 }
 
 /* One side of a move between an array and the workspace: the array's line length and shift,
@@ -164,7 +157,7 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
     size_t cuts[2] = {k0 < wrap && k0 + len > wrap ? wrap : k0 + len, k0 + len};
     size_t k = k0;
     for (int c = 0; c < 2 && k < k0 + len; c++) {
-        size_t end = cuts[c], kb = k < wrap ? k + mv->shift : k - wrap;
+        size_t end = cuts[c], kb = sl_fft_bin(k, mv->shift, mv->len);
         size_t in_end = kb < mv->blen ? mv->blen - kb : 0; /* indices still inside */
         if (in_end > 0)
             r[nr++] = (run){k, in_end < end - k ? in_end : end - k, kb, 1};
@@ -177,21 +170,6 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
 }
 
 #define DEFINE_MOVE(T, SUF)                                                                    \
-    /* One element between the array (a) and the workspace (w), scaled by f; a complex        \
-     * value lands in a real place as its real part, a real one in a complex place with a     \
-     * zero imaginary part. */                                                                 \
-    static inline void move_elem_##SUF(T *a, T *w, T f, int ac, int wc, int to_buf)            \
-    {                                                                                          \
-        if (to_buf) {                                                                          \
-            w[0] = f * a[0];                                                                   \
-            if (wc)                                                                            \
-                w[1] = ac ? f * a[1] : 0;                                                      \
-        } else {                                                                               \
-            a[0] = f * w[0];                                                                   \
-            if (ac)                                                                            \
-                a[1] = wc ? f * w[1] : 0;                                                      \
-        }                                                                                      \
-    }                                                                                          \
     /* n reals from src to dst times f (a plain copy when f is 1: no factor). */                \
     static inline void copy_scaled_##SUF(T *restrict dst, const T *restrict src, size_t n,     \
                                          T f)                                                  \
@@ -268,7 +246,7 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
                 T f = (T)(mv->factor ? mv->factor[kb] : 1.0);                                  \
                 T *w = buf + kb * mv->batch * bf;                                              \
                 for (size_t b = 0; b < nb; b++)                                                \
-                    move_elem_##SUF(arr + (off[b] + ka) * af, w + b * bf, f, ac, wc, to_buf);  \
+                    sl_fft_elem_##SUF(arr + (off[b] + ka) * af, w + b * bf, f, ac, wc, to_buf); \
             }                                                                                  \
             return;                                                                            \
         }                                                                                      \
@@ -276,8 +254,8 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
             T *a = arr + (off[b] + r->k * sk) * af, *w = buf + (b * mv->blen + r->kb) * bf;    \
             const double *fk = mv->factor ? mv->factor + r->kb : NULL;                         \
             for (size_t i = 0; i < r->count; i++)                                              \
-                move_elem_##SUF(a + i * sk * af, w + i * bf, (T)(fk ? fk[i] : 1.0), ac, wc,    \
-                                to_buf);                                                       \
+                sl_fft_elem_##SUF(a + i * sk * af, w + i * bf, (T)(fk ? fk[i] : 1.0), ac, wc,  \
+                                  to_buf);                                                     \
         }                                                                                      \
     }                                                                                          \
     /* Array places of a run beyond the workspace line (truncated model samples) zeroed. */   \
@@ -299,7 +277,7 @@ static int segment_runs(const move *mv, size_t k0, size_t len, run *r)
         size_t bf = mv->buf_cplx ? 2 : 1;                                                      \
         for (size_t b = 0; b < mv->batch; b++)                                                 \
             for (size_t kb = (b < nb ? from : 0); kb < mv->blen; kb++) {                       \
-                T *w = buf + (mv->interleaved ? kb * mv->batch + b : b * mv->blen + kb) * bf;  \
+                T *w = buf + sl_fft_work_index(b, kb, mv->blen, mv->batch, mv->interleaved) * bf; \
                 w[0] = 0;                                                                      \
                 if (bf == 2)                                                                   \
                     w[1] = 0;                                                                  \
@@ -344,14 +322,26 @@ static void moves(const sl_fft_engine *e, move *src, move *dst)
     *dst = e->forward ? data : model;
 }
 
+void sl_fft_engine_moves(const sl_fft_engine *e, sl_fft_move *src, sl_fft_move *dst)
+{
+    sl_fft_move model = {e->n, e->shift_model, e->forward ? e->in_len : e->out_len,
+                         !e->model_real, !e->r2c, 0, 0, !e->forward, e->scale, e->nfft, 0};
+    sl_fft_move data = {e->m, e->shift_data, e->m, 1, 1, e->factor != NULL, e->r2c,
+                        !e->forward, e->scale, e->nfft, e->zero_ends};
+    *src = e->forward ? model : data;
+    *dst = e->forward ? data : model;
+}
+
 /* irfft reads only the real parts of DC and Nyquist: zero their imaginary parts so that the
  * result is the adjoint whatever FFTW's c2r does with them. */
 static void zero_end_imag(const sl_fft_engine *e, void *buf)
 {
-    size_t bins[2] = {0, e->nfft / 2}, nbins = e->nfft % 2 ? 1 : 2;
+    size_t bins[2] = {0, e->nfft / 2};
     for (size_t b = 0; b < e->batch; b++)
-        for (size_t i = 0; i < nbins; i++) {
-            size_t at = e->interleaved ? bins[i] * e->batch + b : b * e->in_len + bins[i];
+        for (size_t i = 0; i < 2; i++) {
+            if (!sl_fft_is_end(bins[i], e->nfft)) /* odd nfft: no Nyquist bin */
+                continue;
+            size_t at = sl_fft_work_index(b, bins[i], e->in_len, e->batch, e->interleaved);
             if (e->single)
                 ((float *)buf)[2 * at + 1] = 0;
             else

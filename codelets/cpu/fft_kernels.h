@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include "fft_index.h"
+
 /* The most lines one plan execution takes (fixes the size of per-call offset tables). */
 #define SL_FFT_MAX_BATCH 64
 
@@ -23,6 +25,7 @@ typedef struct sl_fft_engine {
     size_t n, nfft, m;             /* model length, transform length, data length */
     size_t shift_model, shift_data; /* buffer bin of array index k: (k + shift) % length */
     const double *factor;          /* m scale factors of the data-side bins (NULL: ones) */
+    double scale;     /* the norm's: factor[k] = sl_fft_factor(scale, r2c, nfft, k, !forward) */
     int zero_ends;    /* adjoint real: imaginary parts of DC and Nyquist zeroed (irfft) */
     size_t batch;     /* lines per plan execution, 1 to SL_FFT_MAX_BATCH */
     int interleaved;  /* workspace: element k of line b at k * batch + b (else b * len + k) */
@@ -65,6 +68,10 @@ typedef struct sl_fft_side {
     int nseg;
     const sl_fft_segment *seg;
 } sl_fft_side;
+
+/* The engine's source and destination moves for a workspace of lines one after the other
+ * (what the CUDA kernels use; sl_fft_move in fft_index.h). */
+void sl_fft_engine_moves(const sl_fft_engine *e, sl_fft_move *src, sl_fft_move *dst);
 
 /* Transforms the lines from src (model side when forward, data side otherwise) into dst, using
  * the workspace buffers win and wout (sl_fft_engine_buffer_bytes each, from sl_fft_alloc). */

@@ -14,24 +14,28 @@ static size_t prod(const size_t *v, int from, int to)
 }
 
 /* The lines of `nrows` rows of x's block (all of them along the distributed axis) and their
- * strides in x, in elements. */
+ * strides in x, in elements: those that step over rows of the tile are counted in its row
+ * stride ld (the block's row length in main memory, the tile's on a device). */
 static void side_geometry(const sl_darray *x, int axis, size_t nrows, sl_fft_lines *ln,
-                          size_t *s1, size_t *s2, size_t *sk)
+                          sl_fft_stride *s1, sl_fft_stride *s2, sl_fft_stride *sk)
 {
     int d = x->layout.axis;
-    size_t len = x->layout.shape[axis], ld = x->local_rows * x->inner;
+    size_t len = x->layout.shape[axis];
     if (axis > d) { /* inside a row: outer x (rows x pre) x len x post */
         const sl_layout *l = &x->layout;
         size_t pre = prod(l->shape, d + 1, axis), post = prod(l->shape, axis + 1, l->ndim);
         *ln = (sl_fft_lines){x->outer * nrows * pre * post, nrows * pre, post};
-        *s1 = ld, *s2 = len * post, *sk = post;
+        *s1 = (sl_fft_stride){1, 0}, *s2 = (sl_fft_stride){0, len * post};
+        *sk = (sl_fft_stride){0, post};
     } else if (axis < d) { /* across rows: pre x len x mid x (rows of the tile) */
         size_t pre = prod(x->layout.shape, 0, axis), mid = prod(x->layout.shape, axis + 1, d);
         *ln = (sl_fft_lines){pre * mid * nrows * x->inner, mid, nrows * x->inner};
-        *s1 = len * mid * ld, *s2 = ld, *sk = mid * ld;
+        *s1 = (sl_fft_stride){len * mid, 0}, *s2 = (sl_fft_stride){1, 0};
+        *sk = (sl_fft_stride){mid, 0};
     } else { /* along the rows: outer x len x inner */
         *ln = (sl_fft_lines){x->outer * x->inner, 1, x->inner};
-        *s1 = ld, *s2 = 0, *sk = x->inner;
+        *s1 = (sl_fft_stride){1, 0}, *s2 = (sl_fft_stride){0, 0};
+        *sk = (sl_fft_stride){0, x->inner};
     }
 }
 
@@ -42,6 +46,7 @@ static sl_fft_task_args *new_args(const sl_fft_state *s, int adjoint, const sl_d
     if (a) {
         a->engine = &s->engine[adjoint];
         a->workspaces = s->workspaces;
+        a->cuda = s->cuda;
         a->esize[0] = in->elem_size;
         a->esize[1] = out->elem_size;
     }

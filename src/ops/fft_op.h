@@ -49,6 +49,7 @@ typedef struct sl_fft_state {
     double *factor[2]; /* forward, adjoint: the data-side bins' factors (m each) */
     sl_fft_engine engine[2];
     void **workspaces; /* 2 per StarPU worker, for the larger engine */
+    struct sl_fft_cuda *cuda; /* CUDA workers' cuFFT plans and work buffers (NULL: none) */
     int nworkers;
     starpu_data_handle_t guard; /* read by every task: unregistering waits for them */
     char guard_byte;

@@ -6,6 +6,9 @@
 #include <fftw3.h>
 
 #include "ops/fft_op.h"
+#ifdef STARLOPS_USE_CUDA
+#include "cuda/fft_cuda.h"
+#endif
 #include "runtime/try.h"
 
 /* Bytes of workspace a plan execution aims at (its lines stay in L2 while they move). */
@@ -13,21 +16,24 @@
 /* Lines of one direct execution at most (array to array, no workspace). */
 #define SL_FFT_MAX_DIRECT_BATCH 512
 
-/* PyLops' scale s of both directions, and the sqrt(2) weights of the real transform's bins
- * other than DC and Nyquist: forward s * sqrt(2); adjoint s / sqrt(2), as irfft counts those
- * bins twice. */
+/* PyLops' scale of both directions (the factor of the unweighted bins). */
+static double norm_scale(const sl_fft_state *s)
+{
+    double nfft = (double)s->opts.nfft;
+    return s->opts.norm == SL_FFT_NORM_ORTHO ? 1.0 / sqrt(nfft)
+         : s->opts.norm == SL_FFT_NORM_NONE  ? 1.0
+                                             : 1.0 / nfft;
+}
+
+/* The data-side bins' factors (fft_index.h's sl_fft_factor, which the CUDA kernels evaluate
+ * per bin instead of reading a table). */
 static double *make_factors(const sl_fft_state *s, int adjoint)
 {
-    double *f = malloc(s->m * sizeof *f), nfft = (double)s->opts.nfft;
+    double *f = malloc(s->m * sizeof *f), scale = norm_scale(s);
     if (!f)
         return NULL;
-    double scale = s->opts.norm == SL_FFT_NORM_ORTHO ? 1.0 / sqrt(nfft)
-                 : s->opts.norm == SL_FFT_NORM_NONE  ? 1.0
-                                                     : 1.0 / nfft;
-    for (size_t k = 0; k < s->m; k++) {
-        int weighted = s->opts.real && k >= 1 && k <= (s->opts.nfft - 1) / 2;
-        f[k] = !weighted ? scale : adjoint ? scale / sqrt(2.0) : scale * sqrt(2.0);
-    }
+    for (size_t k = 0; k < s->m; k++)
+        f[k] = sl_fft_factor(scale, s->opts.real, s->opts.nfft, k, adjoint);
     return f;
 }
 
@@ -57,6 +63,7 @@ static void init_engine(sl_fft_state *s, int adjoint, const sl_darray *x, sl_dty
     /* all ones (unscaled complex transform): no factor, so the moves are plain copies */
     int ones = s->opts.norm == SL_FFT_NORM_NONE && !s->opts.real;
     e->factor = ones ? NULL : s->factor[adjoint];
+    e->scale = norm_scale(s);
     e->zero_ends = adjoint && s->opts.real;
     e->batch = batch_of(s, x, 2 * (single ? sizeof(float) : sizeof(double)));
     /* lines along the last axis are contiguous: keep them whole; otherwise neighbouring
@@ -107,6 +114,13 @@ sl_status sl_fft_state_plan(sl_context *ctx, sl_fft_state *s, const sl_darray *l
                            s->engine[a].batch, s->opts.nfft);
     }
     SL_TRY(make_workspaces(ctx, s, what));
+#ifdef STARLOPS_USE_CUDA
+    /* the CUDA workers' plans and buffers now, on each worker: never inside a task */
+    char msg[256] = "";
+    size_t lines = lines_like->outer * lines_like->local_rows * lines_like->inner / s->n;
+    if (sl_fft_cuda_create(s->engine, lines, &s->cuda, msg, sizeof msg) != 0)
+        return sl_fail(ctx, SL_ERR_NOMEM, "%s: %s", what, msg);
+#endif
     starpu_variable_data_register(&s->guard, STARPU_MAIN_RAM, (uintptr_t)&s->guard_byte, 1);
     return SL_OK;
 }
@@ -117,6 +131,9 @@ void sl_fft_state_free(sl_fft_state *s)
         return;
     if (s->guard)
         starpu_data_unregister(s->guard); /* waits for the tasks still using the plans */
+#ifdef STARLOPS_USE_CUDA
+    sl_fft_cuda_destroy(s->cuda);
+#endif
     for (int a = 0; a < 2; a++) {
         sl_fft_exchange_free(&s->there[a]);
         sl_fft_exchange_free(&s->back[a]);
