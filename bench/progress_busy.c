@@ -100,10 +100,9 @@ static sample one_run(sl_context *ctx, starpu_data_handle_t h, int rank, int tag
     busy_arg b = {.seconds = busy_s};
     stamp_t noticed = {0, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
     MPI_Barrier(ctx->host_comm);
-    if (rank == 0)
-        sl_comm_send(ctx->comm, h, 1, tag, ctx->task_comm);
-    else
-        sl_comm_recv(ctx->comm, h, 0, tag, ctx->task_comm);
+    /* a one-message exchange: a send or a receive under mpi and rma, and what nccl accepts */
+    sl_comm_message m = {h, 1 - rank, rank == 0, tag};
+    sl_comm_exchange(ctx->comm, (sl_comm_group){ctx->task_comm}, &m, 1);
     submit_busy(&b);
     /* the send's buffer is writable again / the received data readable: the layer noticed */
     starpu_data_acquire_cb(h, rank == 0 ? STARPU_W : STARPU_R, stamp, &noticed);

@@ -57,6 +57,8 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_TILE", "-5", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TILE", "0", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_TRACE", "", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_ORDERED_TRANSFERS", "yes", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_ORDERED_TRANSFERS", "2", SL_ERR_ENV, 0);
     /* FxT writes only at shutdown: a file, or a directory nobody can write in, must fail at
      * init rather than after a run that printed success */
     expect_init_fails("STARLOPS_TRACE", "/etc/hostname", SL_ERR_ENV, 0);
@@ -73,6 +75,10 @@ static void test_env_errors(void)
         expect_init_fails("STARLOPS_COMM", comm && strcmp(comm, "rma") == 0 ? "mpi" : "rma",
                           SL_ERR_RANK_MISMATCH, 1);
         expect_init_fails("STARLOPS_RMA_RING", "65536", SL_ERR_RANK_MISMATCH, 1);
+        /* the graphs differ with ordered transfers: ranks must agree on them */
+        const char *ordered = getenv("STARLOPS_ORDERED_TRANSFERS");
+        expect_init_fails("STARLOPS_ORDERED_TRANSFERS", ordered && !strcmp(ordered, "1") ? "0"
+                          : "1", SL_ERR_RANK_MISMATCH, 1);
         /* a local tuning: ranks may differ, but a typo on one still fails everyone */
         expect_init_fails("STARLOPS_PROGRESS_US", "fast", SL_ERR_ENV, 1);
     }

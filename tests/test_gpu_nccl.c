@@ -1,7 +1,10 @@
 /* The NCCL backend (STARLOPS_COMM=nccl) where a machine has one GPU:
  *   one:    at 1 rank, sl_init sets the backend up (NCCL communicator from a unique id sent
  *           over MPI) and arrays and a CGLS on CUDA workers give the results of the mpi
- *           backend (at one rank NCCL has nothing to combine: the set-up is what runs).
+ *           backend (at one rank NCCL has nothing to combine: the set-up is what runs); the
+ *           backend asks for ordered transfers and refuses lone sends and receives, and a
+ *           SUMMA MatrixMult built for it (process rows' and columns' communicators) gives the
+ *           product.
  *   shared: at 2 ranks on one GPU (NCCL refuses two ranks on one GPU), sl_init fails on every
  *           rank with SL_ERR_UNSUPPORTED and a message naming the shared GPU: never a hang,
  *           never NCCL's own abort.
@@ -11,6 +14,7 @@
 #include <starpu.h>
 
 #include "harness.h"
+#include "runtime/context_internal.h"
 
 #define SKIP_CODE 77
 
@@ -31,6 +35,64 @@ static int have_cuda(void)
     int all = 0;
     MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     return all;
+}
+
+static void fill_a(size_t row0, size_t col0, size_t rows, size_t cols, void *block, void *user)
+{
+    (void)user;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++)
+            ((double *)block)[r * cols + c] = (double)(row0 + r) - 0.5 * (double)(col0 + c);
+}
+
+/* Ordered transfers under nccl: no lone send, and SUMMA (several panels) forward and adjoint
+ * against the product computed here. */
+static void check_ordered(sl_context *ctx)
+{
+    CHECK(sl_ordered_transfers(ctx), "nccl does not ask for ordered transfers");
+    double one = 1;
+    starpu_data_handle_t h;
+    starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)&one, 1, sizeof one);
+    CHECK(sl_comm_send(ctx->comm, h, 0, 1000, ctx->task_comm) == SL_ERR_UNSUPPORTED,
+          "nccl accepted a lone send");
+    starpu_data_unregister(h);
+    enum { N = 7, K = 5, M = 3 };
+    sl_summa_opts o = {1, 1, 3, 2, 2, 1, 0};
+    sl_op *op = NULL;
+    CHECK_OK(sl_op_matrixmult_summa(ctx, SL_F64, N, K, M, fill_a, NULL, &o, &op), ctx);
+    if (!op)
+        return;
+    double x[K * M], y[N * M], got_y[N * M], got_x[K * M], want_x[K * M] = {0};
+    for (int i = 0; i < K * M; i++)
+        x[i] = 1.0 + i % 4;
+    for (int i = 0; i < N * M; i++)
+        y[i] = 0.25 * (i % 5) - 0.5;
+    sl_darray *dx = NULL, *dy = NULL;
+    CHECK_OK(sl_op_create_model(op, &dx), ctx);
+    CHECK_OK(sl_op_create_data(op, &dy), ctx);
+    CHECK_OK(sl_matrixmult_scatter(op, SL_SIDE_MODEL, x, dx), ctx);
+    CHECK_OK(sl_op_matvec(op, dx, dy), ctx);
+    CHECK_OK(sl_matrixmult_gather(op, SL_SIDE_DATA, dy, SL_ALL_RANKS, got_y), ctx);
+    CHECK_OK(sl_matrixmult_scatter(op, SL_SIDE_DATA, y, dy), ctx);
+    CHECK_OK(sl_op_rmatvec(op, dy, dx), ctx);
+    CHECK_OK(sl_matrixmult_gather(op, SL_SIDE_MODEL, dx, SL_ALL_RANKS, got_x), ctx);
+    double err = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < M; j++) {
+            double want = 0;
+            for (int l = 0; l < K; l++) {
+                double a = (double)i - 0.5 * (double)l;
+                want += a * x[l * M + j];
+                want_x[l * M + j] += a * y[i * M + j];
+            }
+            err = fmax(err, fabs(got_y[i * M + j] - want));
+        }
+    for (int i = 0; i < K * M; i++)
+        err = fmax(err, fabs(got_x[i] - want_x[i]));
+    CHECK(err <= 1e-12, "SUMMA under nccl: error %g", err);
+    sl_darray_destroy(dx);
+    sl_darray_destroy(dy);
+    sl_op_destroy(op);
 }
 
 /* x = 1..n, y = 1/(i+1): dot = n exactly; and a tiny CGLS on a diagonal operator. */
@@ -61,6 +123,7 @@ static void check_one(void)
     CHECK_OK(sl_scalar_get_real(dot, &v), ctx);
     CHECK(fabs(v - (double)n) <= 1e-12 * (double)n, "dot %.17g, expected %zu", v, n);
     sl_scalar_destroy(dot);
+    check_ordered(ctx);
     /* CGLS on diag(x): the solution of diag(x) m = 1 is y */
     sl_op *op = NULL;
     CHECK_OK(sl_darray_fill(d, 1.0), ctx);

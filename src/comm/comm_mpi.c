@@ -346,7 +346,8 @@ static sl_status mpi_broadcast(sl_comm *comm, sl_comm_group g, starpu_data_handl
     size_t bytes = starpu_data_get_size(buf);
     sl_comm_count(comm, me == root ? bytes * (size_t)(group_size(g) - 1) : 0,
                   me == root ? 0 : bytes);
-    struct starpu_data_descr d[1] = {{buf, STARPU_RW}};
+    /* the root only sends: its readers need not wait for the broadcast */
+    struct starpu_data_descr d[1] = {{buf, me == root ? STARPU_R : STARPU_RW}};
     return submit_pair(op, &broadcast_cl, 1, d, 1);
 }
 
@@ -442,6 +443,7 @@ static const sl_comm_ops mpi_ops = {
     .neighbour_exchange = mpi_neighbours,
     .send = mpi_send,
     .recv = mpi_recv,
+    .exchange = sl_comm_exchange_p2p,
     .failures = mpi_failures,
     .shutdown = mpi_shutdown,
     .destroy = mpi_destroy,

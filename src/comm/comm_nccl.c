@@ -1,6 +1,6 @@
-/* NCCL backend of the communication layer (STARLOPS_COMM=nccl): collectives and neighbour
- * exchanges run as NCCL calls queued by CUDA tasks on the worker's stream, on data StarPU has
- * placed on the rank's GPU (never staged through the host). One GPU per rank.
+/* NCCL backend of the communication layer (STARLOPS_COMM=nccl): collectives, neighbour
+ * exchanges and exchanges run as NCCL calls queued by CUDA tasks on the worker's stream, on data
+ * StarPU has placed on the rank's GPU (never staged through the host). One GPU per rank.
  *
  * Order: NCCL matches collectives by the order they are issued on a communicator, so every
  * operation's task takes the backend's token in RW mode: tasks issue in submission order, the
@@ -8,12 +8,14 @@
  * STARPU_CUDA_ASYNC the task ends when the stream has run the NCCL kernels, and the tasks
  * using the result depend on it.
  *
- * Point-to-point transfers (SUMMA's panels) go through an embedded mpi backend (host-staged):
- * NCCL's send and receive block the stream until the peer's matching call runs, so two ranks
- * sending to each other from independent tasks on single streams can wait for each other
- * forever; NCCL avoids this only when the pair is issued in one group, and the SUMMA graph's
- * sends and receives are separate tasks. A neighbour exchange is one task holding both
- * directions, so it is one NCCL group and runs on the GPU.
+ * Point-to-point messages exist only inside one operation's NCCL group (a neighbour exchange:
+ * both directions; an exchange: all of a rank's messages with its peers), ordered by the token
+ * like the collectives: NCCL progresses a group's sends and receives together, so they cannot
+ * wait for each other. Lone send / recv are refused (ordered_transfers, comm.h): NCCL's send
+ * and receive block the stream until the peer's matching call runs, so two ranks sending to
+ * each other from separate tasks would wait for each other forever. (They used to go through
+ * an embedded mpi backend, staged through the host; SUMMA now broadcasts its panels and the
+ * FFT redistribution is an exchange, so nothing host-stages under nccl.)
  *
  * Communicators: one NCCL communicator per MPI communicator a collective runs over, made on
  * first use by the submitting (host) thread of every member rank (the same SPMD point), with
@@ -31,10 +33,11 @@
 #include "comm/comm.h"
 #include "comm/comm_buffer.h"
 
-typedef enum nccl_kind { KIND_ALLREDUCE, KIND_BROADCAST, KIND_NEIGHBOURS } nccl_kind;
+typedef enum nccl_kind {
+    KIND_ALLREDUCE, KIND_BROADCAST, KIND_NEIGHBOURS, KIND_EXCHANGE
+} nccl_kind;
 
 typedef struct nccl_backend {
-    sl_comm *mpi;                /* point-to-point transfers (see above) */
     starpu_data_handle_t token;  /* issue order of the NCCL calls */
     char token_storage;
     unsigned long failures;      /* updated atomically by tasks */
@@ -51,6 +54,7 @@ typedef struct nccl_op {
     int root, prev, next;
     int nbuf; /* allreduce: vectors reduced in one group */
     int has_send_prev, has_send_next, has_recv_prev, has_recv_next;
+    int *peers; /* exchange: per buffer after the token, peer * 2 + (1 if sent); the task frees */
     ncclComm_t comm;
     nccl_backend *be;
 } nccl_op;
@@ -138,6 +142,35 @@ static ncclResult_t issue_neighbours(void *buffers[], const nccl_op *op, cudaStr
     return rc != ncclSuccess ? rc : end;
 }
 
+/* buffers[1..nbuf]: the exchange's messages in issue order (sl_comm_exchange_order: every
+ * pair of ranks lists its messages alike); one group, like a neighbour exchange. */
+static ncclResult_t issue_exchange(void *buffers[], const nccl_op *op, cudaStream_t s)
+{
+    ncclResult_t rc = ncclGroupStart();
+    for (int i = 0; i < op->nbuf && rc == ncclSuccess; i++) {
+        void *p;
+        size_t bytes;
+        int peer = op->peers[i] / 2, send = op->peers[i] % 2;
+        if (!contiguous(buffers[1 + i], &p, &bytes))
+            rc = ncclInvalidUsage;
+        else
+            rc = send ? ncclSend(p, bytes, ncclUint8, peer, op->comm, s)
+                      : ncclRecv(p, bytes, ncclUint8, peer, op->comm, s);
+    }
+    ncclResult_t end = ncclGroupEnd();
+    return rc != ncclSuccess ? rc : end;
+}
+
+static ncclResult_t issue(void *buffers[], const nccl_op *op, cudaStream_t s)
+{
+    switch (op->kind) {
+    case KIND_ALLREDUCE: return issue_allreduce(buffers, op, s);
+    case KIND_BROADCAST: return issue_broadcast(buffers, op, s);
+    case KIND_NEIGHBOURS: return issue_neighbours(buffers, op, s);
+    default: return issue_exchange(buffers, op, s);
+    }
+}
+
 /* The task: buffers[0] is the token. A failure is counted (sl_wait reports it) and leaves a
  * reduction's result NaN on this rank. */
 static void issue_cuda(void *buffers[], void *cl_arg)
@@ -145,9 +178,8 @@ static void issue_cuda(void *buffers[], void *cl_arg)
     nccl_op op;
     starpu_codelet_unpack_args(cl_arg, &op);
     cudaStream_t s = starpu_cuda_get_local_stream();
-    ncclResult_t rc = op.kind == KIND_ALLREDUCE   ? issue_allreduce(buffers, &op, s)
-                      : op.kind == KIND_BROADCAST ? issue_broadcast(buffers, &op, s)
-                                                  : issue_neighbours(buffers, &op, s);
+    ncclResult_t rc = issue(buffers, &op, s);
+    free(op.peers);
     if (rc == ncclSuccess)
         return;
     __atomic_add_fetch(&op.be->failures, 1, __ATOMIC_RELAXED);
@@ -178,7 +210,12 @@ static int free_attached(MPI_Comm comm, int keyval, void *value, void *extra)
     return MPI_SUCCESS;
 }
 
-/* The NCCL communicator over `mpi`: collective over it on first use (host thread). */
+/* The NCCL communicator over `mpi`: collective over it on first use (host thread). Setting one
+ * up may synchronise the device, which would never return while a NCCL kernel of an earlier
+ * task waits on the stream for a peer that is itself in this set-up: so the rank first lets
+ * every task it submitted end (they can: each rank's operations so far are a prefix of the
+ * same global order, comm.h). Operators prepare their communicators at construction, so this
+ * wait is paid there rather than in the middle of a graph. */
 static sl_status nccl_comm_of(nccl_backend *be, MPI_Comm mpi, ncclComm_t *out)
 {
     ncclComm_t *found = NULL;
@@ -188,6 +225,7 @@ static sl_status nccl_comm_of(nccl_backend *be, MPI_Comm mpi, ncclComm_t *out)
         *out = *found;
         return SL_OK;
     }
+    starpu_task_wait_for_all();
     int rank = 0, size = 1;
     MPI_Comm_rank(mpi, &rank);
     MPI_Comm_size(mpi, &size);
@@ -217,23 +255,27 @@ static int group_size(sl_comm_group g)
     return n;
 }
 
-/* Inserts the operation's task: the token, then d[0..n). */
+/* Inserts the operation's task: the token, then d[0..n). On failure op->peers is freed. */
 static sl_status submit(nccl_backend *be, nccl_op *op, MPI_Comm mpi,
                         const struct starpu_data_descr *d, int n)
 {
     sl_status st = nccl_comm_of(be, mpi, &op->comm);
-    if (st != SL_OK) {
+    struct starpu_data_descr *all = NULL;
+    if (st != SL_OK)
         __atomic_add_fetch(&be->failures, 1, __ATOMIC_RELAXED);
+    else if (!(all = malloc((size_t)(n + 1) * sizeof *all)))
+        st = SL_ERR_NOMEM;
+    if (st != SL_OK) {
+        free(op->peers);
         return st;
     }
-    struct starpu_data_descr *all = malloc((size_t)(n + 1) * sizeof *all);
-    if (!all)
-        return SL_ERR_NOMEM;
     all[0] = (struct starpu_data_descr){be->token, STARPU_RW};
     memcpy(all + 1, d, (size_t)n * sizeof *d);
     int ret = starpu_task_insert(&issue_cl, STARPU_DATA_MODE_ARRAY, all, n + 1, STARPU_VALUE, op,
-                                 sizeof *op, 0);
+                                 sizeof *op, STARPU_NAME, issue_cl.name, 0);
     free(all);
+    if (ret != 0)
+        free(op->peers); /* the task will not run */
     return ret == 0 ? SL_OK : ret == -ENOMEM ? SL_ERR_NOMEM : SL_ERR_STARPU;
 }
 
@@ -276,7 +318,8 @@ static sl_status nccl_broadcast(sl_comm *comm, sl_comm_group g, starpu_data_hand
     op.root = root;
     size_t bytes = starpu_data_get_size(buf);
     sl_comm_count(comm, me == root ? bytes * (size_t)(n - 1) : 0, me == root ? 0 : bytes);
-    struct starpu_data_descr d[1] = {{buf, STARPU_RW}};
+    /* the root only sends: its readers need not wait for the broadcast */
+    struct starpu_data_descr d[1] = {{buf, me == root ? STARPU_R : STARPU_RW}};
     return submit(comm->backend, &op, g.mpi, d, 1);
 }
 
@@ -304,39 +347,71 @@ static sl_status nccl_neighbours(sl_comm *comm, sl_comm_group g, const sl_comm_n
     return submit(comm->backend, &op, g.mpi, d, n);
 }
 
+/* All of this rank's messages in one task and one NCCL group, issued in the order both ends
+ * of every pair agree on (sl_comm_exchange_order). */
+static sl_status nccl_exchange(sl_comm *comm, sl_comm_group g, const sl_comm_message *msgs,
+                               int n)
+{
+    nccl_op op = new_op(comm, KIND_EXCHANGE, SL_COMM_BYTE);
+    struct starpu_data_descr *d = malloc((size_t)n * sizeof *d);
+    int *order = malloc((size_t)n * sizeof *order);
+    op.peers = malloc((size_t)n * sizeof *op.peers);
+    sl_status st = d && order && op.peers ? sl_comm_exchange_order(msgs, n, order) : SL_ERR_NOMEM;
+    for (int i = 0; i < n && st == SL_OK; i++) {
+        const sl_comm_message *m = &msgs[order[i]];
+        size_t bytes = starpu_data_get_size(m->h);
+        op.peers[i] = m->peer * 2 + (m->send != 0);
+        d[i] = (struct starpu_data_descr){m->h, m->send ? STARPU_R : STARPU_W};
+        sl_comm_count(comm, m->send ? bytes : 0, m->send ? 0 : bytes);
+    }
+    op.nbuf = n;
+    if (st == SL_OK)
+        st = submit(comm->backend, &op, g.mpi, d, n); /* frees op.peers on failure */
+    else
+        free(op.peers);
+    free(d);
+    free(order);
+    return st;
+}
+
+/* Refused: see the file's comment (ordered_transfers). */
 static sl_status nccl_send(sl_comm *comm, starpu_data_handle_t h, int dest, int64_t tag,
                            MPI_Comm mpi)
 {
-    nccl_backend *be = comm->backend;
-    sl_comm_count(comm, starpu_data_get_size(h), 0);
-    return sl_comm_send(be->mpi, h, dest, tag, mpi);
+    (void)comm, (void)h, (void)dest, (void)tag, (void)mpi;
+    return SL_ERR_UNSUPPORTED;
 }
 
 static sl_status nccl_recv(sl_comm *comm, starpu_data_handle_t h, int src, int64_t tag,
                            MPI_Comm mpi)
 {
-    nccl_backend *be = comm->backend;
-    sl_comm_count(comm, 0, starpu_data_get_size(h));
-    return sl_comm_recv(be->mpi, h, src, tag, mpi);
+    (void)comm, (void)h, (void)src, (void)tag, (void)mpi;
+    return SL_ERR_UNSUPPORTED;
+}
+
+static sl_status nccl_prepare(sl_comm *comm, sl_comm_group g)
+{
+    ncclComm_t unused;
+    if (group_size(g) == 1)
+        return SL_OK; /* no operation over it ever issues a NCCL call */
+    return nccl_comm_of(comm->backend, g.mpi, &unused);
 }
 
 static unsigned long nccl_failures(const sl_comm *comm)
 {
     const nccl_backend *be = comm->backend;
-    return __atomic_load_n(&be->failures, __ATOMIC_RELAXED) + sl_comm_failures(be->mpi);
+    return __atomic_load_n(&be->failures, __ATOMIC_RELAXED);
 }
 
 static void nccl_shutdown(sl_comm *comm)
 {
     nccl_backend *be = comm->backend;
     starpu_data_unregister(be->token);
-    sl_comm_shutdown(be->mpi);
 }
 
 static void nccl_destroy(sl_comm *comm)
 {
     nccl_backend *be = comm->backend;
-    sl_comm_destroy(be->mpi);
     /* the communicators cached on MPI communicators go with them (free_attached); the
      * keyval itself is released here */
     MPI_Comm_free_keyval(&be->keyval);
@@ -346,11 +421,14 @@ static void nccl_destroy(sl_comm *comm)
 
 static const sl_comm_ops nccl_ops = {
     .name = "nccl",
+    .ordered_transfers = 1,
     .allreduce = nccl_allreduce,
     .broadcast = nccl_broadcast,
     .neighbour_exchange = nccl_neighbours,
     .send = nccl_send,
     .recv = nccl_recv,
+    .exchange = nccl_exchange,
+    .prepare = nccl_prepare,
     .failures = nccl_failures,
     .shutdown = nccl_shutdown,
     .destroy = nccl_destroy,
@@ -418,8 +496,7 @@ static nccl_backend *backend_new(void)
     return be;
 }
 
-sl_status sl_comm_nccl_create(MPI_Comm comm, unsigned progress_us, sl_comm **out, char *msg,
-                              size_t len)
+sl_status sl_comm_nccl_create(MPI_Comm comm, sl_comm **out, char *msg, size_t len)
 {
     nccl_backend *be = backend_new();
     sl_comm *c = calloc(1, sizeof *c);
@@ -442,9 +519,6 @@ sl_status sl_comm_nccl_create(MPI_Comm comm, unsigned progress_us, sl_comm **out
             snprintf(msg, len, "STARLOPS_COMM=nccl: ncclCommInitRank failed");
         st = SL_ERR_MPI;
     }
-    if (st == SL_OK && (st = sl_comm_mpi_create(progress_us, &be->mpi)) != SL_OK)
-        snprintf(msg, len, "STARLOPS_COMM=nccl: cannot create the mpi backend for "
-                           "point-to-point transfers");
     if (st != SL_OK) {
         if (be && be->keyval != MPI_KEYVAL_INVALID) {
             MPI_Comm_delete_attr(comm, be->keyval);

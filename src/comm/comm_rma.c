@@ -474,7 +474,8 @@ static sl_status rma_broadcast(sl_comm *comm, sl_comm_group grp, starpu_data_han
     pthread_mutex_unlock(&be->lock);
     size_t bytes = starpu_data_get_size(buf);
     sl_comm_count(comm, am_root ? bytes * (size_t)(g->size - 1) : 0, am_root ? 0 : bytes);
-    struct starpu_data_descr d[1] = {{buf, STARPU_RW}};
+    /* the root only sends: its readers need not wait for the broadcast */
+    struct starpu_data_descr d[1] = {{buf, am_root ? STARPU_R : STARPU_RW}};
     return submit(op, &broadcast_cl, d, 1);
 }
 
@@ -623,6 +624,7 @@ static const sl_comm_ops rma_ops = {
     .neighbour_exchange = rma_neighbours,
     .send = rma_send,
     .recv = rma_recv,
+    .exchange = sl_comm_exchange_p2p,
     .failures = rma_failures,
     .shutdown = rma_shutdown,
     .destroy = rma_destroy,

@@ -1,7 +1,12 @@
 /* The FFT operator's redistribution as tasks: an all-to-all of the boxes where two layouts'
- * blocks intersect, as pack tasks, point-to-point transfers of the communication layer and
- * unpack tasks (no host wait; the transform's tasks depend on the unpacks through the tiles).
- * Each peer's packed box has its own persistent buffer. */
+ * blocks intersect, as pack tasks, one exchange of the communication layer (every message of
+ * this rank with its peers; comm.h) and unpack tasks (no host wait; the transform's tasks
+ * depend on the unpacks through the tiles). Each peer's packed box has its own persistent
+ * buffer. One exchange rather than a send and a receive per peer: under nccl that is one task
+ * and one NCCL group, which cannot deadlock (lone NCCL sends and receives from separate tasks
+ * can), ordered like a collective, so every rank submits its redistributions in the same
+ * order (they are steps of SPMD operator applications); under mpi and rma it is the same
+ * sends and receives as before, each waiting only for its own pack. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,18 +153,40 @@ static sl_status box_task(const sl_fft_exchange *x, const sl_darray *dst_a,
                               "sl_op_fft: a redistribution task failed to submit (%d)", ret);
 }
 
+/* This rank's messages of the redistribution: a send of each packed box to its peer, a receive
+ * of each peer's; returns their count (m has room for 2 * size). */
+static int messages(const sl_fft_exchange *x, int64_t tag, sl_comm_message *m)
+{
+    int me = x->ctx->rank, n = 0;
+    for (int r = 0; r < x->ctx->size; r++) /* (a handle exists only for a non-empty box) */
+        if (r != me && x->send_h[r])
+            m[n++] = (sl_comm_message){x->send_h[r], r, 1, tag};
+    for (int r = 0; r < x->ctx->size; r++)
+        if (r != me && x->recv_h[r])
+            m[n++] = (sl_comm_message){x->recv_h[r], r, 0, tag};
+    return n;
+}
+
 sl_status sl_fft_exchange_run(const sl_fft_exchange *x, const sl_darray *src, sl_darray *dst,
                               int64_t tag)
 {
     sl_context *ctx = x->ctx;
     int me = ctx->rank, nd = src->layout.ndim;
     size_t start[SL_MAX_NDIM], count[SL_MAX_NDIM];
-    for (int r = 0; r < ctx->size; r++) /* packs and sends first: peers can start at once */
+    for (int r = 0; r < ctx->size; r++) /* packs first: the messages can leave at once */
         if (r != me && x->send_h[r] && meet(x, me, r, start, count) > 0) {
             sl_box sb = block_box(src, start), db = packed_box(nd, count);
             SL_TRY(box_task(x, NULL, x->send_h[r], &db, src, NULL, &sb, count));
-            SL_TRY(sl_comm_send(ctx->comm, x->send_h[r], r, tag, ctx->task_comm));
         }
+    sl_comm_message *m = malloc(2 * (size_t)ctx->size * sizeof *m);
+    if (!m)
+        return sl_fail(ctx, SL_ERR_NOMEM, "sl_op_fft: out of memory");
+    sl_status st = sl_comm_exchange(ctx->comm, (sl_comm_group){ctx->task_comm}, m,
+                                    messages(x, tag, m));
+    free(m);
+    if (st != SL_OK)
+        return sl_fail(ctx, st, "sl_op_fft: the redistribution's exchange failed to submit "
+                       "(%s)", sl_strerror(st));
     if (meet(x, me, me, start, count) > 0) {
         sl_box sb = block_box(src, start), db = block_box(dst, start);
         SL_TRY(box_task(x, dst, NULL, &db, src, NULL, &sb, count));
@@ -167,7 +194,6 @@ sl_status sl_fft_exchange_run(const sl_fft_exchange *x, const sl_darray *src, sl
     for (int r = 0; r < ctx->size; r++)
         if (r != me && x->recv_h[r] && meet(x, r, me, start, count) > 0) {
             sl_box sb = packed_box(nd, count), db = block_box(dst, start);
-            SL_TRY(sl_comm_recv(ctx->comm, x->recv_h[r], r, tag, ctx->task_comm));
             SL_TRY(box_task(x, dst, NULL, &db, NULL, x->recv_h[r], &sb, count));
         }
     return SL_OK;

@@ -200,6 +200,8 @@ static sl_status state_create(sl_context *ctx, sl_dtype dtype, const sl_summa_pl
     s->pr = inside ? me / plan->q : -1;
     s->pc = inside ? me % plan->q : -1;
     s->depth = lookahead + 1;
+    s->ordered = sl_ordered_transfers(ctx);
+    s->row = s->col = MPI_COMM_NULL;
     sl_status st = tile_set_init(s, &s->a, plan->a);
     if (st == SL_OK)
         st = tile_set_init(s, &s->x, plan->x);
@@ -217,6 +219,45 @@ static sl_status state_create(sl_context *ctx, sl_dtype dtype, const sl_summa_pl
     }
     *out = s;
     return SL_OK;
+}
+
+/* Ordered transfers: the communicators of the process rows and columns (the context's mask
+ * groups: operators on the same grid share them, and NCCL's set-up is paid once), prepared now
+ * rather than at the first panel. Ranks outside the grid get singletons. Collective over the
+ * context's ranks. */
+static sl_status lines_init(sl_summa_state *s)
+{
+    sl_context *ctx = s->ctx;
+    const sl_summa_plan *pl = &s->plan;
+    const char *what = "sl_op_matrixmult_summa";
+    int *rows = malloc((size_t)ctx->size * sizeof *rows);
+    int *cols = malloc((size_t)ctx->size * sizeof *cols);
+    int ok = rows && cols;
+    for (int r = 0; ok && r < ctx->size; r++) {
+        int me = r - pl->base, inside = me >= 0 && me < pl->p * pl->q;
+        rows[r] = inside ? me / pl->q : pl->p + r;
+        cols[r] = inside ? me % pl->q : pl->q + r;
+    }
+    if (!ok)
+        sl_fail(ctx, SL_ERR_NOMEM, "%s: out of memory", what);
+    /* each step is collective: every rank learns whether all can take the next one */
+    sl_status st = sl_agree(ctx, NULL, 0, ok, what);
+    if (st == SL_OK) {
+        ok = sl_mask_comm(ctx, rows, &s->row) == SL_OK;
+        ok = sl_mask_comm(ctx, cols, &s->col) == SL_OK && ok;
+        st = sl_agree(ctx, NULL, 0, ok, what);
+    }
+    if (st == SL_OK) {
+        ok = sl_comm_prepare(ctx->comm, (sl_comm_group){s->row}) == SL_OK;
+        ok = sl_comm_prepare(ctx->comm, (sl_comm_group){s->col}) == SL_OK && ok;
+        if (!ok)
+            sl_fail(ctx, SL_ERR_MPI, "%s: the %s backend cannot set up the process rows' and "
+                    "columns' communicators", what, ctx->comm->ops->name);
+        st = sl_agree(ctx, NULL, 0, ok, what);
+    }
+    free(rows);
+    free(cols);
+    return st;
 }
 
 static sl_status summa_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
@@ -384,6 +425,10 @@ sl_status sl_op_matrixmult_summa_group(sl_context *ctx, sl_dtype dtype, size_t n
             state_free(s);
         return st != SL_OK ? sl_fail(ctx, st, "sl_op_matrixmult_summa: out of memory or StarPU "
                                      "failure while setting up the tiles") : all;
+    }
+    if (s->ordered && (st = lines_init(s)) != SL_OK) {
+        state_free(s);
+        return st;
     }
     sl_layout ml = {0}, dl = {0};
     st = packed_layout(ctx, dtype, &plan, &plan.x, &ml);

@@ -5,7 +5,16 @@
  * panel received there `depth` remote panels earlier, and transfers overlap products. (They
  * were StarPU-MPI detached requests, progressed by StarPU-MPI's polling thread: on a node
  * whose cores the workers use it waited for time slices, ~16 ms between panels.)
- * Messages are told apart by tags booked per application (the same on every rank). */
+ * Messages are told apart by tags booked per application (the same on every rank).
+ *
+ * Ordered transfers (s->ordered: under nccl, or STARLOPS_ORDERED_TRANSFERS=1; comm.h): NCCL
+ * cannot run lone sends and receives from separate tasks without risking a deadlock, so there
+ * a tile travels along its process row or column as a broadcast over the line's communicator,
+ * or, when only part of the line needs it, as one exchange (share_tile_ordered), and the
+ * adjoint's partial sums travel in one exchange per process row (combine_ordered). Such an
+ * operation is issued in submission order on each rank (the backend's token) and completes only
+ * when every member has issued it, so the graph must submit them in an order that is the same
+ * global sequence restricted to each rank; see sl_summa_forward and combine_ordered. */
 #include <stdlib.h>
 
 #include "codelets.h"
@@ -104,12 +113,61 @@ static sl_status unpack(const sl_summa_state *s, const sl_tile_set *t, sl_darray
     return st;
 }
 
+/* The rank at position p of this rank's process row (along_row) or column. */
+static int line_rank(const sl_summa_state *s, int along_row, size_t p)
+{
+    return along_row ? sl_summa_rank(&s->plan, (size_t)s->pr, p)
+                     : sl_summa_rank(&s->plan, p, (size_t)s->pc);
+}
+
+/* share_tile with ordered transfers. When the whole line needs the tile (peers == its length),
+ * a broadcast over the line's communicator from the owner's position: NCCL pipelines it, where
+ * the owner's separate sends would share its links. Otherwise (fewer tiles than processes on
+ * that side) the owner's sends to the ranks that need it form one exchange, and each of those
+ * ranks receives in its own; the other ranks of the line take no part. Every member of the
+ * broadcast or exchange submits it at the same point of the caller's loops (whose order
+ * depends only on the line, see sl_summa_forward). */
+static sl_status share_tile_ordered(const sl_summa_state *s, int along_row, size_t peers,
+                                    int owner, starpu_data_handle_t own,
+                                    starpu_data_handle_t into, int64_t tag)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t me = along_row ? (size_t)s->pc : (size_t)s->pr;
+    size_t line = (size_t)(along_row ? pl->q : pl->p);
+    size_t root = along_row ? (size_t)(owner - pl->base) % line
+                            : (size_t)(owner - pl->base) / (size_t)pl->q;
+    int mine = owner == s->ctx->rank;
+    sl_comm *c = s->ctx->comm;
+    sl_status st;
+    if (peers == line) {
+        st = sl_comm_broadcast(c, (sl_comm_group){along_row ? s->row : s->col}, mine ? own : into,
+                               SL_COMM_BYTE, (int)root);
+        return st == SL_OK ? SL_OK : insert_fail(s, "a tile broadcast");
+    }
+    if (!mine && me >= peers)
+        return SL_OK;
+    sl_comm_message *m = malloc((peers + 1) * sizeof *m);
+    if (!m)
+        return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
+    int n = 0;
+    if (!mine)
+        m[n++] = (sl_comm_message){into, owner, 0, tag + (int64_t)me};
+    for (size_t p = 0; mine && p < peers; p++)
+        if (p != me)
+            m[n++] = (sl_comm_message){own, line_rank(s, along_row, p), 1, tag + (int64_t)p};
+    st = sl_comm_exchange(c, (sl_comm_group){s->ctx->task_comm}, m, n);
+    free(m);
+    return st == SL_OK ? SL_OK : insert_fail(s, "a tile exchange");
+}
+
 /* One tile shared along this rank's process row (along_row) or column: its owner sends `own`
  * to the first `peers` ranks of that line other than itself (message tag + peer index);
  * another rank among them receives it into `into`. */
 static sl_status share_tile(const sl_summa_state *s, int along_row, size_t peers, int owner,
                             starpu_data_handle_t own, starpu_data_handle_t into, int64_t tag)
 {
+    if (s->ordered)
+        return share_tile_ordered(s, along_row, peers, owner, own, into, tag);
     size_t pr = (size_t)s->pr, pc = (size_t)s->pc;
     size_t me = along_row ? pc : pr;
     if (owner != s->ctx->rank)
@@ -117,8 +175,7 @@ static sl_status share_tile(const sl_summa_state *s, int along_row, size_t peers
     sl_status st = SL_OK;
     for (size_t p = 0; p < peers && st == SL_OK; p++)
         if (p != me)
-            st = send(s, own, along_row ? sl_summa_rank(&s->plan, pr, p)
-                                        : sl_summa_rank(&s->plan, p, pc), tag + (int64_t)p);
+            st = send(s, own, line_rank(s, along_row, p), tag + (int64_t)p);
     return st;
 }
 
@@ -165,6 +222,19 @@ sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darra
     sl_status st = pack(s, &s->x, x);
     int64_t tag_a = sl_tags_book(s->ctx, (int64_t)(mt * kt * (size_t)pl->q));
     int64_t tag_x = sl_tags_book(s->ctx, (int64_t)(kt * nt * (size_t)pl->p));
+    /* Ordered transfers: the panels in index order on every rank, and within a panel A's tiles
+     * (row broadcasts, by tile row) before X's (column broadcasts, by tile column). Each rank's
+     * operations are then the global sequence "for l: A(0..mt, l), X(l, 0..nt)" restricted to
+     * the ones it takes part in (the members of a row's broadcasts loop over the same tile rows,
+     * a column's over the same tile columns), so the first unfinished operation always has all
+     * its members at it. The locality-first order below would not do: it differs per rank, and
+     * two ranks of a row would each wait in a different panel's broadcast for the other. The
+     * lookahead is the same: `depth` panels travel while earlier ones multiply. */
+    if (s->ordered) {
+        for (size_t l = 0; l < kt && st == SL_OK; l++)
+            st = forward_panel(s, l, l, l, tag_a, tag_x);
+        return st == SL_OK ? unpack(s, &s->y, y) : st;
+    }
     /* Each rank sums the panels it holds first, then the others in order: its first products
      * run at once while the remote panels travel (measured: on a 2x1 grid, alternating local
      * and remote panels left the worker idle waiting for each transfer). The r-th remote panel
@@ -182,7 +252,8 @@ sl_status sl_summa_forward(const sl_summa_state *s, const sl_darray *x, sl_darra
 }
 
 /* Row panel i of the adjoint: Y(i, j) along this process row, then acc(l, j) (+)= A(i, l)^H
- * Y(i, j) for this rank's tiles A(i, l). */
+ * Y(i, j) for this rank's tiles A(i, l). (Ordered transfers: a row's members loop over the
+ * same i and j, in the same order, so their broadcasts line up; see sl_summa_forward.) */
 static sl_status adjoint_panel(const sl_summa_state *s, size_t i, int64_t tag_y)
 {
     const sl_summa_plan *pl = &s->plan;
@@ -203,6 +274,27 @@ static sl_status adjoint_panel(const sl_summa_state *s, size_t i, int64_t tag_y)
     return st;
 }
 
+/* X's tiles start from this rank's own partial sum (or zero); the others add to them. */
+static sl_status start_sums(const sl_summa_state *s)
+{
+    size_t nt = s->plan.y.ct, Q = (size_t)s->plan.q, pc = (size_t)s->pc;
+    sl_status st = SL_OK;
+    for (size_t o = 0; o < s->x.nowned && st == SL_OK; o++) {
+        size_t idx = s->x.owned[o], l = idx / nt;
+        if (l % Q == pc && (size_t)s->pr < s->plan.y.rt)
+            st = copy(s, s->x.h[idx], &s->acc[idx], 1, 0, 0);
+        else if (sl_task_tile_zero(s->x.h[idx]) != 0)
+            st = insert_fail(s, "a zero task");
+    }
+    return st;
+}
+
+/* The rank holding the partial sum of X's tile idx computed in process row r. */
+static int partial_source(const sl_summa_state *s, size_t idx, size_t r)
+{
+    return sl_summa_rank(&s->plan, r, (idx / s->plan.y.ct) % (size_t)s->plan.q);
+}
+
 /* X(l, j) = sum over process rows r of acc(l, j) on rank (r, l % Q): the owner starts from its
  * own partial sum (or zero) and adds the others as they arrive, in row order. */
 static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
@@ -218,23 +310,72 @@ static sl_status combine_partials(const sl_summa_state *s, int64_t tag_c)
             if (owner != rank)
                 st = send(s, s->acc[l * nt + j], owner, tag_c + (int64_t)((l * nt + j) * P + pr));
         }
+    if (st == SL_OK)
+        st = start_sums(s);
     for (size_t o = 0; o < s->x.nowned && st == SL_OK; o++) {
-        size_t idx = s->x.owned[o], l = idx / nt;
-        starpu_data_handle_t x = s->x.h[idx];
-        if (l % Q == pc && pr < mt) {
-            st = copy(s, x, &s->acc[idx], 1, 0, 0);
-        } else if (sl_task_tile_zero(x) != 0) {
-            st = insert_fail(s, "a zero task");
-        }
+        size_t idx = s->x.owned[o];
         for (size_t r = 0; r < min_sz(P, mt) && st == SL_OK; r++) {
-            int src = sl_summa_rank(pl, r, l % Q);
+            int src = partial_source(s, idx, r);
             if (src == rank)
                 continue;
             st = recv(s, s->xin[idx], src, tag_c + (int64_t)(idx * P + r));
-            if (st == SL_OK && sl_task_tile_add(s->dtype, x, s->xin[idx]) != 0)
+            if (st == SL_OK && sl_task_tile_add(s->dtype, s->x.h[idx], s->xin[idx]) != 0)
                 st = insert_fail(s, "an add task");
         }
     }
+    return st;
+}
+
+/* Round r of combine_ordered: this rank's messages into m (the partial sums it holds, if it is
+ * in process row r; those of row r for the X tiles it owns); returns their count. */
+static int round_messages(const sl_summa_state *s, size_t r, int64_t tag_c, sl_comm_message *m)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t nt = pl->y.ct, kt = pl->a.ct, P = (size_t)pl->p, Q = (size_t)pl->q;
+    size_t pc = (size_t)s->pc;
+    int rank = s->ctx->rank, n = 0;
+    for (size_t l = pc; (size_t)s->pr == r && l < kt; l += Q)
+        for (size_t j = 0; j < nt; j++) {
+            int owner = sl_summa_owner(pl, l, j);
+            if (owner != rank)
+                m[n++] = (sl_comm_message){s->acc[l * nt + j], owner, 1,
+                                           tag_c + (int64_t)((l * nt + j) * P + r)};
+        }
+    for (size_t o = 0; o < s->x.nowned; o++) {
+        size_t idx = s->x.owned[o];
+        int src = partial_source(s, idx, r);
+        if (src != rank)
+            m[n++] = (sl_comm_message){s->xin[idx], src, 0, tag_c + (int64_t)(idx * P + r)};
+    }
+    return n;
+}
+
+/* combine_partials with ordered transfers: round r = 0, 1, ... moves the partial sums of
+ * process row r to the owners of X as one exchange per rank taking part, then each owner adds
+ * what it received (the next round's receive into xin waits for that add). Every rank runs the
+ * rounds in the same order, so its exchanges are the sequence "round 0, round 1, ..." restricted
+ * to the rounds it has messages in. The sums are added in row order, as combine_partials does:
+ * both forms give the same bits. */
+static sl_status combine_ordered(const sl_summa_state *s, int64_t tag_c)
+{
+    const sl_summa_plan *pl = &s->plan;
+    size_t nt = pl->y.ct, kt = pl->a.ct, rows = min_sz((size_t)pl->p, pl->y.rt);
+    sl_comm_message *m = malloc((kt * nt + s->x.nowned + 1) * sizeof *m);
+    if (!m)
+        return sl_fail(s->ctx, SL_ERR_NOMEM, "SUMMA MatrixMult: out of memory");
+    sl_status st = start_sums(s);
+    for (size_t r = 0; r < rows && st == SL_OK; r++) {
+        int n = round_messages(s, r, tag_c, m);
+        if (sl_comm_exchange(s->ctx->comm, (sl_comm_group){s->ctx->task_comm}, m, n) != SL_OK)
+            st = insert_fail(s, "a partial-sum exchange");
+        for (size_t o = 0; o < s->x.nowned && st == SL_OK; o++) {
+            size_t idx = s->x.owned[o];
+            if (partial_source(s, idx, r) != s->ctx->rank &&
+                sl_task_tile_add(s->dtype, s->x.h[idx], s->xin[idx]) != 0)
+                st = insert_fail(s, "an add task");
+        }
+    }
+    free(m);
     return st;
 }
 
@@ -248,6 +389,6 @@ sl_status sl_summa_adjoint(const sl_summa_state *s, const sl_darray *y, sl_darra
     for (size_t i = (size_t)s->pr; i < mt && st == SL_OK; i += (size_t)pl->p)
         st = adjoint_panel(s, i, tag_y);
     if (st == SL_OK)
-        st = combine_partials(s, tag_c);
+        st = s->ordered ? combine_ordered(s, tag_c) : combine_partials(s, tag_c);
     return st == SL_OK ? unpack(s, &s->x, x) : st;
 }

@@ -27,6 +27,9 @@ typedef struct sl_summa_state {
                    a rank owns no tile, and the loops starting at pr or pc, as size_t, skip) */
     int depth;  /* receive slots per panel stream (lookahead + 1); slot `depth` is the last,
                    possibly narrower, panel */
+    int ordered;         /* transfers as broadcasts and exchanges (sl_ordered_transfers) */
+    MPI_Comm row, col;   /* ordered: this rank's process row / column (the context's mask
+                            groups, not owned; a singleton outside the grid) */
     sl_tile_set a, x, y; /* x and y: the operator's own copies of the packed blocks */
     starpu_data_handle_t *acc;    /* kt * nt: partial A^H Y where this rank holds A's column */
     starpu_data_handle_t *xin;    /* kt * nt: partial sums arriving at X's owner */

@@ -25,9 +25,10 @@ static int context_active;
 static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config *c,
                                  char *msg, size_t len)
 {
-    enum { NV = 6 };
+    enum { NV = 7 };
     int64_t v[NV] = {local == SL_OK ? 0 : (int64_t)local, (int64_t)c->tile_elements, c->grid_p,
-                     c->grid_q, c->comm_kind, (int64_t)c->rma_ring_bytes};
+                     c->grid_q, c->comm_kind, (int64_t)c->rma_ring_bytes,
+                     c->ordered_transfers};
     int64_t both[2 * NV], red[2 * NV];
     for (int i = 0; i < NV; i++) {
         both[i] = v[i];
@@ -45,8 +46,8 @@ static sl_status agree_on_config(MPI_Comm comm, sl_status local, const sl_config
     }
     for (int i = 1; i < NV; i++)
         if (red[i] != -red[NV + i]) {
-            snprintf(msg, len, "ranks disagree on STARLOPS_TILE/GRID/COMM/RMA_RING (set them "
-                               "the same on every rank)");
+            snprintf(msg, len, "ranks disagree on STARLOPS_TILE/GRID/COMM/RMA_RING/"
+                               "ORDERED_TRANSFERS (set them the same on every rank)");
             return SL_ERR_RANK_MISMATCH;
         }
     return SL_OK;
@@ -178,7 +179,7 @@ static sl_status create_backend(sl_context *ctx, char *msg, size_t len)
                                   &ctx->comm);
 #ifdef STARLOPS_HAVE_NCCL
     case SL_COMM_NCCL:
-        return sl_comm_nccl_create(ctx->task_comm, ctx->progress_us, &ctx->comm, msg, len);
+        return sl_comm_nccl_create(ctx->task_comm, &ctx->comm, msg, len);
 #endif
     default:
         return sl_comm_mpi_create(ctx->progress_us, &ctx->comm);

@@ -17,6 +17,8 @@ typedef struct sl_config {
     sl_comm_kind comm_kind;
     size_t rma_ring_bytes; /* 0 = the default for the number of ranks */
     int progress_us;       /* the progress thread's interval; 0 = no thread, -1 = choose */
+    int ordered_transfers; /* STARLOPS_ORDERED_TRANSFERS=1: the graphs of ordered backends
+                              (sl_ordered_transfers) whatever the backend */
     char trace_dir[256]; /* "" = tracing off */
 } sl_config;
 
@@ -94,6 +96,15 @@ static inline uint64_t sl_fnv1a(uint64_t h, const void *data, size_t bytes)
 static inline int64_t sl_fnv1a_value(uint64_t h)
 {
     return (int64_t)(h >> 1);
+}
+
+/* Whether operators build their transfers as collectives and exchanges posted in the same
+ * order on every rank (comm.h, "Ordered transfers") instead of lone sends and receives: always
+ * under a backend that needs it (nccl), and under any backend when STARLOPS_ORDERED_TRANSFERS=1
+ * asks for it (so that those graphs run, and are tested, on the CPU backends too). */
+static inline int sl_ordered_transfers(const sl_context *ctx)
+{
+    return ctx->config.ordered_transfers || sl_comm_ordered(ctx->comm);
 }
 
 /* The communicator of this rank's colour group for `mask` (NULL mask: task_comm). */

@@ -116,6 +116,21 @@ static sl_status parse_progress(sl_config *c, char *msg, size_t len)
     return SL_OK;
 }
 
+/* 1: operators build their transfers as ordered collectives and exchanges (the graph NCCL
+ * needs) under every backend; 0: only where the backend needs it. */
+static sl_status parse_ordered(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_ORDERED_TRANSFERS");
+    if (!s)
+        return SL_OK;
+    if (strcmp(s, "0") != 0 && strcmp(s, "1") != 0) {
+        snprintf(msg, len, "STARLOPS_ORDERED_TRANSFERS='%s' is not 0 or 1", s);
+        return SL_ERR_ENV;
+    }
+    c->ordered_transfers = s[0] == '1';
+    return SL_OK;
+}
+
 static sl_status parse_trace(sl_config *c, char *msg, size_t len)
 {
     const char *s = getenv("STARLOPS_TRACE");
@@ -142,5 +157,6 @@ sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
     if ((st = parse_comm(c, msg, len)) != SL_OK) return st;
     if ((st = parse_rma_ring(c, msg, len)) != SL_OK) return st;
     if ((st = parse_progress(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_ordered(c, msg, len)) != SL_OK) return st;
     return parse_trace(c, msg, len);
 }
