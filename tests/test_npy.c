@@ -1,11 +1,40 @@
 /* .npy reader/writer: round trips for every dtype and rank 1..4 arrays, files written by hand
  * in versions 1.0/2.0/3.0 and Fortran order, and malformed files (truncated, wrong magic, huge
  * or non-integer shapes, unsupported dtypes, big-endian) that must fail cleanly. */
+#include <dirent.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "harness.h"
 
+/* A directory of this process's own: ctest runs the test's variants (ranks, backends) side by
+ * side in one working directory, and files of the same name would be overwritten under a
+ * reader (seen once in a -j2 run). */
 static char dir[256];
+
+static int make_private_dir(void)
+{
+    const char *base = getenv("STARLOPS_TEST_TMPDIR") ? getenv("STARLOPS_TEST_TMPDIR")
+                                                      : getenv("TMPDIR") ? getenv("TMPDIR")
+                                                                         : "/tmp";
+    snprintf(dir, sizeof dir, "%s/starlops_test_npy_XXXXXX", base);
+    return mkdtemp(dir) != NULL;
+}
+
+static void remove_private_dir(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[512];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
 
 static void path_of(char *buf, size_t n, const char *name)
 {
@@ -133,11 +162,11 @@ static void test_malformed(sl_context *ctx)
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
-    snprintf(dir, sizeof dir, "%s", getenv("STARLOPS_TEST_TMPDIR") ? getenv("STARLOPS_TEST_TMPDIR")
-                                                                 : ".");
+    CHECK(make_private_dir(), "cannot make a temporary directory from %s", dir);
     for (int d = 0; d < 4; d++)
         test_round_trip(ctx, th_dtypes[d]);
     test_versions_and_order(ctx);
     test_malformed(ctx);
+    remove_private_dir();
     return th_end(ctx, "test_npy");
 }
