@@ -62,7 +62,7 @@ static void stencil_cpu(void *buffers[], void *cl_arg)
         char *out_row = (char *)out + r * bytes;
         if (a.flat && sl_kernel_stencil_row(a.single, a.adjoint, a.nterms, rterms,
                                             a.tile_row0 + r, a.split_n, a.row_stride, out_row,
-                                            in_row, pieces, np))
+                                            in_row, pieces, np, a.stream))
             continue; /* the whole row in one pass */
         /* the whole row, for a term along the cut dimension reading beyond its block */
         sl_stencil_piece row_piece = {in_row, 0, count, a.tile_pre_stride};

@@ -38,6 +38,8 @@ typedef struct sl_stencil_task_args {
      * length of the split axis */
     int flat;
     size_t split_n;
+    /* flat rows store their interior points past the caches (a large output) */
+    int stream;
     sl_stencil_term_args terms[SL_STENCIL_MAX_TERMS];
     sl_stencil_piece_args pieces[SL_STENCIL_MAX_PIECES];
     /* counted (atomically) when the task cannot run: its tile is then NaN, and sl_wait

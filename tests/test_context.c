@@ -59,6 +59,7 @@ static void test_env_errors(void)
     expect_init_fails("STARLOPS_TRACE", "", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_ORDERED_TRANSFERS", "yes", SL_ERR_ENV, 0);
     expect_init_fails("STARLOPS_ORDERED_TRANSFERS", "2", SL_ERR_ENV, 0);
+    expect_init_fails("STARLOPS_STREAM_STORES", "yes", SL_ERR_ENV, 0);
     /* FxT writes only at shutdown: a file, or a directory nobody can write in, must fail at
      * init rather than after a run that printed success */
     expect_init_fails("STARLOPS_TRACE", "/etc/hostname", SL_ERR_ENV, 0);

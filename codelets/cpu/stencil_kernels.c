@@ -2,6 +2,7 @@
  * tile take a fast path; the few boundary rows (ends of the axis, tile edges reading
  * neighbours) look their taps up one by one. Work on contiguous runs is chunked so the output
  * chunk stays in L1 while each tap streams over it. */
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,12 +327,21 @@ static void small_of(const sl_stencil *st, int adjoint, size_t i, size_t len, sm
     memcpy(t->coef, coef, (size_t)n * sizeof *coef);
 }
 
-/* Rows [0, lo) and [len - hi, len) of a term are its boundary rows (not fast ones). */
-static void term_edges(const sl_stencil *st, size_t len, size_t *lo, size_t *hi)
+/* Rows [0, lo) and [len - hi, len) of a term are its boundary rows (not fast ones): those
+ * whose taps differ from the interior ones or would leave the axis. Row k of the forward
+ * stencil uses its own coefficients (c_k) and reads x[k + lo .. k + hi]; row k of the adjoint
+ * uses the coefficients of rows k - hi .. k - lo, which must all be interior. */
+static void term_edges(const sl_stencil *st, int adjoint, size_t len, size_t *lo, size_t *hi)
 {
-    size_t m = (size_t)sl_stencil_margin(st);
-    *lo = (size_t)st->nhead + m;
-    *hi = (size_t)st->ntail + m;
+    size_t left = (size_t)-st->lo, right = (size_t)st->hi;
+    size_t head = (size_t)st->nhead, tail = (size_t)st->ntail;
+    if (adjoint) {
+        *lo = head + right;
+        *hi = tail + left;
+    } else {
+        *lo = head > left ? head : left;
+        *hi = tail > right ? tail : right;
+    }
     if (*lo > len) *lo = len;
     if (*hi > len - *lo) *hi = len - *lo;
 }
@@ -344,22 +354,24 @@ static const void *tile_row(size_t k, size_t row_bytes, const sl_stencil_piece *
     return NULL;
 }
 
-/* One point p (a real's position in the row) of every term, exactly. */
+/* One point p (a real's position in the row) of every term, exactly, written to the segment
+ * [a, ...) held at yseg. fixed[u], where not NULL, holds inside-row term u's taps at p (worked
+ * out once for a whole block of points). */
 #define POINT(T)                                                                               \
     do {                                                                                       \
         T v = 0;                                                                               \
         for (int t = 0; t < nterms; t++) {                                                     \
             const sl_row_term *rt = &terms[t];                                                 \
             if (rt->along_tiles) {                                                             \
-                for (int j = 0; j < split.n; j++)                                              \
-                    v += (T)split.coef[j] * ((const T *)split_src[j])[p];                      \
+                for (int j = 0; j < split_taps->n; j++)                                        \
+                    v += (T)split_taps->coef[j] * ((const T *)split_srcs[j])[p];               \
                 continue;                                                                      \
             }                                                                                  \
-            const small_taps *tt = taps_at(rt, &rtaps[t], p);                                  \
+            const small_taps *tt = fixed[t] ? fixed[t] : taps_at(rt, &rtaps[t], p);            \
             for (int j = 0; j < tt->n; j++)                                                    \
                 v += (T)tt->coef[j] * x[(long long)p + (long long)tt->off[j] * (long long)rt->stride]; \
         }                                                                                      \
-        y[p] = v;                                                                              \
+        yseg[p - a] = v;                                                                       \
     } while (0)
 
 /* Adds a tap, merging it with one reading the same place. */
@@ -384,8 +396,226 @@ static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, s
     return i < r->lo ? &r->head[i] : i >= u->len - r->hi ? &r->tail[u->len - 1 - i] : &r->interior;
 }
 
+/* The flat pass with stores that bypass the caches, for outputs much larger than them: a
+ * plain store first reads the line it writes (a third of a stencil's memory traffic), a
+ * streaming store does not. AVX2 where the CPU has it (else the caller's plain pass); the
+ * same products and sums, in the same order, as taps_. The fence orders the stores before
+ * whatever ends the task. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define STREAM_TARGET __attribute__((target("avx2")))
+#define STREAM_INLINE static inline __attribute__((always_inline, target("avx2")))
+/* Up to this many taps, a pass with the taps' pointers and coefficients in registers (a loop
+ * over the taps costs more than the memory it waits for once stores stream). */
+#define STREAM_FIXED_TAPS 8
+
+/* Generates, for T in {double, float} (vector V, L lanes): the vector part of a flat pass with
+ * K taps known at compile time, from c (aligned for the stores) while a whole vector fits. */
+#define DEFINE_STREAM(T, V, L, SUF, SET1, LOAD, MUL, ADD, STREAM)                              \
+    STREAM_INLINE size_t stream_fixed_##SUF(T *y, const T *const *src, const V *cv, size_t c,  \
+                                            size_t c1, const int K)                            \
+    {                                                                                          \
+        const T *s[STREAM_FIXED_TAPS];                                                         \
+        V k[STREAM_FIXED_TAPS];                                                                \
+        for (int j = 0; j < K; j++)                                                            \
+            s[j] = src[j], k[j] = cv[j];                                                       \
+        for (; c + L <= c1; c += L) {                                                          \
+            V v = MUL(k[0], LOAD(s[0] + c));                                                   \
+            for (int j = 1; j < K; j++)                                                        \
+                v = ADD(v, MUL(k[j], LOAD(s[j] + c)));                                         \
+            STREAM(y + c, v);                                                                  \
+        }                                                                                      \
+        return c;                                                                              \
+    }                                                                                          \
+                                                                                               \
+    STREAM_INLINE T stream_point_##SUF(int n, const T *const *src, const double *coef,        \
+                                       size_t c)                                               \
+    {                                                                                          \
+        T v = (T)coef[0] * src[0][c];                                                          \
+        for (int j = 1; j < n; j++)                                                            \
+            v += (T)coef[j] * src[j][c];                                                       \
+        return v;                                                                              \
+    }                                                                                          \
+                                                                                               \
+    STREAM_TARGET static void stream_taps_##SUF(T *y, int n, const T *const *src,              \
+                                                const double *coef, size_t c0, size_t c1)      \
+    {                                                                                          \
+        V cv[ROW_MAX_TAPS];                                                                    \
+        for (int j = 0; j < n; j++)                                                            \
+            cv[j] = SET1((T)coef[j]);                                                          \
+        size_t c = c0;                                                                         \
+        for (; c < c1 && ((uintptr_t)(y + c) & 31); c++)                                       \
+            y[c] = stream_point_##SUF(n, src, coef, c);                                        \
+        switch (n) {                                                                           \
+        case 1: c = stream_fixed_##SUF(y, src, cv, c, c1, 1); break;                           \
+        case 2: c = stream_fixed_##SUF(y, src, cv, c, c1, 2); break;                           \
+        case 3: c = stream_fixed_##SUF(y, src, cv, c, c1, 3); break;                           \
+        case 4: c = stream_fixed_##SUF(y, src, cv, c, c1, 4); break;                           \
+        case 5: c = stream_fixed_##SUF(y, src, cv, c, c1, 5); break;                           \
+        case 6: c = stream_fixed_##SUF(y, src, cv, c, c1, 6); break;                           \
+        case 7: c = stream_fixed_##SUF(y, src, cv, c, c1, 7); break;                           \
+        case 8: c = stream_fixed_##SUF(y, src, cv, c, c1, 8); break;                           \
+        default:                                                                               \
+            for (; c + L <= c1; c += L) {                                                      \
+                V v = MUL(cv[0], LOAD(src[0] + c));                                            \
+                for (int j = 1; j < n; j++)                                                    \
+                    v = ADD(v, MUL(cv[j], LOAD(src[j] + c)));                                  \
+                STREAM(y + c, v);                                                              \
+            }                                                                                  \
+        }                                                                                      \
+        for (; c < c1; c++)                                                                    \
+            y[c] = stream_point_##SUF(n, src, coef, c);                                        \
+    }
+
+DEFINE_STREAM(double, __m256d, 4, f64, _mm256_set1_pd, _mm256_loadu_pd, _mm256_mul_pd,
+              _mm256_add_pd, _mm256_stream_pd)
+DEFINE_STREAM(float, __m256, 8, f32, _mm256_set1_ps, _mm256_loadu_ps, _mm256_mul_ps,
+              _mm256_add_ps, _mm256_stream_ps)
+
+static int stream_taps_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+static void stream_fence(void)
+{
+    _mm_sfence();
+}
+#else
+static void stream_taps_f64(double *y, int n, const double *const *src, const double *coef,
+                            size_t c0, size_t c1)
+{
+}
+static void stream_taps_f32(float *y, int n, const float *const *src, const double *coef,
+                            size_t c0, size_t c1)
+{
+}
+static int stream_taps_available(void)
+{
+    return 0;
+}
+static void stream_fence(void)
+{
+}
+#endif
+
 /* Boundary runs at least this long take the vector path. */
 #define ROW_VECTOR_RUN 16
+/* Points of a row done at a time: the boundary points of a segment read what its interior
+ * pass just read, so a segment's 8 streams (16 KiB each in double) must stay in L2. */
+#define ROW_SEGMENT 2048
+
+/* The boundary points of the smallest-stride term (the ends of every line along the last
+ * axis: a few per line, scattered through the row) in the blocks where every other inside-row
+ * term is interior: one merged tap list per boundary index, made once per row, so such a point
+ * costs one short dot product instead of a walk over the terms (measured: the walk took an
+ * eighth of a 3-d Laplacian's time at 256^3). The other terms must have strides that are
+ * multiples of the term's block (C order gives that), so their indices are constant on a
+ * block and counted block by block. */
+#define EDGE_LIST_TAPS 24
+#define EDGE_MAX_INDICES (2 * (ROW_MAX_MARGIN + SL_STENCIL_MAX_EDGE))
+typedef struct edge_lists {
+    int on, term;
+    int nidx;
+    size_t index[EDGE_MAX_INDICES];
+    int n[EDGE_MAX_INDICES];
+    const void *src[EDGE_MAX_INDICES][EDGE_LIST_TAPS];
+    double coef[EDGE_MAX_INDICES][EDGE_LIST_TAPS];
+} edge_lists;
+
+/* Position of one other term along its axis while walking blocks of the listed term. */
+typedef struct block_walk {
+    size_t per, left, index; /* blocks per index step, blocks left in this step, the index */
+} block_walk;
+
+static int edge_list_add(term_taps *all, const void **srcs, const small_taps *tt,
+                         const char *x, size_t stride, size_t es)
+{
+    for (int j = 0; j < tt->n; j++)
+        if (!add_tap(all, srcs, x + (long long)tt->off[j] * (long long)stride * (long long)es,
+                     tt->coef[j]))
+            return 0;
+    return 1;
+}
+
+static void build_edge_lists(int nterms, const sl_row_term *terms, const row_term_taps *rtaps,
+                             const term_taps *split, const void *const *split_srcs,
+                             const void *in, size_t es, edge_lists *e)
+{
+    e->on = 0;
+    int ts = -1;
+    for (int t = 0; t < nterms; t++)
+        if (!terms[t].along_tiles && (ts < 0 || terms[t].stride < terms[ts].stride))
+            ts = t;
+    if (ts < 0 || terms[ts].stride >= ROW_VECTOR_RUN)
+        return; /* long runs: the vector path does them */
+    size_t block = terms[ts].len * terms[ts].stride;
+    for (int u = 0; u < nterms; u++)
+        if (u != ts && !terms[u].along_tiles && terms[u].stride % block)
+            return;
+    const row_term_taps *r = &rtaps[ts];
+    e->term = ts;
+    e->nidx = 0;
+    for (size_t i = 0; i < terms[ts].len; i++) {
+        if (i == r->lo && terms[ts].len > r->hi)
+            i = terms[ts].len - r->hi > r->lo ? terms[ts].len - r->hi : r->lo;
+        if (i >= terms[ts].len)
+            break;
+        term_taps all = {0};
+        const void *srcs[ROW_MAX_TAPS];
+        int ok = 1;
+        for (int j = 0; j < split->n; j++)
+            ok = ok && add_tap(&all, srcs, split_srcs[j], split->coef[j]);
+        for (int u = 0; u < nterms && ok; u++)
+            if (!terms[u].along_tiles)
+                ok = edge_list_add(&all, srcs, u == ts ? taps_at(&terms[u], r, i * terms[u].stride)
+                                                       : &rtaps[u].interior,
+                                   in, terms[u].stride, es);
+        if (!ok || all.n > EDGE_LIST_TAPS)
+            return;
+        int k = e->nidx++;
+        e->index[k] = i;
+        e->n[k] = all.n;
+        memcpy(e->src[k], srcs, (size_t)all.n * sizeof *srcs);
+        memcpy(e->coef[k], all.coef, (size_t)all.n * sizeof *all.coef);
+    }
+    e->on = 1;
+}
+
+/* The walks of the other inside-row terms from block `first` of the listed term on. */
+static void walks_start(int nterms, const sl_row_term *terms, const edge_lists *e,
+                        size_t first, block_walk *w)
+{
+    size_t block = terms[e->term].len * terms[e->term].stride;
+    for (int u = 0; u < nterms; u++) {
+        if (u == e->term || terms[u].along_tiles)
+            continue;
+        w[u].per = terms[u].stride / block;
+        w[u].index = first / w[u].per % terms[u].len;
+        w[u].left = w[u].per - first % w[u].per;
+    }
+}
+
+/* Whether every other inside-row term is interior at the current block; then steps on. */
+static int walks_interior_then_step(int nterms, const sl_row_term *terms,
+                                    const row_term_taps *rtaps, const edge_lists *e,
+                                    block_walk *w)
+{
+    int interior = 1;
+    for (int u = 0; u < nterms; u++) {
+        if (u == e->term || terms[u].along_tiles)
+            continue;
+        size_t i = w[u].index;
+        interior = interior && i >= rtaps[u].lo && i < terms[u].len - rtaps[u].hi;
+        if (--w[u].left == 0) {
+            w[u].left = w[u].per;
+            if (++w[u].index == terms[u].len)
+                w[u].index = 0;
+        }
+    }
+    return interior;
+}
 
 #define DEFINE_ROW_KERNEL(T, SUF)                                                              \
     /* Points [p0, p1) of a run on which every inside-row term of stride >= `stride` has one  \
@@ -393,8 +623,9 @@ static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, s
      * term's, merged, in one vector pass. The smaller terms' boundary points inside the run  \
      * are wrong after it and are rewritten later (terms go by decreasing stride). */         \
     static void run_##SUF(int nterms, const sl_row_term *terms, const row_term_taps *rtaps,   \
-                          size_t stride, T *y, const T *x, const term_taps *split,            \
-                          const void *const *split_src, size_t p0, size_t p1)                 \
+                          size_t stride, T *yseg, size_t a, const T *x,                       \
+                          const term_taps *split, const void *const *split_src, size_t p0,     \
+                          size_t p1)                                                           \
     {                                                                                          \
         term_taps all = {0};                                                                   \
         const void *srcs[ROW_MAX_TAPS];                                                        \
@@ -415,29 +646,93 @@ static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, s
         if (!ok)                                                                               \
             return; /* too many taps: the caller's points stay exact one by one */            \
         for (int j = 0; j < all.n; j++)                                                        \
-            src[j] = (const T *)srcs[j];                                                       \
-        for (size_t c0 = p0; c0 < p1; c0 += CHUNK)                                             \
-            taps_##SUF(y, all.n, src, all.coef, c0, c0 + CHUNK < p1 ? c0 + CHUNK : p1, 0);     \
+            src[j] = (const T *)srcs[j] + a; /* indexed like the segment */                    \
+        for (size_t c0 = p0; c0 < p1; c0 += CHUNK) {                                           \
+            size_t c1 = c0 + CHUNK < p1 ? c0 + CHUNK : p1;                                     \
+            taps_##SUF(yseg, all.n, src, all.coef, c0 - a, c1 - a, 0);                         \
+        }                                                                                      \
     }                                                                                          \
                                                                                                \
-    static void row_##SUF(int adjoint, int nterms, const sl_row_term *terms, size_t row_len,   \
-                          T *y, const T *x, const term_taps *all, const void *const *srcs,     \
+    /* The listed term's boundary points of block b0 inside [a, b), through the lists. */     \
+    static void list_points_##SUF(const edge_lists *e, size_t stride, size_t b0, T *yseg,      \
+                                  size_t a, size_t b)                                          \
+    {                                                                                          \
+        for (int k = 0; k < e->nidx; k++) {                                                    \
+            size_t r0 = b0 + e->index[k] * stride, r1 = r0 + stride;                           \
+            size_t p0 = r0 > a ? r0 : a, p1 = r1 < b ? r1 : b;                                 \
+            for (size_t p = p0; p < p1; p++) {                                                 \
+                T v = 0;                                                                       \
+                for (int j = 0; j < e->n[k]; j++)                                              \
+                    v += (T)e->coef[k][j] * ((const T *)e->src[k][j])[p];                      \
+                yseg[p - a] = v;                                                               \
+            }                                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    /* Term t's boundary points inside [a, b) of the row (t has the o-th largest stride;    \
+     * `reach`: how far the smaller-stride terms read): long runs by vector passes whose      \
+     * reach stays in the row, the rest one by one, exactly. */                               \
+    static void edges_##SUF(int nterms, const sl_row_term *terms, const row_term_taps *rtaps, \
+                            int t, size_t reach, T *yseg, const T *x,                         \
+                            const term_taps *split_taps, const void *const *split_srcs,        \
+                            const edge_lists *e, size_t a, size_t b)                           \
+    {                                                                                          \
+        const sl_row_term *rt = &terms[t];                                                     \
+        size_t lo = rtaps[t].lo, hi = rtaps[t].hi, block = rt->len * rt->stride;               \
+        const small_taps *fixed[SL_STENCIL_MAX_TERMS];                                         \
+        int listed = e->on && e->term == t;                                                    \
+        block_walk walk[SL_STENCIL_MAX_TERMS];                                                 \
+        if (listed)                                                                            \
+            walks_start(nterms, terms, e, a / block, walk);                                    \
+        for (size_t b0 = a / block * block; b0 < b; b0 += block) {                             \
+            if (listed && walks_interior_then_step(nterms, terms, rtaps, e, walk)) {           \
+                list_points_##SUF(e, rt->stride, b0, yseg, a, b);                              \
+                continue;                                                                      \
+            }                                                                                  \
+            /* the terms of larger strides have one index over the block */                    \
+            for (int u = 0; u < nterms; u++)                                                   \
+                fixed[u] = !terms[u].along_tiles && terms[u].stride >= block                   \
+                               ? taps_at(&terms[u], &rtaps[u], b0) : NULL;                     \
+            for (size_t i = 0; i < rt->len; i++) {                                             \
+                if (i == lo && rt->len > hi)                                                   \
+                    i = rt->len - hi > lo ? rt->len - hi : lo;                                 \
+                if (i >= rt->len)                                                              \
+                    break;                                                                     \
+                size_t r0 = b0 + i * rt->stride, r1 = r0 + rt->stride, v0 = r0, v1 = r0;       \
+                if (r1 <= a || r0 >= b)                                                        \
+                    continue;                                                                  \
+                if (rt->stride >= ROW_VECTOR_RUN && rt->stride > 2 * reach) {                  \
+                    v0 = r0 + reach > a ? r0 + reach : a;                                      \
+                    v1 = r1 - reach < b ? r1 - reach : b;                                      \
+                    if (v1 > v0)                                                               \
+                        run_##SUF(nterms, terms, rtaps, rt->stride, yseg, a, x, split_taps,    \
+                                  split_srcs, v0, v1);                                         \
+                    else                                                                       \
+                        v1 = v0;                                                               \
+                }                                                                              \
+                size_t p0 = r0 > a ? r0 : a, p1 = r1 < b ? r1 : b;                             \
+                for (size_t p = p0; p < p1; p++)                                               \
+                    if (p < v0 || p >= v1)                                                     \
+                        POINT(T);                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+                                                                                               \
+    /* The row segment by segment (ROW_SEGMENT points): each segment's interior pass, then  \
+     * its boundary points, while its inputs are still in cache. With `stream` the interior  \
+     * pass stores past the caches; the boundary points (a few per line) are plain stores.  \
+     */                                                                                        \
+    static void row_##SUF(int nterms, const sl_row_term *terms, size_t row_len, T *y,          \
+                          const T *x, const term_taps *all, const void *const *srcs,           \
                           size_t flat0, size_t flat1, const term_taps *split_taps,             \
-                          const void *const *split_srcs, const row_term_taps *rtaps)           \
+                          const void *const *split_srcs, const row_term_taps *rtaps,           \
+                          const edge_lists *e, int stream)                                     \
     {                                                                                          \
         const T *src[ROW_MAX_TAPS];                                                            \
-        for (int j = 0; j < all->n; j++)                                                       \
-            src[j] = (const T *)srcs[j];                                                       \
-        for (size_t c0 = flat0; c0 < flat1; c0 += CHUNK)                                       \
-            taps_##SUF(y, all->n, src, all->coef, c0, c0 + CHUNK < flat1 ? c0 + CHUNK : flat1, \
-                       0);                                                                     \
-        term_taps split = *split_taps;                                                         \
-        const void *const *split_src = split_srcs;                                             \
-        (void)adjoint;                                                                         \
-        /* Every term's boundary points, terms by decreasing stride (the points outside the   \
-         * flat range are all among them): long runs by vector passes whose reach stays in    \
-         * the row, the rest one by one, exactly. */                                           \
+        /* terms by decreasing stride: each one's boundary points are rewritten after the     \
+         * passes of the larger ones, which write them with interior taps */                   \
         int order[SL_STENCIL_MAX_TERMS], no = 0;                                               \
+        size_t reach[SL_STENCIL_MAX_TERMS];                                                    \
         for (int t = 0; t < nterms; t++)                                                       \
             if (!terms[t].along_tiles) {                                                       \
                 int at = no++;                                                                 \
@@ -448,31 +743,29 @@ static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, s
                 order[at] = t;                                                                 \
             }                                                                                  \
         for (int o = 0; o < no; o++) {                                                         \
-            int t = order[o];                                                                  \
-            const sl_row_term *rt = &terms[t];                                                 \
-            size_t lo = rtaps[t].lo, hi = rtaps[t].hi, block = rt->len * rt->stride;           \
-            size_t reach = 0; /* of the smaller-stride terms */                                \
+            reach[o] = 0;                                                                      \
             for (int q = o + 1; q < no; q++) {                                                 \
                 size_t r = (size_t)sl_stencil_margin(terms[order[q]].st) * terms[order[q]].stride; \
-                reach = r > reach ? r : reach;                                                 \
+                reach[o] = r > reach[o] ? r : reach[o];                                        \
             }                                                                                  \
-            for (size_t b0 = 0; b0 < row_len; b0 += block)                                     \
-                for (size_t i = 0; i < rt->len; i++) {                                         \
-                    if (i == lo && rt->len > hi)                                               \
-                        i = rt->len - hi > lo ? rt->len - hi : lo;                             \
-                    if (i >= rt->len)                                                          \
-                        break;                                                                 \
-                    size_t r0 = b0 + i * rt->stride, r1 = r0 + rt->stride, v0 = r0, v1 = r0;   \
-                    if (rt->stride >= ROW_VECTOR_RUN && rt->stride > 2 * reach) {              \
-                        v0 = r0 + reach, v1 = r1 - reach;                                      \
-                        run_##SUF(nterms, terms, rtaps, rt->stride, y, x, &split, split_src,   \
-                                  v0, v1);                                                     \
-                    }                                                                          \
-                    for (size_t p = r0; p < r1; p++)                                           \
-                        if (p < v0 || p >= v1)                                                 \
-                            POINT(T);                                                          \
-                }                                                                              \
         }                                                                                      \
+        stream = stream && all->n > 0 && stream_taps_available();                              \
+        for (size_t a = 0; a < row_len; a += ROW_SEGMENT) {                                    \
+            size_t b = a + ROW_SEGMENT < row_len ? a + ROW_SEGMENT : row_len;                  \
+            size_t f0 = flat0 > a ? flat0 : a, f1 = flat1 < b ? flat1 : b;                     \
+            T *yseg = y + a;                                                                   \
+            for (int j = 0; j < all->n; j++)                                                   \
+                src[j] = (const T *)srcs[j] + a; /* indexed like the segment */                \
+            if (f1 > f0 && stream)                                                             \
+                stream_taps_##SUF(yseg, all->n, src, all->coef, f0 - a, f1 - a);               \
+            else if (f1 > f0)                                                                  \
+                taps_##SUF(yseg, all->n, src, all->coef, f0 - a, f1 - a, 0);                   \
+            for (int o = 0; o < no; o++)                                          \
+                edges_##SUF(nterms, terms, rtaps, order[o], reach[o], yseg, x, split_taps,     \
+                            split_srcs, e, a, b);                                              \
+        }                                                                                      \
+        if (stream)                                                                            \
+            stream_fence();                                                                    \
     }
 
 DEFINE_ROW_KERNEL(float, f32)
@@ -480,9 +773,9 @@ DEFINE_ROW_KERNEL(double, f64)
 
 int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
                           size_t k, size_t n, size_t row_len, void *out, const void *in,
-                          const sl_stencil_piece *pieces, int npieces)
+                          const sl_stencil_piece *pieces, int npieces, int stream)
 {
-    size_t es = single ? sizeof(float) : sizeof(double), margin = 0;
+    size_t es = single ? sizeof(float) : sizeof(double), left = 0, right = 0;
     term_taps all = {0}, split = {0};
     row_term_taps rtaps[SL_STENCIL_MAX_TERMS];
     const void *srcs[ROW_MAX_TAPS], *split_srcs[SL_STENCIL_MAX_TAPS];
@@ -490,7 +783,7 @@ int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term
         const sl_row_term *rt = &terms[t];
         if (rt->along_tiles) { /* row k must be a fast row of this term */
             size_t lo, hi;
-            term_edges(rt->st, n, &lo, &hi);
+            term_edges(rt->st, adjoint, n, &lo, &hi);
             if (k < lo || k >= n - hi || split.n)
                 return 0;
             split.n = interior_taps(rt->st, adjoint, split.off, split.coef);
@@ -506,7 +799,7 @@ int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term
             sl_stencil_margin(rt->st) > ROW_MAX_MARGIN || t >= SL_STENCIL_MAX_TERMS)
             return 0;
         row_term_taps *rtt = &rtaps[t];
-        term_edges(rt->st, rt->len, &rtt->lo, &rtt->hi);
+        term_edges(rt->st, adjoint, rt->len, &rtt->lo, &rtt->hi);
         for (size_t i = 0; i < rtt->lo; i++)
             small_of(rt->st, adjoint, i, rt->len, &rtt->head[i]);
         for (size_t i = 0; i < rtt->hi; i++)
@@ -520,20 +813,29 @@ int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term
                                                            (long long)rt->stride * (long long)es,
                          it.coef[j]))
                 return 0;
-        size_t reach = (size_t)sl_stencil_margin(rt->st) * rt->stride;
-        margin = reach > margin ? reach : margin;
+        size_t reach_left = (size_t)-rt->st->lo * rt->stride;
+        size_t reach_right = (size_t)rt->st->hi * rt->stride;
+        left = reach_left > left ? reach_left : left;
+        right = reach_right > right ? reach_right : right;
     }
-    /* the flat range: points whose inside-row taps stay inside the row */
-    size_t flat0 = margin < row_len ? margin : row_len;
-    size_t flat1 = row_len > margin ? row_len - margin : flat0;
+    /* The flat range: points whose inside-row taps stay inside the row. The points outside
+     * it are boundary points of the term reaching furthest that way (its boundary rows
+     * cover its reach: term_edges), so the edge passes write them. */
+    size_t flat0 = left < row_len ? left : row_len;
+    size_t flat1 = row_len > right ? row_len - right : flat0;
     if (flat1 < flat0)
         flat1 = flat0;
+    edge_lists *lists = malloc(sizeof *lists); /* ~13 KB: not on a worker's stack */
+    if (!lists)
+        return 0;
+    build_edge_lists(nterms, terms, rtaps, &split, split_srcs, in, es, lists);
     if (single)
-        row_f32(adjoint, nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split,
-                split_srcs, rtaps);
+        row_f32(nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split, split_srcs,
+                rtaps, lists, stream);
     else
-        row_f64(adjoint, nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split,
-                split_srcs, rtaps);
+        row_f64(nterms, terms, row_len, out, in, &all, srcs, flat0, flat1, &split, split_srcs,
+                rtaps, lists, stream);
+    free(lists);
     return 1;
 }
 

@@ -17,6 +17,8 @@
 #define SL_STENCIL_MAX_EDGE 2
 #define SL_STENCIL_MAX_PIECES 8
 #define SL_STENCIL_MAX_TERMS 8
+/* Outputs of a task from this size on are stored past the caches (twice a 2 MiB L2). */
+#define SL_STENCIL_STREAM_BYTES ((size_t)4 << 20)
 
 typedef struct sl_stencil {
     int lo, hi; /* offsets lo..hi, hi - lo < SL_STENCIL_MAX_TAPS; lo <= 0 <= hi */
@@ -68,10 +70,11 @@ typedef struct sl_row_term {
  * points evaluated one by one. The row holds `row_len` reals, contiguous; the rows along the
  * tiles are found in the pieces. Returns 0 (and writes nothing) when row k is not interior
  * for the along-tiles term or a term cannot be done this way; the caller then uses
- * sl_kernel_stencil term by term. */
+ * sl_kernel_stencil term by term. stream: store the row past the caches (an output much larger
+ * than them, SL_STENCIL_STREAM_BYTES). */
 int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
                           size_t k, size_t n, size_t row_len, void *out, const void *in,
-                          const sl_stencil_piece *pieces, int npieces);
+                          const sl_stencil_piece *pieces, int npieces, int stream);
 
 /* The margin of rows beyond a tile a stencil reads, in either direction. */
 static inline int sl_stencil_margin(const sl_stencil *st)

@@ -195,6 +195,9 @@ static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in
         a.split_n = in->layout.shape[in->layout.axis];
         for (int k = 0; k < s->nterms; k++)
             a.flat = a.flat && s->axis_of[k] >= in->layout.axis;
+        int stream = in->ctx->config.stream_stores;
+        size_t tile_bytes = tile->nrows * in->inner * in->outer * in->elem_size;
+        a.stream = stream == 1 || (stream == -1 && tile_bytes >= SL_STENCIL_STREAM_BYTES);
         for (int k = 0; k < s->nterms; k++) {
             int ax = s->axis_of[k];
             size_t rows = a.fused ? 1 : tile->nrows;

@@ -20,6 +20,7 @@ typedef struct sl_config {
     int ordered_transfers; /* STARLOPS_ORDERED_TRANSFERS=1: the graphs of ordered backends
                               (sl_ordered_transfers) whatever the backend */
     char trace_dir[256]; /* "" = tracing off */
+    int stream_stores;   /* stencils' streaming stores: -1 by output size, 0 never, 1 always */
 } sl_config;
 
 /* Sub-communicators for masks, created once per distinct mask and kept until finalize. */

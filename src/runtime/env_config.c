@@ -131,6 +131,22 @@ static sl_status parse_ordered(sl_config *c, char *msg, size_t len)
     return SL_OK;
 }
 
+/* Whether stencils store their output past the caches (codelets/cpu/stencil_kernels.h):
+ * auto (outputs of a task beyond SL_STENCIL_STREAM_BYTES), on, off. A local choice: results
+ * agree to rounding either way, so ranks need not agree on it. */
+static sl_status parse_stream(sl_config *c, char *msg, size_t len)
+{
+    const char *s = getenv("STARLOPS_STREAM_STORES");
+    if (!s || strcmp(s, "auto") == 0)
+        return SL_OK;
+    if (strcmp(s, "on") != 0 && strcmp(s, "off") != 0) {
+        snprintf(msg, len, "STARLOPS_STREAM_STORES='%s' is not one of auto, on, off", s);
+        return SL_ERR_ENV;
+    }
+    c->stream_stores = strcmp(s, "on") == 0;
+    return SL_OK;
+}
+
 static sl_status parse_trace(sl_config *c, char *msg, size_t len)
 {
     const char *s = getenv("STARLOPS_TRACE");
@@ -151,6 +167,7 @@ sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
     c->tile_elements = DEFAULT_TILE_ELEMENTS;
     c->comm_kind = SL_COMM_MPI;
     c->progress_us = -1; /* context.c decides from the cores */
+    c->stream_stores = -1;
     sl_status st;
     if ((st = parse_tile(c, msg, len)) != SL_OK) return st;
     if ((st = parse_grid(c, msg, len)) != SL_OK) return st;
@@ -158,5 +175,6 @@ sl_status sl_config_from_env(sl_config *c, char *msg, size_t len)
     if ((st = parse_rma_ring(c, msg, len)) != SL_OK) return st;
     if ((st = parse_progress(c, msg, len)) != SL_OK) return st;
     if ((st = parse_ordered(c, msg, len)) != SL_OK) return st;
+    if ((st = parse_stream(c, msg, len)) != SL_OK) return st;
     return parse_trace(c, msg, len);
 }
