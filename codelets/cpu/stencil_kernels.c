@@ -813,8 +813,9 @@ int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term
                                                            (long long)rt->stride * (long long)es,
                          it.coef[j]))
                 return 0;
-        size_t reach_left = (size_t)-rt->st->lo * rt->stride;
-        size_t reach_right = (size_t)rt->st->hi * rt->stride;
+        /* the adjoint reads the stencil reversed */
+        size_t reach_left = (size_t)(adjoint ? rt->st->hi : -rt->st->lo) * rt->stride;
+        size_t reach_right = (size_t)(adjoint ? -rt->st->lo : rt->st->hi) * rt->stride;
         left = reach_left > left ? reach_left : left;
         right = reach_right > right ? reach_right : right;
     }
