@@ -47,6 +47,22 @@ typedef struct sl_point_task {
     sl_point_piece pieces[SL_STENCIL_MAX_PIECES];
 } sl_point_task;
 
+/* a / b, in 32 bits when both fit (the usual case): a device divides 64-bit integers in
+ * software, several times slower, and the point's indices take a few divisions. */
+static inline SL_HOST_DEVICE size_t sl_point_div(size_t a, size_t b)
+{
+    if (((a | b) >> 32) == 0)
+        return (size_t)((unsigned)a / (unsigned)b);
+    return a / b;
+}
+
+/* The index of position i along an axis of n entries `stride` apart (i / stride mod n). */
+static inline SL_HOST_DEVICE size_t sl_point_index(size_t i, size_t stride, size_t n)
+{
+    size_t q = sl_point_div(i, stride);
+    return q - sl_point_div(q, n) * n;
+}
+
 /* The coefficients of output row k of n: the head or tail rows, else the interior ones (given
  * apart so that a kernel can read them from a faster copy). */
 static inline SL_HOST_DEVICE const double *sl_point_coefs(const sl_stencil *st,
@@ -114,9 +130,9 @@ static inline SL_HOST_DEVICE const void *sl_point_row(const sl_point_task *p, si
         if (u->along == SL_POINT_ROWS)                                                         \
             k = p->row0 + r;                                                                   \
         else if (u->along == SL_POINT_INNER)                                                   \
-            k = (j / u->stride) % n, step = (long long)u->stride;                              \
+            k = sl_point_index(j, u->stride, n), step = (long long)u->stride;                  \
         else                                                                                   \
-            k = (o / u->stride) % n, step = (long long)(u->stride * p->in_slice);              \
+            k = sl_point_index(o, u->stride, n), step = (long long)(u->stride * p->in_slice);  \
         sl_point_taps(u->st, p->adjoint, k, n, &d0, &d1);                                      \
         T sum = 0;                                                                             \
         for (long long d = d0; d <= d1; d++) {                                                 \

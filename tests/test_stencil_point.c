@@ -215,6 +215,11 @@ int main(int argc, char **argv)
     static const op_case lap = {"Laplacian axes 0-2 (long rows)", 2, 0, 0, 0};
     const size_t small[3] = {8, 12, 14}, longf[3] = {3, 64, 5}, big[3] = {4, 40, 1100};
     long stats[NSTATS] = {0};
+    /* the index helper's 64-bit path (the cases below stay in its 32-bit one) */
+    const size_t wide = ((size_t)1 << 40) + 12345;
+    CHECK(sl_point_index(wide, 7, 1000) == wide / 7 % 1000, "64-bit index");
+    CHECK(sl_point_index(wide, (size_t)1 << 33, 3) == (wide >> 33) % 3, "64-bit stride");
+    CHECK(sl_point_index(123456, 10, 37) == 123456 / 10 % 37, "32-bit index");
     for (int d = 0; d < 4; d++) {
         if (fused) { /* flat (split 0: one slice) and block-cut rows (split 1) */
             for (int split = 0; split < 2; split++)

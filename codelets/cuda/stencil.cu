@@ -34,7 +34,8 @@ __global__ void stencil_kernel(const __grid_constant__ sl_point_task p)
     const size_t per_slice = p.rows * p.row_len, total = p.outer * per_slice;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += (size_t)blockDim.x * gridDim.x) {
-        size_t o = i / per_slice, rest = i - o * per_slice, r = rest / p.row_len;
+        size_t o = sl_point_div(i, per_slice), rest = i - o * per_slice;
+        size_t r = sl_point_div(rest, p.row_len);
         size_t j = rest - r * p.row_len;
         ((T *)p.out)[o * p.out_slice + r * p.row_len + j] = point(&p, interior, o, r, j, T());
     }
