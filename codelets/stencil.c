@@ -223,28 +223,53 @@ int sl_task_stencil(const sl_stencil_task_args *args, starpu_data_handle_t out,
                               STARPU_DATA_MODE_ARRAY, d, 3 + args->npieces, 0);
 }
 
+/* Tile t's share of a slab: `height` slices of `width` bytes, from src (bytes into the tile,
+ * spitch apart) to dst (bytes into the slab, dpitch apart). */
+typedef struct pack_copy {
+    size_t dst, dpitch, src, spitch, width, height;
+} pack_copy;
+
+/* Tile t's rows among those packed, the tile's own leading dimension being ld_bytes (the
+ * block's in main memory, the packed copy's on a device): written once for both kinds of
+ * worker, so the CPU runs (every stencil test at 2+ ranks) check what the device copies. 0
+ * when the tile holds none of them. */
+static int pack_copy_of(const sl_pack_args *a, int t, size_t ld_bytes, pack_copy *c)
+{
+    size_t lo = a->tile_row0[t] > a->first ? a->tile_row0[t] : a->first;
+    size_t hi = a->tile_row0[t] + a->tile_nrows[t], end = a->first + a->rows;
+    hi = hi < end ? hi : end;
+    if (hi <= lo)
+        return 0; /* the operator packs only rows its tiles hold */
+    *c = (pack_copy){(lo - a->first) * a->row_bytes, a->rows * a->row_bytes,
+                     (lo - a->tile_row0[t]) * a->row_bytes, ld_bytes,
+                     (hi - lo) * a->row_bytes, a->outer};
+    return 1;
+}
+
+static size_t tile_ld_bytes(void *tile)
+{
+    return STARPU_MATRIX_GET_LD(tile) * STARPU_MATRIX_GET_ELEMSIZE(tile);
+}
+
 static void pack_rows_cpu(void *buffers[], void *cl_arg)
 {
     sl_pack_args a;
     starpu_codelet_unpack_args(cl_arg, &a);
     char *slab = (char *)STARPU_VECTOR_GET_PTR(buffers[0]);
-    for (size_t r = a.first; r < a.first + a.rows; r++) {
-        int t = 0;
-        while (t < a.ntiles && !(r >= a.tile_row0[t] && r < a.tile_row0[t] + a.tile_nrows[t]))
-            t++;
-        if (t == a.ntiles)
-            continue; /* the operator packs only rows its tiles hold */
+    for (int t = 0; t < a.ntiles; t++) {
+        pack_copy c;
+        if (!pack_copy_of(&a, t, tile_ld_bytes(buffers[1 + t]), &c))
+            continue;
         const char *tile = (const char *)STARPU_MATRIX_GET_PTR(buffers[1 + t]);
-        for (size_t o = 0; o < a.outer; o++)
-            memcpy(slab + (o * a.rows + (r - a.first)) * a.row_bytes,
-                   tile + o * a.ld_bytes + (r - a.tile_row0[t]) * a.row_bytes, a.row_bytes);
+        for (size_t o = 0; o < c.height; o++)
+            memcpy(slab + c.dst + o * c.dpitch, tile + c.src + o * c.spitch, c.width);
     }
 }
 
 #ifdef STARLOPS_USE_CUDA
-/* The same packing on a CUDA worker: one 2-D copy per tile (its rows in every slice), from the
- * tile's own pointer and leading dimension (packed on a device, not the block's). A slab too
- * small for the rows, or a tile of another height, is a counted failure. */
+/* The same packing on a CUDA worker: one 2-D copy per tile, from the tile's own pointer and
+ * leading dimension (packed on a device, not the block's). A slab too small for the rows, or
+ * a tile of another shape, is a counted failure (never a silently short slab). */
 static void pack_rows_cuda(void *buffers[], void *cl_arg)
 {
     sl_pack_args a;
@@ -258,22 +283,18 @@ static void pack_rows_cuda(void *buffers[], void *cl_arg)
     }
     for (int t = 0; t < a.ntiles; t++) {
         void *tile = buffers[1 + t];
-        size_t lo = a.tile_row0[t] > a.first ? a.tile_row0[t] : a.first;
-        size_t hi = a.tile_row0[t] + a.tile_nrows[t], end = a.first + a.rows;
-        hi = hi < end ? hi : end;
-        if (hi <= lo)
-            continue; /* the operator packs only rows its tiles hold */
-        size_t es = STARPU_MATRIX_GET_ELEMSIZE(tile), ld = STARPU_MATRIX_GET_LD(tile) * es;
+        pack_copy c;
+        if (!pack_copy_of(&a, t, tile_ld_bytes(tile), &c))
+            continue;
         if (STARPU_MATRIX_GET_NY(tile) != a.outer ||
-            STARPU_MATRIX_GET_NX(tile) * es != a.tile_nrows[t] * a.row_bytes) {
+            STARPU_MATRIX_GET_NX(tile) * STARPU_MATRIX_GET_ELEMSIZE(tile) !=
+                a.tile_nrows[t] * a.row_bytes) {
             SL_CUDA_CHECK(cudaErrorInvalidValue);
             continue;
         }
-        const char *src = (const char *)STARPU_MATRIX_GET_PTR(tile) +
-                          (lo - a.tile_row0[t]) * a.row_bytes;
-        SL_CUDA_CHECK(cudaMemcpy2DAsync(slab + (lo - a.first) * a.row_bytes,
-                                        a.rows * a.row_bytes, src, ld, (hi - lo) * a.row_bytes,
-                                        a.outer, cudaMemcpyDeviceToDevice, stream));
+        const char *src = (const char *)STARPU_MATRIX_GET_PTR(tile) + c.src;
+        SL_CUDA_CHECK(cudaMemcpy2DAsync(slab + c.dst, c.dpitch, src, c.spitch, c.width, c.height,
+                                        cudaMemcpyDeviceToDevice, stream));
     }
 }
 #endif

@@ -77,7 +77,7 @@ int sl_stencil_point_task_of(const sl_stencil_task_args *a, const sl_stencil *ta
  * slab (outer x rows x inner) for a ghost exchange. Buffers: the slab (W, vector of bytes), then
  * the tiles holding those rows (R, matrix), in order. */
 typedef struct sl_pack_args {
-    size_t first, rows, outer, row_bytes, ld_bytes;
+    size_t first, rows, outer, row_bytes; /* each tile's leading dimension is its own */
     int ntiles;
     size_t tile_row0[SL_STENCIL_MAX_PIECES], tile_nrows[SL_STENCIL_MAX_PIECES];
 } sl_pack_args;

@@ -126,8 +126,7 @@ static void add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
 /* The tiles holding local rows [first, first + rows) packed into slab `which`. */
 static sl_status pack(const stencil_state *s, const sl_darray *in, size_t first, int which)
 {
-    sl_pack_args a = {first, s->halo, in->outer, in->inner * in->elem_size,
-                      in->local_rows * in->inner * in->elem_size, 0, {0}, {0}};
+    sl_pack_args a = {first, s->halo, in->outer, in->inner * in->elem_size, 0, {0}, {0}};
     starpu_data_handle_t tiles[SL_STENCIL_MAX_PIECES];
     for (size_t u = 0; u < in->ntiles && a.ntiles < SL_STENCIL_MAX_PIECES; u++) {
         const sl_tile *tu = &in->tiles[u];
