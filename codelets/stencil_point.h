@@ -76,6 +76,19 @@ static inline SL_HOST_DEVICE const double *sl_point_coefs(const sl_stencil *st,
     return interior;
 }
 
+/* Output point i of the tile (slices, then rows, then reals: the kernel's flat thread index)
+ * as (slice o, row r, real j); returns its offset in the output (slices out_slice apart). */
+static inline SL_HOST_DEVICE size_t sl_point_locate(const sl_point_task *p, size_t i,
+                                                    size_t *o, size_t *r, size_t *j)
+{
+    size_t per_slice = p->rows * p->row_len;
+    *o = sl_point_div(i, per_slice);
+    size_t rest = i - *o * per_slice;
+    *r = sl_point_div(rest, p->row_len);
+    *j = rest - *r * p->row_len;
+    return *o * p->out_slice + rest;
+}
+
 /* Coefficient of the tap reading input index k + d for output index k (the adjoint is the
  * exact transpose: the forward coefficient of output k + d for offset -d). */
 static inline SL_HOST_DEVICE double sl_point_coef(const sl_stencil *st, const double *interior,

@@ -73,22 +73,21 @@ static sl_stencil_buffer packed_copy(starpu_data_handle_t h, int is_vector, void
     return b;
 }
 
-/* Every point of a task through stencil_point.h, into its (packed) output. */
+/* Every point of a task through stencil_point.h, into its (packed) output, walked as the
+ * kernel's threads are: a flat index located by the header. */
 static void evaluate(const sl_point_task *p, const sl_stencil *table,
                      const sl_stencil_task_args *a)
 {
     const double *interior[SL_STENCIL_MAX_TERMS];
     for (int t = 0; t < p->nterms; t++)
         interior[t] = table[a->terms[t].stencil].interior;
-    for (size_t o = 0; o < p->outer; o++)
-        for (size_t r = 0; r < p->rows; r++)
-            for (size_t j = 0; j < p->row_len; j++) {
-                size_t at = o * p->out_slice + r * p->row_len + j;
-                if (p->single)
-                    ((float *)p->out)[at] = sl_stencil_point_f32(p, interior, o, r, j);
-                else
-                    ((double *)p->out)[at] = sl_stencil_point_f64(p, interior, o, r, j);
-            }
+    for (size_t i = 0; i < p->outer * p->rows * p->row_len; i++) {
+        size_t o, r, j, at = sl_point_locate(p, i, &o, &r, &j);
+        if (p->single)
+            ((float *)p->out)[at] = sl_stencil_point_f32(p, interior, o, r, j);
+        else
+            ((double *)p->out)[at] = sl_stencil_point_f64(p, interior, o, r, j);
+    }
 }
 
 /* max |got - want| over tile t's reals, and max |want|. */

@@ -31,13 +31,11 @@ __global__ void stencil_kernel(const __grid_constant__ sl_point_task p)
         interior[t] = coefs[t];
     }
     __syncthreads();
-    const size_t per_slice = p.rows * p.row_len, total = p.outer * per_slice;
+    const size_t total = p.outer * p.rows * p.row_len;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
          i += (size_t)blockDim.x * gridDim.x) {
-        size_t o = sl_point_div(i, per_slice), rest = i - o * per_slice;
-        size_t r = sl_point_div(rest, p.row_len);
-        size_t j = rest - r * p.row_len;
-        ((T *)p.out)[o * p.out_slice + r * p.row_len + j] = point(&p, interior, o, r, j, T());
+        size_t o, r, j, at = sl_point_locate(&p, i, &o, &r, &j);
+        ((T *)p.out)[at] = point(&p, interior, o, r, j, T());
     }
 }
 
