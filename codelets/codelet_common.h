@@ -30,10 +30,6 @@ int sl_cuda_can_execute(unsigned workerid, struct starpu_task *task, unsigned ni
 #define SL_CUDA_FUNCS(fn)
 #endif
 
-/* A CUDA slot not written yet (stencils, halo boxes, LSQR's recurrences: later slices of the
- * GPU issue): the codelet stays CPU-only in every build. */
-#define SL_CUDA_PENDING(fn)
-
 /* The buffers of a task with a variable number of them, for starpu_task_insert's
  * STARPU_DATA_MODE_ARRAY: inline up to SL_TASK_INLINE_BUFFERS, else on the heap. */
 #define SL_TASK_INLINE_BUFFERS 16

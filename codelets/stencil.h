@@ -5,6 +5,7 @@
 
 #include "codelet_common.h"
 #include "cpu/stencil_kernels.h"
+#include "stencil_point.h"
 
 /* Stencils (derivatives, Laplacian, convolution): one task per output tile. Buffers: the output
  * tile (W, matrix), the operator's stencil table (R, vector of sl_stencil), the input tile of
@@ -17,6 +18,10 @@ typedef struct sl_stencil_term_args {
     int along_chunk; /* fused blocks: the term runs along the cut dimension */
     sl_stencil_geometry geom, geom_last; /* geom_last: the last block of a row */
     size_t axis_len, axis_stride;        /* flat rows: the term's axis inside a row (reals) */
+    /* an axis before the split one: its stride in slices of the tile (the tile is a matrix of
+     * outer slices, each holding the tile's rows); 0 for the other axes. Layout-only, so it
+     * holds for a tile's packed copy on a device too */
+    size_t slice_stride;
 } sl_stencil_term_args;
 typedef struct sl_stencil_piece_args {
     int is_vector;
@@ -53,11 +58,28 @@ int sl_task_stencil(const sl_stencil_task_args *args, starpu_data_handle_t out,
                     starpu_data_handle_t table, starpu_data_handle_t in,
                     const starpu_data_handle_t *pieces);
 
+/* A task's buffer as a kernel sees it, in the memory it runs on: its own pointer and shape in
+ * elements of elemsize bytes (a vector: nx elements, ny = 1, ld = nx). */
+typedef struct sl_stencil_buffer {
+    const void *ptr;
+    size_t nx, ny, ld, elemsize;
+} sl_stencil_buffer;
+
+/* The point evaluation (stencil_point.h) of a stencil task on its buffers: what a device runs,
+ * whatever mode (fused, flat, blocks) the CPU codelet would use. Strides come from the
+ * buffers (a tile's copy on a device is packed, its rows no longer `tile_pre_stride` apart);
+ * from the args only layout-derived sizes (rows, reals per row, axis lengths and strides).
+ * `table` is the stencil table in that memory (not read here). 0, or -1 when the buffers do
+ * not fit the args (the task must then fail its tile). */
+int sl_stencil_point_task_of(const sl_stencil_task_args *a, const sl_stencil *table,
+                             const sl_stencil_buffer *out, const sl_stencil_buffer *in,
+                             const sl_stencil_buffer *pieces, sl_point_task *p);
+
 /* Packs rows [first, first + rows) of a rank's block (outer x local_rows x inner, bytes) into a
  * slab (outer x rows x inner) for a ghost exchange. Buffers: the slab (W, vector of bytes), then
  * the tiles holding those rows (R, matrix), in order. */
 typedef struct sl_pack_args {
-    size_t first, rows, outer, row_bytes, ld_bytes;
+    size_t first, rows, outer, row_bytes; /* each tile's leading dimension is its own */
     int ntiles;
     size_t tile_row0[SL_STENCIL_MAX_PIECES], tile_nrows[SL_STENCIL_MAX_PIECES];
 } sl_pack_args;

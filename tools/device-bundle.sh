@@ -39,7 +39,8 @@ done
 # The CPU tests that travel with the GPU ones: the placement's host side, reductions, a solver
 # and SUMMA at 2 ranks (through the bundled mpirun, as everything there).
 cpu_tests=(test_gpu_placement_np1 test_darray_reduce_np2 test_solvers_np2 test_summa_np2)
-targets=(starlops starlops_cli bench_gpu test_gpu_kernels test_gpu_fft test_darray_reduce
+targets=(starlops starlops_cli bench_gpu test_gpu_kernels test_gpu_fft test_gpu_stencil
+         test_gpu_halo_fredholm test_darray_reduce
          test_solvers test_summa)
 if [ ! -f "$build/CMakeCache.txt" ]; then
   say "configuring $build"

@@ -323,9 +323,11 @@ judge("MatrixMult/SUMMA gemm >= 85% of cuBLAS dgemm",
       lambda r: r["section"] == "gemm" and r["target"])
 judge("CGLS iteration <= 1.3x cuBLAS gemv + gemv^T",
       lambda r: r["section"] == "cgls" and r["placement"] == "cuda")
-judge("stencils >= 60% of the device copy", lambda r: r["section"] == "stencil")
+judge("stencils >= 60% of the device copy",
+      lambda r: r["section"] == "stencil" and r["placement"] == "cuda")
 for r in rows:
-    if r["section"] in ("sched", "allreduce") or (r["section"] == "cgls" and r["placement"] == "cpu"):
+    if r["section"] in ("sched", "allreduce") or \
+            (r["section"] in ("cgls", "stencil") and r["placement"] == "cpu"):
         v = r["value"]
         print(f'SUMMARY (no target) {r["section"]} {r["case"]} {r["size"]} {r["placement"]}: '
               f'{r["status"] if v in ("nan", "") else v + " " + r["unit"]}'

@@ -126,8 +126,7 @@ static void add_pieces(const stencil_state *s, const sl_darray *in, size_t t,
 /* The tiles holding local rows [first, first + rows) packed into slab `which`. */
 static sl_status pack(const stencil_state *s, const sl_darray *in, size_t first, int which)
 {
-    sl_pack_args a = {first, s->halo, in->outer, in->inner * in->elem_size,
-                      in->local_rows * in->inner * in->elem_size, 0, {0}, {0}};
+    sl_pack_args a = {first, s->halo, in->outer, in->inner * in->elem_size, 0, {0}, {0}};
     starpu_data_handle_t tiles[SL_STENCIL_MAX_PIECES];
     for (size_t u = 0; u < in->ntiles && a.ntiles < SL_STENCIL_MAX_PIECES; u++) {
         const sl_tile *tu = &in->tiles[u];
@@ -161,57 +160,66 @@ static sl_status exchange_halo(const stencil_state *s, const sl_darray *in)
     return sl_comm_neighbour_exchange(in->ctx->comm, group, &nb, SL_COMM_BYTE);
 }
 
-static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+void sl_stencil_tile_args(const sl_op *op, int adjoint, const sl_darray *in, size_t t,
+                          sl_stencil_task_args *a, starpu_data_handle_t *pieces,
+                          starpu_data_handle_t *table)
 {
     const stencil_state *s = op->state;
-    sl_status st = exchange_halo(s, in);
     size_t f = sl_dtype_is_complex(in->layout.dtype) ? 2 : 1;
     size_t offset = in->layout.partition == SL_SCATTER ? in->row_offset_of[in->ctx->rank] : 0;
+    const sl_tile *tile = &in->tiles[t];
+    memset(a, 0, sizeof *a);
+    a->single = in->layout.dtype == SL_F32 || in->layout.dtype == SL_C64;
+    a->adjoint = adjoint;
+    a->failures = &in->ctx->task_failures;
+    a->nterms = s->nterms;
+    /* several terms: row by row while a row is big enough to amortise the calls, so each
+     * row is read from memory once for all the terms */
+    a->fused = s->nterms > 1 && in->inner * f >= FUSE_MIN_ROW;
+    a->rows = tile->nrows;
+    a->row_stride = in->inner * f;
+    a->tile_row0 = offset + tile->row0;
+    a->tile_pre_stride = in->local_rows * in->inner * f;
+    size_t chunk = a->fused ? fused_chunk(in) : 0;
+    if (chunk) {
+        int d1 = in->layout.axis + 1;
+        a->chunk = chunk;
+        a->chunk_count = in->layout.shape[d1];
+        a->chunk_stride = prod(in->layout.shape, d1 + 1, in->layout.ndim) * f;
+    }
+    const sl_layout *il = &in->layout;
+    size_t full = il->axis + 1 < il->ndim ? il->shape[il->axis + 1] : 1;
+    a->flat = a->fused && in->outer == 1;
+    a->split_n = in->layout.shape[in->layout.axis];
+    for (int k = 0; k < s->nterms; k++)
+        a->flat = a->flat && s->axis_of[k] >= in->layout.axis;
+    int stream = in->ctx->config.stream_stores;
+    size_t tile_bytes = tile->nrows * in->inner * in->outer * in->elem_size;
+    a->stream = stream == 1 || (stream == -1 && tile_bytes >= SL_STENCIL_STREAM_BYTES);
+    for (int k = 0; k < s->nterms; k++) {
+        int ax = s->axis_of[k];
+        size_t rows = a->fused ? 1 : tile->nrows;
+        a->terms[k] = (sl_stencil_term_args){
+            k, ax == in->layout.axis, chunk && ax == in->layout.axis + 1,
+            geometry(in, tile->row0, rows, ax, chunk ? chunk : full),
+            geometry(in, tile->row0, rows, ax,
+                     chunk && a->chunk_count % chunk ? a->chunk_count % chunk
+                                                     : (chunk ? chunk : full)),
+            in->layout.shape[ax], prod(in->layout.shape, ax + 1, in->layout.ndim) * f,
+            ax < in->layout.axis ? prod(in->layout.shape, ax + 1, in->layout.axis) : 0};
+    }
+    add_pieces(s, in, t, pieces, a);
+    *table = s->table_h;
+}
+
+static sl_status stencil_apply(const sl_op *op, int adjoint, const sl_darray *in, sl_darray *out)
+{
+    sl_status st = exchange_halo(op->state, in);
     for (size_t t = 0; t < out->ntiles && st == SL_OK; t++) {
-        const sl_tile *tile = &in->tiles[t];
         sl_stencil_task_args a;
-        memset(&a, 0, sizeof a);
-        a.single = in->layout.dtype == SL_F32 || in->layout.dtype == SL_C64;
-        a.adjoint = adjoint;
-        a.failures = &in->ctx->task_failures;
-        a.nterms = s->nterms;
-        /* several terms: row by row while a row is big enough to amortise the calls, so each
-         * row is read from memory once for all the terms */
-        a.fused = s->nterms > 1 && in->inner * f >= FUSE_MIN_ROW;
-        a.rows = tile->nrows;
-        a.row_stride = in->inner * f;
-        a.tile_row0 = offset + tile->row0;
-        a.tile_pre_stride = in->local_rows * in->inner * f;
-        size_t chunk = a.fused ? fused_chunk(in) : 0;
-        if (chunk) {
-            int d1 = in->layout.axis + 1;
-            a.chunk = chunk;
-            a.chunk_count = in->layout.shape[d1];
-            a.chunk_stride = prod(in->layout.shape, d1 + 1, in->layout.ndim) * f;
-        }
-        const sl_layout *il = &in->layout;
-        size_t full = il->axis + 1 < il->ndim ? il->shape[il->axis + 1] : 1;
-        a.flat = a.fused && in->outer == 1;
-        a.split_n = in->layout.shape[in->layout.axis];
-        for (int k = 0; k < s->nterms; k++)
-            a.flat = a.flat && s->axis_of[k] >= in->layout.axis;
-        int stream = in->ctx->config.stream_stores;
-        size_t tile_bytes = tile->nrows * in->inner * in->outer * in->elem_size;
-        a.stream = stream == 1 || (stream == -1 && tile_bytes >= SL_STENCIL_STREAM_BYTES);
-        for (int k = 0; k < s->nterms; k++) {
-            int ax = s->axis_of[k];
-            size_t rows = a.fused ? 1 : tile->nrows;
-            a.terms[k] = (sl_stencil_term_args){
-                k, ax == in->layout.axis, chunk && ax == in->layout.axis + 1,
-                geometry(in, tile->row0, rows, ax, chunk ? chunk : full),
-                geometry(in, tile->row0, rows, ax,
-                         chunk && a.chunk_count % chunk ? a.chunk_count % chunk
-                                                        : (chunk ? chunk : full)),
-                in->layout.shape[ax], prod(in->layout.shape, ax + 1, in->layout.ndim) * f};
-        }
-        starpu_data_handle_t pieces[SL_STENCIL_MAX_PIECES];
-        add_pieces(s, in, t, pieces, &a);
-        if (sl_task_stencil(&a, out->tiles[t].handle, s->table_h, in->tiles[t].handle,
+        starpu_data_handle_t pieces[SL_STENCIL_MAX_PIECES], table;
+        sl_stencil_tile_args(op, adjoint, in, t, &a, pieces, &table);
+        if (sl_task_stencil(&a, out->tiles[t].handle, table, in->tiles[t].handle,
                             pieces) != 0)
             st = sl_fail(op->ctx, SL_ERR_STARPU, "starpu_task_insert failed for %s",
                          op->vt->name);

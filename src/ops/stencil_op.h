@@ -32,6 +32,13 @@ sl_status sl_op_stencil(const char *what, sl_stencil_kind kind, const sl_darray 
  * waiting; returns the local status, or the agreed one. */
 sl_status sl_stencil_refuse(const sl_darray *like, sl_status local, const char *what);
 
+/* The arguments, piece handles and stencil table of the task computing output tile t of `op`
+ * (a stencil operator) from `in`: what stencil_apply submits, also for tests that evaluate a
+ * task's buffers another way (tests/test_stencil_point.c). No side effect. */
+void sl_stencil_tile_args(const sl_op *op, int adjoint, const sl_darray *in, size_t t,
+                          sl_stencil_task_args *a, starpu_data_handle_t *pieces,
+                          starpu_data_handle_t *table);
+
 /* What ranks compare to agree they build the same operator (the stencils must have been
  * zero-initialised before being filled, so unused coefficients hash alike). */
 int64_t sl_stencil_terms_hash(int nterms, const sl_stencil_term *terms);
