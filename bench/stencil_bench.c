@@ -1,6 +1,6 @@
 /* bench/stencil: FirstDerivative (centered, order 3) along each axis and the 3-axis Laplacian on
  * a float64 volume split along axis 0, as effective bandwidth (the volume read once and
- * written once: 16 B per element) next to the STREAM triad measured in the same run; then the
+ * written once: 16 B per element) next to the STREAM triad measured just before each; then the
  * halo exchange: time of a FirstDerivative along the split axis on thin volumes (two rows per
  * rank, so the exchange dominates) against the ghost slab's size. Writes CSV
  * (bench/plot_stencil.py plots it).
@@ -80,6 +80,8 @@ int main(int argc, char **argv)
         }
         bench_apply_arg a = {ctx, op, x, y};
         bench_apply(&a); /* warm-up */
+        /* the triad again just before: this host's bandwidth drifts by 20-30% over minutes */
+        triad = bench_measure_triad(n / (size_t)size, MPI_COMM_WORLD, size);
         row(csv, rank, size, names[k], n, bench_time(bench_apply, &a, MPI_COMM_WORLD), triad);
         sl_op_destroy(op);
     }

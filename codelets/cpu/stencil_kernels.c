@@ -779,14 +779,14 @@ int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term
     term_taps all = {0}, split = {0};
     row_term_taps rtaps[SL_STENCIL_MAX_TERMS];
     const void *srcs[ROW_MAX_TAPS], *split_srcs[SL_STENCIL_MAX_TAPS];
+    int have_split = 0;
     for (int t = 0; t < nterms; t++) {
         const sl_row_term *rt = &terms[t];
-        if (rt->along_tiles) { /* row k must be a fast row of this term */
-            size_t lo, hi;
-            term_edges(rt->st, adjoint, n, &lo, &hi);
-            if (k < lo || k >= n - hi || split.n)
+        if (rt->along_tiles) { /* row k's own taps: interior, or a boundary row's */
+            if (have_split || sl_stencil_margin(rt->st) > ROW_MAX_MARGIN)
                 return 0;
-            split.n = interior_taps(rt->st, adjoint, split.off, split.coef);
+            have_split = 1;
+            split.n = row_taps(rt->st, adjoint, k, n, split.off, split.coef);
             for (int j = 0; j < split.n; j++) {
                 split_srcs[j] = tile_row((size_t)((long long)k + split.off[j]), row_len * es,
                                          pieces, npieces);

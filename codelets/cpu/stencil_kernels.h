@@ -66,12 +66,12 @@ typedef struct sl_row_term {
 } sl_row_term;
 
 /* Row k (of n along the tiles) of a sum of terms, all at once: one vectorised pass over the
- * points that are interior for every term (their taps merged into one list), then the other
- * points evaluated one by one. The row holds `row_len` reals, contiguous; the rows along the
- * tiles are found in the pieces. Returns 0 (and writes nothing) when row k is not interior
- * for the along-tiles term or a term cannot be done this way; the caller then uses
- * sl_kernel_stencil term by term. stream: store the row past the caches (an output much larger
- * than them, SL_STENCIL_STREAM_BYTES). */
+ * points that are interior for every inside-row term (their taps and row k's taps of the
+ * along-tiles term merged into one list), then the other points, segment by segment. The row
+ * holds `row_len` reals, contiguous; the rows along the tiles are found in the pieces.
+ * Returns 0 (and writes nothing) when a term cannot be done this way (too long a stencil, a
+ * row the pieces lack); the caller then uses sl_kernel_stencil term by term. stream: store
+ * the row past the caches (an output much larger than them, SL_STENCIL_STREAM_BYTES). */
 int sl_kernel_stencil_row(int single, int adjoint, int nterms, const sl_row_term *terms,
                           size_t k, size_t n, size_t row_len, void *out, const void *in,
                           const sl_stencil_piece *pieces, int npieces, int stream);
