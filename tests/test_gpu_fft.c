@@ -13,37 +13,7 @@
 #include <starpu_profiling.h>
 
 #include "cuda/cuda_workers.h"
-#include "harness.h"
-
-#define SKIP_CODE 77
-
-static double tol_of(sl_dtype dt)
-{
-    return (dt == SL_F32 || dt == SL_C64) ? 1e-5 : 1e-12;
-}
-
-/* max |a - b| / max |b| (|b| == 0: the absolute difference). */
-static double rel_diff(const cplx *a, const cplx *b, size_t n)
-{
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        err = fmax(err, cabs(a[i] - b[i]));
-        scale = fmax(scale, cabs(b[i]));
-    }
-    return scale > 0 ? err / scale : err;
-}
-
-static long cuda_tasks(void)
-{
-    long n = 0;
-    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
-        struct starpu_profiling_worker_info info;
-        if (starpu_profiling_worker_get_info((int)w, &info) == 0 &&
-            starpu_worker_get_type((int)w) == STARPU_CUDA_WORKER)
-            n += info.executed_tasks;
-    }
-    return n;
-}
+#include "gpu_harness.h"
 
 static sl_dtype complex_of(sl_dtype t)
 {
@@ -95,18 +65,18 @@ static void compare_placements(sl_context *ctx, const sl_op *op, sl_dtype dt, si
     th_round(complex_of(dt), y0, nd);
     for (int p = 0; p < 2; p++) {
         CHECK_OK(sl_cuda_set_placement(p == 0 ? SL_PLACE_CPU : SL_PLACE_CUDA), ctx);
-        long before = cuda_tasks();
+        gpu_take_counts(); /* reset: the counters restart at every read */
         apply_both(ctx, op, dt, x0, nm, y0, nd, f[p], a[p]);
-        long ran = cuda_tasks() - before;
+        long ran = gpu_take_counts().cuda;
         if (p == 0)
             CHECK(ran == 0, "%s: the CPU placement ran %ld tasks on the CUDA worker", name, ran);
         else
             CHECK(ran > 0, "%s: the CUDA placement ran no task on the CUDA worker", name);
     }
     CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
-    double ef = rel_diff(f[1], f[0], nd), ea = rel_diff(a[1], a[0], nm);
-    CHECK(ef <= tol_of(dt), "%s: forward CUDA vs CPU %.3g", name, ef);
-    CHECK(ea <= tol_of(dt), "%s: adjoint CUDA vs CPU %.3g", name, ea);
+    double ef = gpu_rel_diff(f[1], f[0], nd), ea = gpu_rel_diff(a[1], a[0], nm);
+    CHECK(ef <= gpu_tol(dt), "%s: forward CUDA vs CPU %.3g", name, ef);
+    CHECK(ea <= gpu_tol(dt), "%s: adjoint CUDA vs CPU %.3g", name, ea);
     free(x0), free(y0), free(f[0]), free(f[1]), free(a[0]), free(a[1]);
 }
 
@@ -184,14 +154,8 @@ static void check_fftnd(sl_context *ctx, sl_dtype dt)
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
-    int have = starpu_cuda_worker_get_count() > 0, all = 0;
-    MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!all) {
-        if (th_rank == 0)
-            printf("skipped: no CUDA device\n");
-        sl_finalize(ctx);
-        return SKIP_CODE;
-    }
+    if (!gpu_every_rank_has_cuda())
+        return gpu_skip(ctx);
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     for (int d = 0; d < SL_DTYPE_COUNT; d++) {
         check_fft(ctx, (sl_dtype)d);

@@ -20,9 +20,8 @@
 #include <starlops/halo.h>
 
 #include "cuda/cuda_workers.h"
-#include "harness.h"
+#include "gpu_harness.h"
 
-#define SKIP_CODE 77
 enum { MAX_OUT = 32 };
 
 /* What one placement computed: each case's output, gathered on every rank. */
@@ -38,26 +37,6 @@ static void outputs_free(outputs *o)
     for (int i = 0; i < o->n; i++)
         free(o->v[i]);
     o->n = 0;
-}
-
-/* Tasks each kind of worker executed since the last call (profiling counters, reset on read). */
-typedef struct worker_counts {
-    long cpu, cuda;
-} worker_counts;
-
-static worker_counts take_counts(void)
-{
-    worker_counts c = {0, 0};
-    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
-        struct starpu_profiling_worker_info info;
-        if (starpu_profiling_worker_get_info((int)w, &info) != 0)
-            continue;
-        if (starpu_worker_get_type((int)w) == STARPU_CUDA_WORKER)
-            c.cuda += info.executed_tasks;
-        else if (starpu_worker_get_type((int)w) == STARPU_CPU_WORKER)
-            c.cpu += info.executed_tasks;
-    }
-    return c;
 }
 
 static size_t global_size(const sl_darray *x)
@@ -215,27 +194,16 @@ static const char *family_names[3] = {"Halo", "Fredholm1", "Fredholm1 2D-blocked
 
 /* Every family under one placement; the tasks each family ran per kind of worker. */
 static void run_all(sl_context *ctx, sl_dtype dt, sl_cuda_placement p, outputs *o,
-                    worker_counts *counts)
+                    gpu_worker_counts *counts)
 {
     CHECK(sl_cuda_set_placement(p) == SL_OK, "placement %d refused", (int)p);
     for (int f = 0; f < 3; f++) {
-        take_counts();
+        gpu_take_counts();
         families[f](ctx, dt, o);
         CHECK_OK(sl_wait(ctx), ctx);
-        counts[f] = take_counts();
+        counts[f] = gpu_take_counts();
     }
     CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
-}
-
-/* max |a - b| / max |b| (|b| == 0: the absolute difference). */
-static double rel_diff(const cplx *a, const cplx *b, size_t n)
-{
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        err = fmax(err, cabs(a[i] - b[i]));
-        scale = fmax(scale, cabs(b[i]));
-    }
-    return scale > 0 ? err / scale : err;
 }
 
 static void compare(sl_dtype dt, const outputs *ref, const outputs *got, double tol,
@@ -243,7 +211,7 @@ static void compare(sl_dtype dt, const outputs *ref, const outputs *got, double 
 {
     CHECK(ref->n == got->n, "%s: %d outputs against %d", name, got->n, ref->n);
     for (int i = 0; i < ref->n && i < got->n; i++) {
-        double e = rel_diff(got->v[i], ref->v[i], ref->len[i]), scale = 0;
+        double e = gpu_rel_diff(got->v[i], ref->v[i], ref->len[i]), scale = 0;
         for (size_t j = 0; j < ref->len[i]; j++)
             scale = fmax(scale, cabs(ref->v[i][j]));
         CHECK(scale > 0, "%s %s: the CPU output is zero (nothing compared)", sl_dtype_name(dt),
@@ -253,11 +221,6 @@ static void compare(sl_dtype dt, const outputs *ref, const outputs *got, double 
     }
 }
 
-static double tol_of(sl_dtype dt)
-{
-    return (dt == SL_F32 || dt == SL_C64) ? 1e-5 : 1e-12;
-}
-
 /* second: SL_PLACE_CUDA (the GPU test) or SL_PLACE_AUTO (placement mode). */
 static void check(sl_context *ctx, sl_cuda_placement second)
 {
@@ -265,7 +228,7 @@ static void check(sl_context *ctx, sl_cuda_placement second)
     for (int d = 0; d < SL_DTYPE_COUNT; d++) {
         sl_dtype dt = (sl_dtype)d;
         outputs cpu = {0}, other = {0};
-        worker_counts on_cpu[3], on_other[3];
+        gpu_worker_counts on_cpu[3], on_other[3];
         run_all(ctx, dt, SL_PLACE_CPU, &cpu, on_cpu);
         run_all(ctx, dt, second, &other, on_other);
         for (int f = 0; f < 3; f++) {
@@ -275,7 +238,7 @@ static void check(sl_context *ctx, sl_cuda_placement second)
                 CHECK(on_other[f].cuda > 0, "%s %s: CUDA placement ran no task on the GPU "
                       "(%ld on the CPU)", sl_dtype_name(dt), family_names[f], on_other[f].cpu);
         }
-        double tol = second == SL_PLACE_CUDA || gpu ? tol_of(dt) : 0.0;
+        double tol = second == SL_PLACE_CUDA || gpu ? gpu_tol(dt) : 0.0;
         compare(dt, &cpu, &other, tol, second == SL_PLACE_CUDA ? "CUDA" : "automatic");
         outputs_free(&cpu);
         outputs_free(&other);
@@ -290,15 +253,8 @@ int main(int argc, char **argv)
         check(ctx, SL_PLACE_AUTO);
         return th_end(ctx, "test_gpu_halo_fredholm placement");
     }
-    /* all ranks skip, or none: a rank alone would leave the others in the collectives */
-    int mine = (int)starpu_cuda_worker_get_count(), fewest = 0;
-    MPI_Allreduce(&mine, &fewest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (fewest == 0) {
-        if (th_rank == 0)
-            printf("skipped: no CUDA device\n");
-        sl_finalize(ctx);
-        return SKIP_CODE;
-    }
+    if (!gpu_every_rank_has_cuda())
+        return gpu_skip(ctx);
     check(ctx, SL_PLACE_CUDA);
     return th_end(ctx, "test_gpu_halo_fredholm");
 }

@@ -12,45 +12,7 @@
 #include <starpu_profiling.h>
 
 #include "cuda/cuda_workers.h"
-#include "harness.h"
-
-#define SKIP_CODE 77
-
-static double tol_of(sl_dtype dt)
-{
-    return (dt == SL_F32 || dt == SL_C64) ? 1e-5 : 1e-12;
-}
-
-/* max |a - b| / max |b| (|b| == 0: the absolute difference). */
-static double rel_diff(const cplx *a, const cplx *b, size_t n)
-{
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        err = fmax(err, cabs(a[i] - b[i]));
-        scale = fmax(scale, cabs(b[i]));
-    }
-    return scale > 0 ? err / scale : err;
-}
-
-/* Tasks each kind of worker executed since the last call (profiling counters, reset on read). */
-typedef struct worker_counts {
-    long cpu, cuda;
-} worker_counts;
-
-static worker_counts take_counts(void)
-{
-    worker_counts c = {0, 0};
-    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
-        struct starpu_profiling_worker_info info;
-        if (starpu_profiling_worker_get_info((int)w, &info) != 0)
-            continue;
-        if (starpu_worker_get_type((int)w) == STARPU_CUDA_WORKER)
-            c.cuda += info.executed_tasks;
-        else if (starpu_worker_get_type((int)w) == STARPU_CPU_WORKER)
-            c.cpu += info.executed_tasks;
-    }
-    return c;
-}
+#include "gpu_harness.h"
 
 /* Everything one placement computes, gathered on the host as double complex. */
 enum { NSCALARS = 9, NROWS = 6, NCOLS = 173, NVEC = 1000 };
@@ -287,8 +249,8 @@ static void run_all(sl_context *ctx, sl_dtype dt, results *r)
 
 #define COMPARE(field, what)                                                                \
     do {                                                                                    \
-        double e = rel_diff(gpu->field, cpu->field, sizeof cpu->field / sizeof(cplx));      \
-        CHECK(e <= tol_of(dt), "%s %s: CUDA vs CPU relative difference %g", sl_dtype_name(dt), \
+        double e = gpu_rel_diff(gpu->field, cpu->field, sizeof cpu->field / sizeof(cplx));      \
+        CHECK(e <= gpu_tol(dt), "%s %s: CUDA vs CPU relative difference %g", sl_dtype_name(dt), \
               what, e);                                                                     \
     } while (0)
 
@@ -297,8 +259,8 @@ static void compare(sl_dtype dt, const results *cpu, const results *gpu)
     static const char *names[NSCALARS] = {"dot", "vdot", "norm2", "norm1", "norm_inf",
                                           "norm_minf", "norm0", "norm3", "norm2(chain)"};
     for (int i = 0; i < NSCALARS; i++) {
-        double e = rel_diff(&gpu->scalars[i], &cpu->scalars[i], 1);
-        CHECK(e <= tol_of(dt), "%s %s: CUDA %g%+gi vs CPU %g%+gi", sl_dtype_name(dt), names[i],
+        double e = gpu_rel_diff(&gpu->scalars[i], &cpu->scalars[i], 1);
+        CHECK(e <= gpu_tol(dt), "%s %s: CUDA %g%+gi vs CPU %g%+gi", sl_dtype_name(dt), names[i],
               creal(gpu->scalars[i]), cimag(gpu->scalars[i]), creal(cpu->scalars[i]),
               cimag(cpu->scalars[i]));
     }
@@ -321,13 +283,13 @@ static void check_kernels(sl_context *ctx)
     results *cpu = calloc(1, sizeof *cpu), *gpu = calloc(1, sizeof *gpu);
     for (int d = 0; d < SL_DTYPE_COUNT; d++) {
         sl_dtype dt = (sl_dtype)d;
-        take_counts();
+        gpu_take_counts();
         CHECK(sl_cuda_set_placement(SL_PLACE_CPU) == SL_OK, "CPU placement refused");
         run_all(ctx, dt, cpu);
-        worker_counts on_cpu = take_counts();
+        gpu_worker_counts on_cpu = gpu_take_counts();
         CHECK(sl_cuda_set_placement(SL_PLACE_CUDA) == SL_OK, "CUDA placement refused");
         run_all(ctx, dt, gpu);
-        worker_counts on_gpu = take_counts();
+        gpu_worker_counts on_gpu = gpu_take_counts();
         CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
         CHECK(on_cpu.cuda == 0 && on_cpu.cpu > 0, "%s: CPU placement ran %ld CUDA / %ld CPU "
               "tasks", sl_dtype_name(dt), on_cpu.cuda, on_cpu.cpu);
@@ -349,18 +311,18 @@ static void check_mixed(sl_context *ctx)
     for (int d = 0; d < SL_DTYPE_COUNT; d++) {
         sl_dtype dt = (sl_dtype)d;
         results *r[3];
-        worker_counts counts[3];
+        gpu_worker_counts counts[3];
         for (int p = 0; p < 3; p++) {
             r[p] = calloc(1, sizeof *r[p]);
-            take_counts();
+            gpu_take_counts();
             CHECK(sl_cuda_set_placement(order[p]) == SL_OK, "placement %d refused", p);
             run_matrixmult(ctx, dt, r[p]);
             CHECK_OK(sl_wait(ctx), ctx);
-            counts[p] = take_counts();
+            counts[p] = gpu_take_counts();
         }
         CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
-        double e = rel_diff(r[2]->cgls_x, r[0]->cgls_x, 24);
-        CHECK(e <= tol_of(dt), "%s mixed CGLS: relative difference %g to the CPU solution",
+        double e = gpu_rel_diff(r[2]->cgls_x, r[0]->cgls_x, 24);
+        CHECK(e <= gpu_tol(dt), "%s mixed CGLS: relative difference %g to the CPU solution",
               sl_dtype_name(dt), e);
         CHECK(counts[2].cuda > 0, "%s mixed CGLS: no task ran on the CUDA worker",
               sl_dtype_name(dt));
@@ -396,10 +358,10 @@ static void check_placement(sl_context *ctx)
             CHECK_OK(sl_wait(ctx), ctx);
         }
         /* Without a GPU both runs are CPU runs: identical. With one, AUTO may use it. */
-        double e = rel_diff(r[1]->cgls_x, r[0]->cgls_x, 24);
-        double want = starpu_cuda_worker_get_count() == 0 ? 0.0 : tol_of(dt);
+        double e = gpu_rel_diff(r[1]->cgls_x, r[0]->cgls_x, 24);
+        double want = starpu_cuda_worker_get_count() == 0 ? 0.0 : gpu_tol(dt);
         CHECK(e <= want, "%s CGLS under CPU vs automatic placement: %g", sl_dtype_name(dt), e);
-        e = rel_diff(r[1]->ew2d, r[0]->ew2d, NROWS * NCOLS);
+        e = gpu_rel_diff(r[1]->ew2d, r[0]->ew2d, NROWS * NCOLS);
         CHECK(e <= want, "%s elementwise under CPU vs automatic placement: %g",
               sl_dtype_name(dt), e);
     }
@@ -415,12 +377,8 @@ int main(int argc, char **argv)
         check_placement(ctx);
         return th_end(ctx, "test_gpu_kernels placement");
     }
-    if (starpu_cuda_worker_get_count() == 0) {
-        if (th_rank == 0)
-            printf("skipped: no CUDA device\n");
-        sl_finalize(ctx);
-        return SKIP_CODE;
-    }
+    if (!gpu_every_rank_has_cuda())
+        return gpu_skip(ctx);
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     int mixed = argc > 1 && strcmp(argv[1], "mixed") == 0;
     if (mixed)

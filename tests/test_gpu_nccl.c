@@ -13,10 +13,8 @@
  * 77 (ctest: not run). */
 #include <starpu.h>
 
-#include "harness.h"
+#include "gpu_harness.h"
 #include "runtime/context_internal.h"
-
-#define SKIP_CODE 77
 
 /* 1 if this process gets a CUDA worker (a context with the default backend, then closed). */
 static int have_cuda(void)
@@ -170,7 +168,7 @@ int main(int argc, char **argv)
         if (th_rank == 0)
             printf("skipped: no CUDA device\n");
         MPI_Finalize();
-        return SKIP_CODE;
+        return GPU_SKIP_CODE;
     }
     if (argc > 1 && strcmp(argv[1], "shared") == 0)
         check_shared();

@@ -14,9 +14,7 @@
 #include <starlops/derivatives.h>
 
 #include "cuda/cuda_workers.h"
-#include "harness.h"
-
-#define SKIP_CODE 77
+#include "gpu_harness.h"
 
 typedef struct op_case {
     const char *name;
@@ -47,32 +45,17 @@ static sl_op *make_op(sl_context *ctx, const sl_darray *x, const op_case *c)
     return op;
 }
 
-/* Tasks each kind of worker executed since the last call (profiling counters, reset on read). */
-static void take_counts(long *cpu, long *cuda)
-{
-    *cpu = *cuda = 0;
-    for (unsigned w = 0; w < starpu_worker_get_count(); w++) {
-        struct starpu_profiling_worker_info info;
-        if (starpu_profiling_worker_get_info((int)w, &info) != 0)
-            continue;
-        if (starpu_worker_get_type((int)w) == STARPU_CUDA_WORKER)
-            *cuda += info.executed_tasks;
-        else
-            *cpu += info.executed_tasks;
-    }
-}
-
 /* op (or its adjoint) on x under one placement, gathered on every rank. */
 static void apply_on(sl_context *ctx, sl_cuda_placement where, const sl_op *op, int adjoint,
                      const sl_darray *x, sl_darray *y, sl_dtype dt, cplx *g, size_t n,
-                     long *cpu, long *cuda)
+                     gpu_worker_counts *ran)
 {
     CHECK_OK(sl_wait(ctx), ctx);
     CHECK_OK(sl_cuda_set_placement(where), ctx);
-    take_counts(cpu, cuda);
+    gpu_take_counts(); /* reset: the counters restart at every read */
     CHECK_OK(adjoint ? sl_op_rmatvec(op, x, y) : sl_op_matvec(op, x, y), ctx);
     CHECK_OK(sl_wait(ctx), ctx);
-    take_counts(cpu, cuda);
+    *ran = gpu_take_counts();
     CHECK_OK(sl_cuda_set_placement(SL_PLACE_AUTO), ctx);
     void *raw = malloc(n * sl_dtype_size(dt));
     CHECK_OK(sl_darray_gather(y, SL_ALL_RANKS, raw), ctx);
@@ -92,20 +75,15 @@ static void run_case(sl_context *ctx, sl_dtype dt, const size_t *shape, int spli
     for (int adjoint = 0; op && adjoint < 2; adjoint++) {
         CHECK_OK(sl_cuda_set_placement(SL_PLACE_CPU), ctx);
         CHECK_OK(sl_darray_random(x, 3 + (uint64_t)adjoint), ctx);
-        long cpu_cpu, cpu_cuda, gpu_cpu, gpu_cuda;
-        apply_on(ctx, SL_PLACE_CPU, op, adjoint, x, y, dt, on_cpu, n, &cpu_cpu, &cpu_cuda);
-        apply_on(ctx, SL_PLACE_CUDA, op, adjoint, x, y, dt, on_gpu, n, &gpu_cpu, &gpu_cuda);
+        gpu_worker_counts cpu_ran, gpu_ran;
+        apply_on(ctx, SL_PLACE_CPU, op, adjoint, x, y, dt, on_cpu, n, &cpu_ran);
+        apply_on(ctx, SL_PLACE_CUDA, op, adjoint, x, y, dt, on_gpu, n, &gpu_ran);
         const char *dir = adjoint ? "adjoint" : "forward";
-        CHECK(cpu_cuda == 0, "%s %s: CPU placement ran %ld CUDA tasks", c->name, dir, cpu_cuda);
-        CHECK(gpu_cuda > 0, "%s %s: CUDA placement ran no CUDA task", c->name, dir);
-        double err = 0, scale = 0;
-        for (size_t i = 0; i < n; i++) {
-            err = fmax(err, cabs(on_gpu[i] - on_cpu[i]));
-            scale = fmax(scale, cabs(on_cpu[i]));
-        }
-        double e = scale > 0 ? err / scale : err;
-        double tol = dt == SL_F32 || dt == SL_C64 ? 1e-5 : 1e-12;
-        CHECK(e <= tol, "%s %s split %d %s: CUDA vs CPU %g", c->name, dir, split,
+        CHECK(cpu_ran.cuda == 0, "%s %s: CPU placement ran %ld CUDA tasks", c->name, dir,
+              cpu_ran.cuda);
+        CHECK(gpu_ran.cuda > 0, "%s %s: CUDA placement ran no CUDA task", c->name, dir);
+        double e = gpu_rel_diff(on_gpu, on_cpu, n);
+        CHECK(e <= gpu_tol(dt), "%s %s split %d %s: CUDA vs CPU %g", c->name, dir, split,
               sl_dtype_name(dt), e);
     }
     free(on_cpu);
@@ -119,14 +97,8 @@ static void run_case(sl_context *ctx, sl_dtype dt, const size_t *shape, int spli
 int main(int argc, char **argv)
 {
     sl_context *ctx = th_init(&argc, &argv);
-    int have = starpu_cuda_worker_get_count() > 0, all = 0;
-    MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    if (!all) {
-        if (th_rank == 0)
-            printf("skipped: no CUDA device\n");
-        sl_finalize(ctx);
-        return SKIP_CODE;
-    }
+    if (!gpu_every_rank_has_cuda())
+        return gpu_skip(ctx);
     starpu_profiling_status_set(STARPU_PROFILING_ENABLE);
     static const op_case cases[] = {
         {"FirstDerivative axis 0", 0, 0, 0, 0},  {"FirstDerivative axis 1", 0, 1, 0, 0},

@@ -1,8 +1,9 @@
 /* See stencil_kernels.h. Rows whose stencil is the interior one and whose inputs lie in the
  * tile take a fast path; the few boundary rows (ends of the axis, tile edges reading
  * neighbours) look their taps up one by one. Work on contiguous runs is chunked so the output
- * chunk stays in L1 while each tap streams over it. */
-#include <stdalign.h>
+ * chunk stays in L1 while each tap streams over it. Multi-term stencils on whole rows
+ * (sl_kernel_stencil_row, the Laplacian) merge their terms' taps into one pass and patch the
+ * points on some term's boundary afterwards, segment by segment. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
