@@ -14,26 +14,7 @@
 #include <string.h>
 
 #include "box_point.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-        }                                                                  \
-    } while (0)
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-
-static size_t rnd(size_t n) /* uniform in [0, n) */
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return n ? (size_t)(rng % n) : 0;
-}
+#include "unit_harness.h"
 
 /* Random values of the element type (finite: sums are compared bit for bit). */
 static void fill_random(char *p, size_t n, size_t esize, int single)
@@ -218,10 +199,7 @@ int main(void)
     size_t big[2] = {30, 20};
     one_case(&dts[1], 2, big, 1, 0, 0, 2, 0); /* ~600 tiles per side at most: many windows */
     CHECK(launches - before > 1, "the many-tile case took %d launch(es)", launches - before);
-    if (failures) {
-        fprintf(stderr, "test_box_point: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_box_point: %d cases passed (%d launches)\n", cases + 1, launches);
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "%d cases, %d launches", cases + 1, launches);
+    return unit_end("test_box_point", what);
 }

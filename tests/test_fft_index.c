@@ -15,25 +15,11 @@
 #include <string.h>
 
 #include "cpu/fft_kernels.h"
+#include "unit_harness.h"
 
 /* Segments per emulated launch: small, so that a side's segments take several launches. */
 #define CHUNK 2
 #define MAXSEG 5
-
-static long checks, failures;
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        checks++;                                                                              \
-        if (!(cond)) {                                                                         \
-            failures++;                                                                        \
-            if (failures <= 20) {                                                              \
-                fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);       \
-                fprintf(stderr, __VA_ARGS__);                                                  \
-                fprintf(stderr, "\n");                                                         \
-            }                                                                                  \
-        }                                                                                      \
-    } while (0)
 
 /* A side's arrays: one allocation per segment (as tiles on a device), shared strides. */
 typedef struct side_data {
@@ -316,6 +302,5 @@ int main(void)
                                                nsegs[geo]};
                                     run_case(&c);
                                 }
-    printf("test_fft_index: %ld passed, %ld failed\n", checks - failures, failures);
-    return failures ? 1 : 0;
+    return unit_end("test_fft_index", "the CUDA path's index logic against the CPU kernel");
 }

@@ -9,26 +9,7 @@
 #include <stdio.h>
 
 #include "fredholm_walk.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fputc('\n', stderr);                                           \
-        }                                                                  \
-    } while (0)
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-
-static size_t rnd(size_t n) /* uniform in [0, n) */
-{
-    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-    return n ? (size_t)(rng % n) : 0;
-}
+#include "unit_harness.h"
 
 /* A fake buffer: a one-row tile of nx elements (what STARPU_MATRIX_GET_NX reads). */
 typedef struct fake {
@@ -101,10 +82,7 @@ int main(void)
     sl_fred_run r;
     CHECK(sl_fred_walk_next(&w, &r) && r.pos == 1 && r.count == 3, "single tile: one run");
     CHECK(!sl_fred_walk_next(&w, &r), "single tile: nothing after the run");
-    if (failures) {
-        fprintf(stderr, "test_fredholm_walk: %d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_fredholm_walk: %d cases passed\n", cases + 1);
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "%d cases", cases + 1);
+    return unit_end("test_fredholm_walk", what);
 }
