@@ -28,50 +28,69 @@ static sl_fred_walk walk_start(void *buffers[], const sl_fredholm_args *a)
                               tile_slices(buffers[0], a->m * a->nz), a->skip);
 }
 
-/* Buffers: out (W), g (R), then the input tiles (R) in slice order. */
-static void fredholm_cpu(void *buffers[], void *cl_arg)
+/* One run of output slices as a uniform batch (fredholm_walk.h): product i multiplies
+ * op(G) at g + i * g_ld by the input slice at in + i * in_slice into out + i * out_slice
+ * (strides in elements). */
+typedef struct fred_batch {
+    sl_dtype dtype;
+    int adjoint_g;
+    size_t m, nz, k, lda;
+    const char *g, *in;
+    char *out;
+    size_t g_ld, in_slice, out_slice, count;
+} fred_batch;
+
+/* Buffers: out (W), g (R), then the input tiles (R) in slice order. Hands each run of the
+ * task's slices to `multiply` (the CPU's or the CUDA worker's). */
+static void for_each_batch(void *buffers[], void *cl_arg, void (*multiply)(const fred_batch *))
 {
     sl_fredholm_args a;
     starpu_codelet_unpack_args(cl_arg, &a);
-    size_t es = sl_dtype_size(a.dtype), out_slice = a.m * a.nz, in_slice = a.k * a.nz;
-    size_t g_ld = STARPU_MATRIX_GET_LD(buffers[1]);
-    size_t lda = a.adjoint_g ? a.m : a.k;
+    size_t es = sl_dtype_size(a.dtype);
+    fred_batch b = {a.dtype, a.adjoint_g, a.m, a.nz, a.k, a.adjoint_g ? a.m : a.k, NULL, NULL,
+                    NULL, STARPU_MATRIX_GET_LD(buffers[1]), a.k * a.nz, a.m * a.nz, 0};
     char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
     const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
     sl_fred_walk w = walk_start(buffers, &a);
     sl_fred_run r;
     while (sl_fred_walk_next(&w, &r)) {
-        const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
-        for (size_t i = 0; i < r.count; i++) {
-            size_t s = r.out0 + i;
-            sl_kernel_gemm(a.dtype, a.adjoint_g, a.m, a.nz, a.k, g + s * g_ld * es, lda,
-                           in + i * in_slice * es, a.nz, 0, out + s * out_slice * es, a.nz);
-        }
+        b.in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * b.in_slice * es;
+        b.g = g + r.out0 * b.g_ld * es;
+        b.out = out + r.out0 * b.out_slice * es;
+        b.count = r.count;
+        multiply(&b);
     }
 }
 
+/* A loop of OpenBLAS products, one per slice. */
+static void multiply_cpu(const fred_batch *b)
+{
+    size_t es = sl_dtype_size(b->dtype);
+    for (size_t i = 0; i < b->count; i++)
+        sl_kernel_gemm(b->dtype, b->adjoint_g, b->m, b->nz, b->k, b->g + i * b->g_ld * es,
+                       b->lda, b->in + i * b->in_slice * es, b->nz, 0,
+                       b->out + i * b->out_slice * es, b->nz);
+}
+
+static void fredholm_cpu(void *buffers[], void *cl_arg)
+{
+    for_each_batch(buffers, cl_arg, multiply_cpu);
+}
+
 #ifdef STARLOPS_USE_CUDA
-/* The same products through cuBLAS on the worker's handle and stream: one strided-batched
- * gemm per run (a plain gemm, or gemv for one column, when the run is one slice). G's row
- * stride is its buffer's (packed on the device: one slice per row either way). */
+/* One cuBLAS strided-batched gemm on the worker's handle and stream (a plain gemm, or gemv for
+ * one column, when the run is one slice). G's row stride is its buffer's (packed on the
+ * device: one slice per row either way). */
+static void multiply_cuda(const fred_batch *b)
+{
+    SL_CUBLAS_CHECK(sl_cuda_gemm_strided(b->dtype, b->adjoint_g, b->m, b->nz, b->k, b->g,
+                                         b->lda, b->g_ld, b->in, b->nz, b->in_slice, b->out,
+                                         b->nz, b->out_slice, b->count));
+}
+
 static void fredholm_cuda(void *buffers[], void *cl_arg)
 {
-    sl_fredholm_args a;
-    starpu_codelet_unpack_args(cl_arg, &a);
-    size_t es = sl_dtype_size(a.dtype), out_slice = a.m * a.nz, in_slice = a.k * a.nz;
-    size_t g_ld = STARPU_MATRIX_GET_LD(buffers[1]);
-    size_t lda = a.adjoint_g ? a.m : a.k;
-    char *out = (char *)STARPU_MATRIX_GET_PTR(buffers[0]);
-    const char *g = (const char *)STARPU_MATRIX_GET_PTR(buffers[1]);
-    sl_fred_walk w = walk_start(buffers, &a);
-    sl_fred_run r;
-    while (sl_fred_walk_next(&w, &r)) {
-        const char *in = (const char *)STARPU_MATRIX_GET_PTR(w.in[r.tile]) + r.pos * in_slice * es;
-        SL_CUBLAS_CHECK(sl_cuda_gemm_strided(a.dtype, a.adjoint_g, a.m, a.nz, a.k,
-                                             g + r.out0 * g_ld * es, lda, g_ld, in, a.nz,
-                                             in_slice, out + r.out0 * out_slice * es, a.nz,
-                                             out_slice, r.count));
-    }
+    for_each_batch(buffers, cl_arg, multiply_cuda);
 }
 #endif
 
