@@ -2,13 +2,7 @@
  * tests, every dtype, odd sizes, nz = 1 and nz > 1, saveGt on and off, balanced and uneven slice
  * splits (a rank with one slice, ranks with none), argument errors reported on every rank, and
  * a CGLS solve against per-slice least-squares solutions (LAPACKE zgels). */
-#include <lapacke.h>
-
-#include "harness.h"
-
-typedef struct shape {
-    size_t nsl, nx, ny, nz;
-} shape;
+#include "fredholm_fixture.h"
 
 /* Slice splits exercised: balanced (NULL), one slice on rank 0 and none on the last rank,
  * none on rank 0. */
@@ -38,15 +32,6 @@ static int make_split(int kind, size_t nsl, int nranks, size_t *sizes)
     for (int r = lo; r < hi; r++)
         sizes[r] = rest / (size_t)(hi - lo) + ((size_t)(r - lo) < rest % (size_t)(hi - lo));
     return 1;
-}
-
-/* y[s] = G[s] x[s] (or G[s]^H x[s]) for every slice: the serial reference. */
-static void batched_matmul(const shape *s, const cplx *g, const cplx *x, cplx *y, int adjoint)
-{
-    size_t in_rows = adjoint ? s->nx : s->ny, out_rows = adjoint ? s->ny : s->nx;
-    for (size_t sl = 0; sl < s->nsl; sl++)
-        th_matmul(g + sl * s->nx * s->ny, s->nx, s->ny, s->nz, x + sl * in_rows * s->nz,
-                  y + sl * out_rows * s->nz, adjoint);
 }
 
 /* The operator for global G, each rank passing its slices (NULL where it has none). */
@@ -87,11 +72,6 @@ static void apply_global(sl_context *ctx, sl_dtype dt, const sl_op *op, int adjo
     free(buf);
     sl_darray_destroy(a);
     sl_darray_destroy(b);
-}
-
-static double tol_of(sl_dtype dt)
-{
-    return (dt == SL_F32 || dt == SL_C64) ? 1e-5 : 1e-13;
 }
 
 /* Forward, adjoint and dot test of one configuration. */
@@ -152,16 +132,6 @@ static void test_products(sl_context *ctx)
                                save_gt, what);
                 }
         }
-}
-
-/* A construction that must fail on every rank, leaving *out NULL. */
-static void expect_error(sl_context *ctx, sl_status st, const sl_op *op, const char *what)
-{
-    CHECK(st != SL_OK && op == NULL, "%s: got %s, op %p (%s)", what, sl_strerror(st),
-          (void *)op, sl_last_error(ctx));
-    int failed = st != SL_OK, all = 0;
-    MPI_Allreduce(&failed, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    CHECK(all == 1, "%s: not an error on every rank", what);
 }
 
 static void test_errors(sl_context *ctx)
@@ -235,21 +205,6 @@ static void test_errors(sl_context *ctx)
         sl_darray_destroy(y);
     }
     sl_op_destroy(op);
-}
-
-/* Per-slice least squares: x[s] = argmin ||G[s] x - y[s]|| (nx >= ny, full rank). */
-static void lstsq_slices(const shape *s, const cplx *g, const cplx *y, cplx *x)
-{
-    size_t nx = s->nx, ny = s->ny, nz = s->nz;
-    lapack_complex_double *a = malloc(nx * ny * sizeof *a), *b = malloc(nx * nz * sizeof *b);
-    for (size_t sl = 0; sl < s->nsl; sl++) {
-        memcpy(a, g + sl * nx * ny, nx * ny * sizeof *a);
-        memcpy(b, y + sl * nx * nz, nx * nz * sizeof *b);
-        LAPACKE_zgels(LAPACK_ROW_MAJOR, 'N', (int)nx, (int)ny, (int)nz, a, (int)ny, b, (int)nz);
-        memcpy(x + sl * ny * nz, b, ny * nz * sizeof *b);
-    }
-    free(a);
-    free(b);
 }
 
 static void test_cgls(sl_context *ctx, sl_dtype dt)

@@ -4,13 +4,7 @@
  * batch groups (2, P, and groups of unequal sizes),
  * natural arrays through scatter / gather, a CGLS solve against per-slice least squares
  * (LAPACKE zgels), and errors reported on every rank. */
-#include <lapacke.h>
-
-#include "harness.h"
-
-typedef struct shape {
-    size_t nsl, nx, ny, nz;
-} shape;
+#include "fredholm_fixture.h"
 
 /* G of the current case, global (every rank holds it; fill copies the requested blocks). */
 typedef struct kernel {
@@ -27,14 +21,6 @@ static void fill(size_t slice, size_t row0, size_t col0, size_t rows, size_t col
     for (size_t r = 0; r < rows; r++)
         th_to_dtype(k->dt, k->g + (slice * k->s->nx + row0 + r) * k->s->ny + col0,
                     (char *)block + r * cols * es, cols);
-}
-
-static void batched_matmul(const shape *s, const cplx *g, const cplx *x, cplx *y, int adjoint)
-{
-    size_t in_rows = adjoint ? s->nx : s->ny, out_rows = adjoint ? s->ny : s->nx;
-    for (size_t sl = 0; sl < s->nsl; sl++)
-        th_matmul(g + sl * s->nx * s->ny, s->nx, s->ny, s->nz, x + sl * in_rows * s->nz,
-                  y + sl * out_rows * s->nz, adjoint);
 }
 
 /* out = op (or op^H) in, natural arrays in and out. */
@@ -56,11 +42,6 @@ static void apply_natural(sl_context *ctx, sl_dtype dt, const sl_op *op, int adj
     free(buf);
     sl_darray_destroy(a);
     sl_darray_destroy(b);
-}
-
-static double tol_of(sl_dtype dt)
-{
-    return (dt == SL_F32 || dt == SL_C64) ? 1e-5 : 1e-13;
 }
 
 static void check_case(sl_context *ctx, sl_dtype dt, const shape *s, int groups,
@@ -163,15 +144,6 @@ static void test_groups(sl_context *ctx)
     check_one_rank_per_slice(ctx);
 }
 
-static void expect_error(sl_context *ctx, sl_status st, const sl_op *op, const char *what)
-{
-    CHECK(st != SL_OK && op == NULL, "%s: got %s, op %p (%s)", what, sl_strerror(st),
-          (void *)op, sl_last_error(ctx));
-    int failed = st != SL_OK, all = 0;
-    MPI_Allreduce(&failed, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    CHECK(all == 1, "%s: not an error on every rank", what);
-}
-
 static void test_errors(sl_context *ctx)
 {
     sl_context_info ci = th_ctx(ctx);
@@ -221,21 +193,6 @@ static void test_errors(sl_context *ctx)
         sl_darray_destroy(x);
     }
     sl_op_destroy(op);
-}
-
-/* Per-slice least squares: x[s] = argmin ||G[s] x - y[s]|| (nx >= ny, full rank). */
-static void lstsq_slices(const shape *s, const cplx *g, const cplx *y, cplx *x)
-{
-    size_t nx = s->nx, ny = s->ny, nz = s->nz;
-    lapack_complex_double *a = malloc(nx * ny * sizeof *a), *b = malloc(nx * nz * sizeof *b);
-    for (size_t sl = 0; sl < s->nsl; sl++) {
-        memcpy(a, g + sl * nx * ny, nx * ny * sizeof *a);
-        memcpy(b, y + sl * nx * nz, nx * nz * sizeof *b);
-        LAPACKE_zgels(LAPACK_ROW_MAJOR, 'N', (int)nx, (int)ny, (int)nz, a, (int)ny, b, (int)nz);
-        memcpy(x + sl * ny * nz, b, ny * nz * sizeof *b);
-    }
-    free(a);
-    free(b);
 }
 
 static void test_cgls(sl_context *ctx, sl_dtype dt)
