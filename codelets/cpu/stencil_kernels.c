@@ -761,7 +761,7 @@ static int walks_interior_then_step(int nterms, const sl_row_term *terms,
                 stream_taps_##SUF(yseg, all->n, src, all->coef, f0 - a, f1 - a);               \
             else if (f1 > f0)                                                                  \
                 taps_##SUF(yseg, all->n, src, all->coef, f0 - a, f1 - a, 0);                   \
-            for (int o = 0; o < no; o++)                                          \
+            for (int o = 0; o < no; o++)                                                       \
                 edges_##SUF(nterms, terms, rtaps, order[o], reach[o], yseg, x, split_taps,     \
                             split_srcs, e, a, b);                                              \
         }                                                                                      \
