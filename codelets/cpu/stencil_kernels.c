@@ -400,8 +400,8 @@ static const small_taps *taps_at(const sl_row_term *u, const row_term_taps *r, s
 /* The flat pass with stores that bypass the caches, for outputs much larger than them: a
  * plain store first reads the line it writes (a third of a stencil's memory traffic), a
  * streaming store does not. AVX2 where the CPU has it (else the caller's plain pass); the
- * same products and sums, in the same order, as taps_. The fence orders the stores before
- * whatever ends the task. */
+ * same products and sums as taps_, in the same order up to 8 taps (so the same bits; beyond,
+ * taps_ groups its sums by 7). The fence orders the stores before whatever ends the task. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define STREAM_TARGET __attribute__((target("avx2")))
