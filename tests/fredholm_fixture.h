@@ -1,6 +1,7 @@
 /* What the Fredholm1 tests (slice split and 2D-blocked) share: the shape of a case, the serial
- * references (batched products, per-slice least squares), the tolerance, and the check that a
- * refused construction is an error on every rank. */
+ * references (batched products, per-slice least squares), the tolerance, the check that a
+ * refused construction is an error on every rank, and the callback that hands the 2D-blocked
+ * operator the blocks of a global G. */
 #ifndef STARLOPS_TEST_FREDHOLM_FIXTURE_H
 #define STARLOPS_TEST_FREDHOLM_FIXTURE_H
 
@@ -50,6 +51,23 @@ static inline void lstsq_slices(const shape *s, const cplx *g, const cplx *y, cp
     }
     free(a);
     free(b);
+}
+
+/* G of the current case, global (every rank holds it; fill copies the requested blocks). */
+typedef struct kernel {
+    const shape *s;
+    const cplx *g;
+    sl_dtype dt;
+} kernel;
+
+static inline void fill(size_t slice, size_t row0, size_t col0, size_t rows, size_t cols,
+                        void *block, void *user)
+{
+    const kernel *k = user;
+    size_t es = sl_dtype_size(k->dt);
+    for (size_t r = 0; r < rows; r++)
+        th_to_dtype(k->dt, k->g + (slice * k->s->nx + row0 + r) * k->s->ny + col0,
+                    (char *)block + r * cols * es, cols);
 }
 
 #endif

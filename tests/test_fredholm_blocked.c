@@ -6,23 +6,6 @@
  * (LAPACKE zgels), and errors reported on every rank. */
 #include "fredholm_fixture.h"
 
-/* G of the current case, global (every rank holds it; fill copies the requested blocks). */
-typedef struct kernel {
-    const shape *s;
-    const cplx *g;
-    sl_dtype dt;
-} kernel;
-
-static void fill(size_t slice, size_t row0, size_t col0, size_t rows, size_t cols, void *block,
-                 void *user)
-{
-    const kernel *k = user;
-    size_t es = sl_dtype_size(k->dt);
-    for (size_t r = 0; r < rows; r++)
-        th_to_dtype(k->dt, k->g + (slice * k->s->nx + row0 + r) * k->s->ny + col0,
-                    (char *)block + r * cols * es, cols);
-}
-
 /* out = op (or op^H) in, natural arrays in and out. */
 static void apply_natural(sl_context *ctx, sl_dtype dt, const sl_op *op, int adjoint,
                           const cplx *in, cplx *out, size_t n_in, size_t n_out)

@@ -20,6 +20,7 @@
 #include <starlops/halo.h>
 
 #include "cuda/cuda_workers.h"
+#include "fredholm_fixture.h"
 #include "gpu_harness.h"
 
 enum { MAX_OUT = 32 };
@@ -154,28 +155,13 @@ static void run_fredholm(sl_context *ctx, sl_dtype dt, outputs *o)
     }
 }
 
-typedef struct kernel {
-    const fred_case *f;
-    const cplx *g;
-    sl_dtype dt;
-} kernel;
-
-static void fill(size_t slice, size_t row0, size_t col0, size_t rows, size_t cols, void *block,
-                 void *user)
-{
-    const kernel *k = user;
-    size_t es = sl_dtype_size(k->dt);
-    for (size_t r = 0; r < rows; r++)
-        th_to_dtype(k->dt, k->g + (slice * k->f->nx + row0 + r) * k->f->ny + col0,
-                    (char *)block + r * cols * es, cols);
-}
-
 /* The 2D-blocked layout: a SUMMA product per slice (its codelets, not fredholm's). */
 static void run_fredholm_blocked(sl_context *ctx, sl_dtype dt, outputs *o)
 {
     static const fred_case f = {3, 9, 7, 2, 0};
     cplx *g = make_g(&f, dt);
-    kernel k = {&f, g, dt};
+    const shape sh = {f.nsl, f.nx, f.ny, f.nz};
+    kernel k = {&sh, g, dt};
     sl_summa_opts opts = {.mb = 3, .kb = 2, .nb = 2};
     sl_op *op = NULL;
     CHECK_OK(sl_op_fredholm1_blocked(ctx, dt, f.nsl, f.nx, f.ny, f.nz, fill, &k, 0, &opts, &op),
